@@ -1,0 +1,84 @@
+# pagestate: trace-replay analyzer for page-state histories.
+#
+#   make            build ./pagestate
+#   make deps       install missing Debian packages (tests/deps)
+#   make demo       deps + build + record the bundled workload + replay it
+#   make check      deps + build + every test; ends with "N passed, N failed"
+#   make bench      replay speed and memory against trace-cmd report
+#   make asan       ./pagestate-asan with ASan + UBSan (used by make check)
+
+CC ?= cc
+PKGS := libtracecmd libtracefs libtraceevent jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -MMD -MP
+LDLIBS := $(PKG_LIBS) -lpthread
+
+# Everything but pagestate.c goes into libpagestate.a, which the unit
+# tests link too.
+LIB_SRCS := $(wildcard common/*.c record/*.c replay/*.c analyze/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=build/%.o)
+ASAN_OBJS := $(LIB_SRCS:%.c=build-asan/%.o)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
+WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
+WORKLOADS := $(WORKLOAD_SRCS:%.c=%)
+
+all: pagestate workloads
+
+pagestate: build/pagestate.o build/libpagestate.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/libpagestate.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+build/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+pagestate-asan: build-asan/pagestate.o $(ASAN_OBJS)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $^ $(LDLIBS)
+
+build-asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
+
+asan: pagestate-asan
+
+build/tests/%: tests/unit/%.c build/libpagestate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< build/libpagestate.a $(LDLIBS)
+
+unit: $(UNIT_BINS)
+
+# Workloads are static so tests/vm can drop them into an initramfs.
+tests/workloads/%: tests/workloads/%.c
+	$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $< -lpthread
+
+workloads: $(WORKLOADS)
+
+deps:
+	@tests/deps
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo
+
+check: deps
+	@$(MAKE) --no-print-directory all asan unit
+	@tests/run
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run
+
+clean:
+	rm -rf build build-asan pagestate pagestate-asan $(WORKLOADS)
+
+.PHONY: all asan unit workloads deps demo check bench clean
+
+-include $(LIB_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) build/pagestate.d build-asan/pagestate.d $(UNIT_BINS:=.d)

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One function per subcommand, git-builtin style.  pagestate.c maps names
+ * to these; each lives beside the stage it drives.  argv[0] is the
+ * subcommand name.  Return value is the process exit status (enum ps_exit).
+ */
+#ifndef PAGESTATE_BUILTIN_H
+#define PAGESTATE_BUILTIN_H
+
+int cmd_record(int argc, const char **argv);	/* record/record.c */
+int cmd_replay(int argc, const char **argv);	/* replay/replay.c */
+
+#endif

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Things every stage of pagestate shares: exit codes, error reporting and
+ * the option parser.  Kept small on purpose; a stage's own types live in
+ * its own header (pageop.h, folio.h, trace.h, recording.h).
+ */
+#ifndef PAGESTATE_H
+#define PAGESTATE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PAGESTATE_VERSION "0.1"
+
+/* Exit status of every subcommand, as DESIGN.md promises. */
+enum ps_exit {
+	PS_EXIT_OK = 0,		/* clean */
+	PS_EXIT_FINDINGS = 1,	/* check/report found a break */
+	PS_EXIT_USAGE = 2,	/* bad usage, bad input, missing capability */
+};
+
+typedef uint64_t u64;
+typedef int64_t s64;
+typedef uint32_t u32;
+typedef int32_t s32;
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* "pagestate: error: ..." on stderr.  Callers name the file and position. */
+void ps_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ps_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ps_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* For "cannot happen": prints and exits 2, never abort()s. */
+void ps_die(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+
+/* Quiet ps_info() (record -q, tests). */
+extern int ps_quiet;
+
+void *ps_xmalloc(size_t size);
+void *ps_xcalloc(size_t nmemb, size_t size);
+void *ps_xrealloc(void *ptr, size_t size);
+char *ps_xstrdup(const char *s);
+
+/* Parse a number in C syntax (0x.., decimal); -1 on junk. */
+int ps_parse_u64(const char *s, u64 *out);
+
+/*
+ * git-style option table.  Options may appear before or after positional
+ * arguments; "--" ends options and everything after it is positional (the
+ * workload command of `record`).  A PS_OPT_STRING_LIST appends to a
+ * struct ps_strlist.
+ */
+enum ps_opt_type {
+	PS_OPT_END,
+	PS_OPT_BOOL,		/* int *: set to 1 */
+	PS_OPT_STRING,		/* const char **: the argument */
+	PS_OPT_INT,		/* int *: decimal or 0x */
+	PS_OPT_U64,		/* u64 *: decimal or 0x */
+	PS_OPT_STRING_LIST,	/* struct ps_strlist *: appended */
+};
+
+struct ps_strlist {
+	const char **v;
+	int nr;
+	int alloc;
+};
+
+void ps_strlist_add(struct ps_strlist *l, const char *s);
+void ps_strlist_clear(struct ps_strlist *l);
+
+struct ps_option {
+	enum ps_opt_type type;
+	int short_name;		/* 0 for none */
+	const char *long_name;	/* NULL for none */
+	void *value;
+	const char *argh;	/* argument name in help, NULL for bool */
+	const char *help;
+};
+
+#define PS_OPT_END_MARK { PS_OPT_END, 0, NULL, NULL, NULL, NULL }
+
+/*
+ * Parses argv[1..] (argv[0] is the subcommand name).  On success returns
+ * the number of positional arguments, which are moved to the front of argv
+ * (argv[0..n-1]); *dashdash is set to the index in that array where the
+ * arguments after "--" start (n if there was no "--").  On error prints
+ * "unknown option" or "option needs a value" with the usage and returns
+ * -1; the caller exits 2.  "-h"/"--help" prints usage and returns -2.
+ */
+int ps_parse_options(int argc, const char **argv, const struct ps_option *opts,
+		     const char *const *usage, int *dashdash);
+void ps_usage_with_options(const char *const *usage,
+			   const struct ps_option *opts, int to_stderr);
+
+#endif /* PAGESTATE_H */

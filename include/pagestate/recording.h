@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What a pagestate recording carries besides the kernel's own events.
+ *
+ * A recording is a plain trace-cmd trace.dat (v7).  Our metadata travels
+ * inside it as ftrace "print" events (trace_marker writes into the
+ * recording's own instance), so a single file is all a bug thread needs,
+ * `trace-cmd report` shows the metadata as readable lines, and every piece
+ * of it is timestamped: an exit snapshot sits in the event stream at the
+ * exact moment it was taken, before the workload's mm was torn down.
+ *
+ * Every marker line starts with PS_MARK_PREFIX followed by a keyword and
+ * space-separated key=value pairs (values never contain spaces, except the
+ * last key of "begin", cmd=, which runs to the end of the line):
+ *
+ *   pagestate: begin v=1 tool=0.1 kernel=<uname -r> profile=<name> cmd=<argv>
+ *   pagestate: cap <name>=<0|1> ...        what the kernel offered (one or more)
+ *   pagestate: event <system>:<name>       an event we enabled (one line each)
+ *   pagestate: missing <what> why=<word>   a source or probe we could not use
+ *   pagestate: task pid=<n> ppid=<n> comm=<comm>   a workload task appeared
+ *   pagestate: exit pid=<n> status=<n>     a workload task reached exit-stop
+ *   pagestate: snap pid=<n> when=<start|exit> seq=<n> pages=<vaddr>:<pfn>:<mapcount>:<kpageflags>,...
+ *       one snapshot may span several lines (same pid/when, seq counts up
+ *       from 0); numbers in pages= are hex without 0x; mapcount is what
+ *       /proc/kpagecount reports (page_mapcount()), kpageflags is the raw
+ *       KPF_* word (include/uapi/linux/kernel-page-flags.h, stable ABI).
+ *   pagestate: snap-end pid=<n> when=<start|exit> pages=<n> lines=<n>
+ *   pagestate: end
+ *
+ * Lost events are not a marker: the per-CPU "stats" text of the instance
+ * (overrun, dropped events, ...) is stored in the file's standard CPUSTAT
+ * options, which `trace-cmd report --stat` prints as well, and the reader
+ * also counts the ring buffer's own missed-events marks.
+ */
+#ifndef PAGESTATE_RECORDING_H
+#define PAGESTATE_RECORDING_H
+
+#define PS_MARK_PREFIX		"pagestate: "
+#define PS_MARK_VERSION		1
+/* Stay well below the kernel's trace_marker write limit (~4 KiB). */
+#define PS_MARK_MAX		3072
+#define PS_INSTANCE_PREFIX	"pagestate-"
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reading a recording: trace.dat -> page ops.
+ *
+ * ps_trace_open() validates the file and prepares one adapter per event
+ * the file knows (replay/adapters.c); ps_trace_replay() streams every
+ * record in timestamp order through its adapter and hands the resulting
+ * page ops to a callback, usually ps_engine_apply().  Nothing is kept per
+ * record: memory depends on the file's event formats, not its length.
+ *
+ * Files written by plain `trace-cmd record` replay too; what they lack
+ * (markers, snapshots, stats) is reported as unknown.
+ */
+#ifndef PAGESTATE_TRACE_H
+#define PAGESTATE_TRACE_H
+
+#include "pagestate/pageop.h"
+
+struct ps_trace;
+struct tep_handle;
+
+/* What the recording says about itself (markers and file options). */
+struct ps_meta {
+	char kernel[128];	/* release, from the begin marker or UNAME */
+	char profile[32];	/* "host", "page_ref", ..., "" if not ours */
+	char cmd[256];		/* the workload command line */
+	bool pagestate;		/* made by pagestate record (begin marker) */
+	bool complete;		/* end marker seen */
+	int nr_cpus;
+	u64 overrun;		/* sum of per-CPU "overrun:" in CPUSTAT */
+	u64 dropped;		/* sum of "dropped events:" */
+	bool have_cpustats;
+	u64 snapshots;		/* snapshot pages */
+	int tasks;		/* workload tasks announced */
+};
+
+typedef int (*ps_op_fn)(void *data, const struct ps_op *op);
+
+/*
+ * Opens path.  On failure prints one line naming the file and the problem
+ * and returns NULL; the caller exits 2.
+ */
+struct ps_trace *ps_trace_open(const char *path);
+void ps_trace_close(struct ps_trace *t);
+
+/*
+ * Streams every record.  fn gets each page op; a non-zero return stops
+ * the replay.  Returns 0, or -1 after printing an error naming the file
+ * and the offset where reading failed (truncated or corrupt data).
+ */
+int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data);
+
+const struct ps_meta *ps_trace_meta(const struct ps_trace *t);
+const char *ps_trace_path(const struct ps_trace *t);
+struct tep_handle *ps_trace_tep(const struct ps_trace *t);
+
+/* comm of pid from the file's saved cmdlines, "<...>" when unknown. */
+const char *ps_trace_comm(struct ps_trace *t, int pid);
+/* "system:name" of a tep event id, "?" when unknown. */
+const char *ps_trace_event_name(struct ps_trace *t, int event_id);
+
+/* Per-event record counts seen by the last replay, for the summary. */
+struct ps_event_count {
+	const char *system;
+	const char *name;
+	u64 count;
+	bool adapted;		/* an adapter turned it into page ops */
+};
+/* Fills up to max entries with non-zero counts; returns how many. */
+int ps_trace_event_counts(struct ps_trace *t, struct ps_event_count *out,
+			  int max);
+u64 ps_trace_nr_records(const struct ps_trace *t);
+/* Events the ring buffer reported lost while reading, and how often the
+ * count itself was unknown (the kernel only said "some"). */
+u64 ps_trace_missed(const struct ps_trace *t);
+u64 ps_trace_missed_unknown(const struct ps_trace *t);
+/* Which folio fields the file's event sources let the engine track. */
+u32 ps_trace_tracks(const struct ps_trace *t);
+
+#endif /* PAGESTATE_TRACE_H */

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pagestate: record, replay and check page-state histories.
+ *
+ * The command table below is the only place that knows every subcommand,
+ * as git.c's is for git's builtins.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pagestate/pagestate.h"
+#include "pagestate/builtin.h"
+
+struct cmd_struct {
+	const char *name;
+	int (*fn)(int argc, const char **argv);
+	const char *help;
+};
+
+static const struct cmd_struct commands[] = {
+	{ "record", cmd_record, "capture page events around a workload into a trace.dat" },
+	{ "replay", cmd_replay, "rebuild folio timelines from a recording" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: pagestate [--version] [--help] <command> [<args>]\n\n");
+	fprintf(f, "commands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "   %-8s  %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n'pagestate <command> -h' shows a command's options.\n");
+}
+
+int main(int argc, const char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return PS_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return PS_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("pagestate %s\n", PAGESTATE_VERSION);
+		return PS_EXIT_OK;
+	}
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+
+	ps_error("'%s' is not a pagestate command; see 'pagestate --help'",
+		 argv[1]);
+	return PS_EXIT_USAGE;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Private to replay/: the event adapter table.
+ *
+ * One struct ps_adapter per kernel event we understand.  At open, every
+ * event in the file that has an adapter gets a struct ps_event_adapter
+ * with its fields looked up once; per record, the reader indexes an array
+ * by event id and calls fn, which fills page ops and emits them.  Adding
+ * an event is one function and one table line.
+ */
+#ifndef PAGESTATE_REPLAY_ADAPTER_H
+#define PAGESTATE_REPLAY_ADAPTER_H
+
+#include <traceevent/event-parse.h>
+
+#include "pagestate/trace.h"
+
+#define PS_ADAPTER_FIELDS	8
+
+struct ps_event_adapter;
+
+struct ps_adapter {
+	const char *system;
+	const char *name;
+	/* field names fn reads, in order; NULL-terminated */
+	const char *fields[PS_ADAPTER_FIELDS + 1];
+	void (*fn)(struct ps_trace *t, struct ps_event_adapter *ea,
+		   struct tep_record *rec, struct ps_op *op);
+	u32 tracks;		/* PS_KNOWN_* this event source provides */
+};
+
+/* A flag value -> PS_PG_* bit, decoded from the event's __print_flags */
+struct ps_flag_map {
+	u64 mask;
+	u64 ps;
+};
+
+struct ps_event_adapter {
+	const struct ps_adapter *a;
+	struct tep_event *event;
+	struct tep_format_field *f[PS_ADAPTER_FIELDS];
+	struct ps_flag_map *flags;	/* for events that print page flags */
+	int nr_flags;
+	u64 count;
+};
+
+/* Every adapter, terminated by a NULL name. */
+extern const struct ps_adapter ps_adapters[];
+
+/* Reads field i of the record (0 if the event lacks it), sign-extended. */
+s64 ps_field(struct ps_trace *t, struct ps_event_adapter *ea,
+	     struct tep_record *rec, int i);
+/* Hands one finished op to the replay's consumer. */
+void ps_emit(struct ps_trace *t, const struct ps_op *op);
+/* Metadata from markers, filled by the print adapter. */
+struct ps_meta *ps_trace_meta_mut(struct ps_trace *t);
+/* Builds ea->flags from the __print_flags of field name in ea's format. */
+void ps_adapter_decode_flags(struct ps_event_adapter *ea, const char *field);
+u64 ps_flags_decode(const struct ps_event_adapter *ea, u64 raw);
+/* PS_PG_* for a kernel page-flag name ("lru", "anon_exclusive", ...). */
+u64 ps_pg_from_name(const char *name);
+/* PS_PG_* for a /proc/kpageflags word. */
+u64 ps_pg_from_kpageflags(u64 kpf);
+
+#endif

@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Event adapters: one function per kernel event, turning its fields into
+ * page ops (pageop.h).  Fields are read by name (looked up once per file,
+ * see ps_adapters[] and replay/trace.c), never by offset we assumed, and
+ * page flags are decoded from the names the event's own __print_flags
+ * gives, never from bit numbers, since those move between kernels.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pagestate/recording.h"
+#include "pagestate/folio.h"
+#include "adapter.h"
+
+/* --- page flags by name ------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	u64 ps;
+} pg_names[] = {
+	{ "locked", PS_PG_LOCKED },
+	{ "referenced", PS_PG_REFERENCED },
+	{ "uptodate", PS_PG_UPTODATE },
+	{ "dirty", PS_PG_DIRTY },
+	{ "lru", PS_PG_LRU },
+	{ "active", PS_PG_ACTIVE },
+	{ "slab", PS_PG_SLAB },
+	{ "writeback", PS_PG_WRITEBACK },
+	{ "reclaim", PS_PG_RECLAIM },
+	{ "buddy", PS_PG_BUDDY },
+	{ "swapcache", PS_PG_SWAPCACHE },
+	{ "swapbacked", PS_PG_SWAPBACKED },
+	{ "head", PS_PG_COMPOUND_HEAD },
+	{ "unevictable", PS_PG_UNEVICTABLE },
+	{ "mlocked", PS_PG_MLOCKED },
+	{ "idle", PS_PG_IDLE },
+	{ "private", PS_PG_PRIVATE },
+	{ "workingset", PS_PG_WORKINGSET },
+	/* 6.1 prints PG_anon_exclusive under its alias; see ps_op_anon() */
+	{ "mappedtodisk", PS_PG_MAPPEDTODISK },
+	{ "anon_exclusive", PS_PG_ANON_EXCLUSIVE },
+	{ "hwpoison", PS_PG_HWPOISON },
+};
+
+u64 ps_pg_from_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(pg_names); i++)
+		if (!strcmp(name, pg_names[i].name))
+			return pg_names[i].ps;
+	return 0;
+}
+
+/* include/uapi/linux/kernel-page-flags.h and fs/proc/page.c: stable ABI */
+static const u64 kpf_to_ps[64] = {
+	[0] = PS_PG_LOCKED, [2] = PS_PG_REFERENCED, [3] = PS_PG_UPTODATE,
+	[4] = PS_PG_DIRTY, [5] = PS_PG_LRU, [6] = PS_PG_ACTIVE,
+	[7] = PS_PG_SLAB, [8] = PS_PG_WRITEBACK, [9] = PS_PG_RECLAIM,
+	[10] = PS_PG_BUDDY, [11] = PS_PG_MMAP, [12] = PS_PG_ANON,
+	[13] = PS_PG_SWAPCACHE, [14] = PS_PG_SWAPBACKED,
+	[15] = PS_PG_COMPOUND_HEAD, [16] = PS_PG_COMPOUND_TAIL,
+	[17] = PS_PG_HUGE, [18] = PS_PG_UNEVICTABLE, [19] = PS_PG_HWPOISON,
+	[20] = PS_PG_NOPAGE, [21] = PS_PG_KSM, [22] = PS_PG_THP,
+	[24] = PS_PG_ZERO_PAGE, [25] = PS_PG_IDLE,
+	[33] = PS_PG_MLOCKED, [34] = PS_PG_MAPPEDTODISK, [35] = PS_PG_PRIVATE,
+};
+
+/* Anon pages reuse PG_mappedtodisk as PG_anon_exclusive (5.19+). */
+static u64 ps_pg_anon_alias(u64 ps)
+{
+	if ((ps & PS_PG_ANON) && (ps & PS_PG_MAPPEDTODISK))
+		ps = (ps & ~PS_PG_MAPPEDTODISK) | PS_PG_ANON_EXCLUSIVE;
+	return ps;
+}
+
+u64 ps_pg_from_kpageflags(u64 kpf)
+{
+	u64 ps = 0;
+	int bit;
+
+	for (bit = 0; bit < 64; bit++)
+		if (kpf & (1ull << bit))
+			ps |= kpf_to_ps[bit];
+	return ps_pg_anon_alias(ps);
+}
+
+void ps_adapter_decode_flags(struct ps_event_adapter *ea, const char *field)
+{
+	struct tep_print_arg *arg;
+	struct tep_print_flag_sym *sym;
+
+	for (arg = ea->event->print_fmt.args; arg; arg = arg->next) {
+		if (arg->type != TEP_PRINT_FLAGS || !arg->flags.field ||
+		    arg->flags.field->type != TEP_PRINT_FIELD ||
+		    strcmp(arg->flags.field->field.name, field))
+			continue;
+		for (sym = arg->flags.flags; sym; sym = sym->next) {
+			u64 ps = ps_pg_from_name(sym->str);
+
+			if (!ps)
+				continue;
+			ea->flags = ps_xrealloc(ea->flags, (ea->nr_flags + 1) *
+						sizeof(*ea->flags));
+			ea->flags[ea->nr_flags].mask =
+				strtoull(sym->value, NULL, 0);
+			ea->flags[ea->nr_flags].ps = ps;
+			ea->nr_flags++;
+		}
+		return;
+	}
+}
+
+u64 ps_flags_decode(const struct ps_event_adapter *ea, u64 raw)
+{
+	u64 ps = 0;
+	int i;
+
+	for (i = 0; i < ea->nr_flags; i++)
+		if (ea->flags[i].mask && (raw & ea->flags[i].mask) ==
+		    ea->flags[i].mask)
+			ps |= ea->flags[i].ps;
+	return ps;
+}
+
+/* --- x86-64 page table entries ----------------------------------------- */
+
+#define X86_PTE_PFN_MASK	0x000ffffffffff000ull
+/* arch/x86/include/asm/pgtable_64.h: inverted swap offset from bit 9 */
+#define X86_SWP_TYPE_BITS	5
+#define X86_SWP_OFFSET_SHIFT	14
+#define X86_SWP_PFN_BITS	34	/* MAX_PHYSMEM_BITS 46 - PAGE_SHIFT */
+#define X86_PAGE_SWP_EXCLUSIVE	(1ull << 7)	/* _PAGE_PSE */
+
+static u64 x86_pte_pfn(u64 pte)
+{
+	return (pte & X86_PTE_PFN_MASK) >> 12;
+}
+
+static u64 x86_swp_pfn(u64 pte)
+{
+	u64 off = (~pte << X86_SWP_TYPE_BITS) >> X86_SWP_OFFSET_SHIFT;
+
+	return off & ((1ull << X86_SWP_PFN_BITS) - 1);
+}
+
+/* --- adapters ------------------------------------------------------------ */
+
+#define F(i) ps_field(t, ea, rec, (i))
+
+static void ad_page_alloc(struct ps_trace *t, struct ps_event_adapter *ea,
+			  struct tep_record *rec, struct ps_op *op)
+{
+	op->pfn = (u64)F(0);
+	if (op->pfn == PS_PFN_NONE || !op->pfn)
+		return;		/* failed allocation */
+	op->kind = PS_OP_ALLOC;
+	op->order = (u32)F(1);
+	ps_emit(t, op);
+}
+
+static void ad_page_free(struct ps_trace *t, struct ps_event_adapter *ea,
+			 struct tep_record *rec, struct ps_op *op)
+{
+	op->kind = PS_OP_FREE;
+	op->pfn = (u64)F(0);
+	op->order = ea->f[1] ? (u32)F(1) : 0;
+	ps_emit(t, op);
+}
+
+static void set_result(struct ps_event_adapter *ea, struct tep_record *rec,
+		       struct ps_trace *t, struct ps_op *op, int i)
+{
+	struct tep_print_arg *arg;
+	struct tep_print_flag_sym *sym;
+	char buf[24];
+
+	op->result = (int)F(i);
+	snprintf(buf, sizeof(buf), "%d", op->result);
+	for (arg = ea->event->print_fmt.args; arg; arg = arg->next) {
+		if (arg->type != TEP_PRINT_SYMBOL)
+			continue;
+		for (sym = arg->symbol.symbols; sym; sym = sym->next)
+			if (!strcmp(sym->value, buf)) {
+				op->result_name = sym->str;
+				return;
+			}
+	}
+}
+
+static void ad_scan_pmd(struct ps_trace *t, struct ps_event_adapter *ea,
+			struct tep_record *rec, struct ps_op *op)
+{
+	op->kind = PS_OP_COLLAPSE_SCAN;
+	op->mm = (u64)F(0);
+	op->pfn = (u64)F(1);
+	set_result(ea, rec, t, op, 2);
+	op->val = F(3);		/* referenced */
+	op->val2 = F(4);	/* none_or_zero */
+	ps_emit(t, op);
+}
+
+static void ad_collapse_isolate(struct ps_trace *t,
+				struct ps_event_adapter *ea,
+				struct tep_record *rec, struct ps_op *op)
+{
+	op->kind = PS_OP_COLLAPSE_ISOLATE;
+	op->pfn = (u64)F(0);
+	set_result(ea, rec, t, op, 1);
+	op->val = F(2);		/* referenced */
+	op->val2 = F(3);	/* none_or_zero */
+	ps_emit(t, op);
+}
+
+static void ad_collapse(struct ps_trace *t, struct ps_event_adapter *ea,
+			struct tep_record *rec, struct ps_op *op)
+{
+	op->kind = PS_OP_COLLAPSE;
+	op->mm = (u64)F(0);
+	op->val = F(1);		/* isolated */
+	set_result(ea, rec, t, op, 2);
+	ps_emit(t, op);
+}
+
+static void ad_collapse_file(struct ps_trace *t, struct ps_event_adapter *ea,
+			     struct tep_record *rec, struct ps_op *op)
+{
+	op->kind = PS_OP_COLLAPSE;
+	op->mm = (u64)F(0);
+	op->pfn = (u64)F(1);
+	op->addr = (u64)F(2);
+	set_result(ea, rec, t, op, 3);
+	ps_emit(t, op);
+}
+
+static void ad_set_migration(struct ps_trace *t, struct ps_event_adapter *ea,
+			     struct tep_record *rec, struct ps_op *op)
+{
+	u64 pte = (u64)F(1);
+
+	op->kind = PS_OP_MIGRATION_SET;
+	op->addr = (u64)F(0);
+	op->pfn = x86_swp_pfn(pte);
+	op->order = ea->f[2] ? (u32)F(2) : 9;	/* the _pmd events: PMD */
+	op->val = pte;
+	if (pte & X86_PAGE_SWP_EXCLUSIVE)
+		op->flags |= PS_OPF_EXCLUSIVE;
+	ps_emit(t, op);
+}
+
+static void ad_remove_migration(struct ps_trace *t,
+				struct ps_event_adapter *ea,
+				struct tep_record *rec, struct ps_op *op)
+{
+	u64 pte = (u64)F(1);
+
+	op->kind = PS_OP_MIGRATION_REMOVE;
+	op->addr = (u64)F(0);
+	op->pfn = x86_pte_pfn(pte);
+	op->order = ea->f[2] ? (u32)F(2) : 9;
+	op->val = pte;
+	ps_emit(t, op);
+}
+
+static void ad_migrate_start(struct ps_trace *t, struct ps_event_adapter *ea,
+			     struct tep_record *rec, struct ps_op *op)
+{
+	op->kind = PS_OP_MIGRATE_START;
+	op->val = F(0);		/* mode */
+	op->result = (int)F(1);	/* reason */
+	ps_emit(t, op);
+}
+
+static void ad_migrate_end(struct ps_trace *t, struct ps_event_adapter *ea,
+			   struct tep_record *rec, struct ps_op *op)
+{
+	op->kind = PS_OP_MIGRATE_END;
+	op->val = F(0);		/* succeeded */
+	op->val2 = F(1);	/* failed */
+	ps_emit(t, op);
+}
+
+/* pagemap:mm_lru_insertion flags, include/trace/events/pagemap.h */
+static const struct ps_flag_map lru_flags[] = {
+	{ 0x0001, PS_PG_MMAP },
+	{ 0x0002, PS_PG_ANON },
+	{ 0x0008, PS_PG_SWAPCACHE },
+	{ 0x0010, PS_PG_SWAPBACKED },
+	{ 0x0020, PS_PG_MAPPEDTODISK },
+	{ 0x0040, PS_PG_PRIVATE },
+};
+
+static void ad_lru_insertion(struct ps_trace *t, struct ps_event_adapter *ea,
+			     struct tep_record *rec, struct ps_op *op)
+{
+	u64 raw = (u64)F(1), mask = PS_PG_LRU;
+	size_t i;
+
+	op->kind = PS_OP_FLAGS;
+	op->pfn = (u64)F(0);
+	op->flags |= PS_OPF_HAS_OBS_FLAGS;
+	op->obs_flags = PS_PG_LRU;
+	for (i = 0; i < ARRAY_SIZE(lru_flags); i++) {
+		mask |= lru_flags[i].ps;
+		if (raw & lru_flags[i].mask)
+			op->obs_flags |= lru_flags[i].ps;
+	}
+	op->obs_flags = ps_pg_anon_alias(op->obs_flags);
+	mask |= PS_PG_ANON_EXCLUSIVE;
+	op->val2 = (s64)mask;
+	ps_emit(t, op);
+}
+
+static void ad_lru_activate(struct ps_trace *t, struct ps_event_adapter *ea,
+			    struct tep_record *rec, struct ps_op *op)
+{
+	op->kind = PS_OP_FLAGS;
+	op->pfn = (u64)F(0);
+	op->flags |= PS_OPF_HAS_OBS_FLAGS;
+	op->obs_flags = PS_PG_ACTIVE | PS_PG_LRU;
+	op->val2 = (s64)(PS_PG_ACTIVE | PS_PG_LRU);
+	ps_emit(t, op);
+}
+
+/*
+ * page_ref:* (CONFIG_DEBUG_PAGE_REF).  count and mapcount are the values
+ * after the change, so every one of these events is also a baseline.
+ * fields: pfn flags count mapcount mapping val ret
+ */
+static void page_ref_common(struct ps_trace *t, struct ps_event_adapter *ea,
+			    struct tep_record *rec, struct ps_op *op)
+{
+	u64 mapping = (u64)F(4);
+
+	op->pfn = (u64)F(0);
+	op->obs_count = F(2);
+	op->obs_mapcount = F(3);
+	op->obs_flags = ps_flags_decode(ea, (u64)F(1));
+	if (mapping & 1)	/* PAGE_MAPPING_ANON */
+		op->obs_flags = ps_pg_anon_alias(op->obs_flags | PS_PG_ANON);
+	op->flags |= PS_OPF_HAS_OBS_COUNT | PS_OPF_HAS_OBS_MAPCOUNT;
+}
+
+static void ad_page_ref_mod(struct ps_trace *t, struct ps_event_adapter *ea,
+			    struct tep_record *rec, struct ps_op *op)
+{
+	page_ref_common(t, ea, rec, op);
+	op->kind = PS_OP_REF;
+	op->val = F(5);
+	/* _unless: the change happened only if ret says so */
+	if (ea->f[6] && !strcmp(ea->a->name, "page_ref_mod_unless") && !F(6))
+		op->val = 0;
+	ps_emit(t, op);
+}
+
+static void ad_page_ref_set(struct ps_trace *t, struct ps_event_adapter *ea,
+			    struct tep_record *rec, struct ps_op *op)
+{
+	page_ref_common(t, ea, rec, op);
+	op->kind = PS_OP_REF_SET;
+	ps_emit(t, op);
+}
+
+/* --- pagestate's own markers ---------------------------------------------- */
+
+static const char *kv(const char *line, const char *key, char *buf,
+		      size_t size)
+{
+	size_t klen = strlen(key);
+	const char *p = line;
+
+	while ((p = strstr(p, key))) {
+		if ((p == line || p[-1] == ' ') && p[klen] == '=') {
+			size_t n = strcspn(p + klen + 1, " \n");
+
+			if (n >= size)
+				n = size - 1;
+			memcpy(buf, p + klen + 1, n);
+			buf[n] = '\0';
+			return buf;
+		}
+		p += klen;
+	}
+	return NULL;
+}
+
+static long kv_long(const char *line, const char *key, long dflt)
+{
+	char buf[32];
+
+	return kv(line, key, buf, sizeof(buf)) ? strtol(buf, NULL, 0) : dflt;
+}
+
+static void marker_snap(struct ps_trace *t, const char *line, struct ps_op *op)
+{
+	const char *p = strstr(line, " pages=");
+	char when[16];
+
+	if (!p)
+		return;
+	op->kind = PS_OP_SNAPSHOT;
+	op->pid = (int)kv_long(line, "pid", op->pid);
+	op->flags |= PS_OPF_HAS_OBS_MAPCOUNT | PS_OPF_HAS_OBS_FLAGS;
+	if (kv(line, "when", when, sizeof(when)) && !strcmp(when, "start"))
+		op->flags |= PS_OPF_START_SNAP;
+	for (p += 7; *p && *p != '\n';) {
+		unsigned long long va, pfn, cnt, kpf;
+		int n = 0;
+
+		if (sscanf(p, "%llx:%llx:%llx:%llx%n", &va, &pfn, &cnt, &kpf,
+			   &n) != 4 || !n)
+			break;
+		op->addr = va;
+		op->pfn = pfn;
+		op->obs_mapcount = (s64)cnt;
+		op->val = (s64)kpf;
+		op->obs_flags = ps_pg_from_kpageflags(kpf);
+		ps_emit(t, op);
+		ps_trace_meta_mut(t)->snapshots++;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+}
+
+static void marker_begin(struct ps_trace *t, const char *line)
+{
+	struct ps_meta *m = ps_trace_meta_mut(t);
+	const char *cmd = strstr(line, " cmd=");
+	size_t n;
+
+	m->pagestate = true;
+	kv(line, "kernel", m->kernel, sizeof(m->kernel));
+	kv(line, "profile", m->profile, sizeof(m->profile));
+	if (cmd) {
+		cmd += 5;
+		n = strcspn(cmd, "\n");
+		if (n >= sizeof(m->cmd))
+			n = sizeof(m->cmd) - 1;
+		memcpy(m->cmd, cmd, n);
+		m->cmd[n] = '\0';
+	}
+}
+
+static void ad_print(struct ps_trace *t, struct ps_event_adapter *ea,
+		     struct tep_record *rec, struct ps_op *op)
+{
+	struct tep_format_field *f = ea->f[1];
+	const char *buf, *line;
+	size_t plen = strlen(PS_MARK_PREFIX);
+	char tmp[PS_MARK_MAX + 64];
+	int len;
+
+	if (!f || f->offset < 0 || f->offset >= rec->size)
+		return;
+	buf = (const char *)rec->data + f->offset;
+	len = rec->size - f->offset;
+	if (len >= (int)sizeof(tmp))
+		len = sizeof(tmp) - 1;
+	if (len < (int)plen || memcmp(buf, PS_MARK_PREFIX, plen))
+		return;
+	memcpy(tmp, buf, len);
+	tmp[len] = '\0';
+	line = tmp + plen;
+
+	if (!strncmp(line, "snap ", 5)) {
+		marker_snap(t, line, op);
+	} else if (!strncmp(line, "task ", 5)) {
+		op->kind = PS_OP_TASK;
+		op->pid = (int)kv_long(line, "pid", 0);
+		op->val = kv_long(line, "ppid", 0);
+		ps_trace_meta_mut(t)->tasks++;
+		ps_emit(t, op);
+	} else if (!strncmp(line, "exit ", 5)) {
+		op->kind = PS_OP_TASK_EXIT;
+		op->pid = (int)kv_long(line, "pid", 0);
+		op->val = kv_long(line, "status", 0);
+		ps_emit(t, op);
+	} else if (!strncmp(line, "begin ", 6)) {
+		marker_begin(t, line);
+	} else if (!strncmp(line, "end", 3)) {
+		ps_trace_meta_mut(t)->complete = true;
+	}
+}
+
+/*
+ * The table.  fields[] are looked up once per file; an event whose
+ * kernel lacks a listed field still adapts, reading 0 for it.
+ */
+const struct ps_adapter ps_adapters[] = {
+	{ "kmem", "mm_page_alloc", { "pfn", "order" }, ad_page_alloc, 0 },
+	{ "kmem", "mm_page_free", { "pfn", "order" }, ad_page_free, 0 },
+	{ "kmem", "mm_page_free_batched", { "pfn" }, ad_page_free, 0 },
+	{ "huge_memory", "mm_khugepaged_scan_pmd",
+	  { "mm", "pfn", "status", "referenced", "none_or_zero" },
+	  ad_scan_pmd, 0 },
+	{ "huge_memory", "mm_collapse_huge_page_isolate",
+	  { "pfn", "status", "referenced", "none_or_zero" },
+	  ad_collapse_isolate, 0 },
+	{ "huge_memory", "mm_collapse_huge_page",
+	  { "mm", "isolated", "status" }, ad_collapse, 0 },
+	{ "huge_memory", "mm_khugepaged_collapse_file",
+	  { "mm", "hpfn", "addr", "result" }, ad_collapse_file, 0 },
+	{ "migrate", "set_migration_pte", { "addr", "pte", "order" },
+	  ad_set_migration, 0 },
+	{ "migrate", "remove_migration_pte", { "addr", "pte", "order" },
+	  ad_remove_migration, 0 },
+	{ "thp", "set_migration_pmd", { "addr", "pmd" }, ad_set_migration, 0 },
+	{ "thp", "remove_migration_pmd", { "addr", "pmd" },
+	  ad_remove_migration, 0 },
+	{ "migrate", "mm_migrate_pages_start", { "mode", "reason" },
+	  ad_migrate_start, 0 },
+	{ "migrate", "mm_migrate_pages", { "succeeded", "failed" },
+	  ad_migrate_end, 0 },
+	{ "pagemap", "mm_lru_insertion", { "pfn", "flags" },
+	  ad_lru_insertion, 0 },
+	{ "pagemap", "mm_lru_activate", { "pfn" }, ad_lru_activate, 0 },
+#define PAGE_REF(ev, fn)						\
+	{ "page_ref", ev,						\
+	  { "pfn", "flags", "count", "mapcount", "mapping", "val", "ret" }, \
+	  fn, PS_KNOWN_REFCOUNT }
+	PAGE_REF("page_ref_set", ad_page_ref_set),
+	PAGE_REF("page_ref_mod", ad_page_ref_mod),
+	PAGE_REF("page_ref_mod_and_test", ad_page_ref_mod),
+	PAGE_REF("page_ref_mod_and_return", ad_page_ref_mod),
+	PAGE_REF("page_ref_mod_unless", ad_page_ref_mod),
+	PAGE_REF("page_ref_freeze", ad_page_ref_set),
+	PAGE_REF("page_ref_unfreeze", ad_page_ref_set),
+#undef PAGE_REF
+	{ "ftrace", "print", { "ip", "buf" }, ad_print, 0 },
+	{ NULL },
+};

@@ -1,0 +1,922 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The folio state engine: applies page ops (pageop.h) to folio state
+ * (folio.h).
+ *
+ * Live folios sit in a chained hash keyed by head pfn.  A pfn inside a
+ * large folio is found by probing the aligned heads of each order up to
+ * the largest order live, which costs at most PS_MAX_ORDER lookups and
+ * nothing at all while no large folio is live.
+ *
+ * What the engine deduces rather than reads is marked as such: a free of
+ * one page inside a live THP (seen on kernels without split tracing) means
+ * the THP was split first, and the engine splits it with an "inferred"
+ * lineage link, the same way the kernel's own split would have.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pagestate/folio.h"
+
+struct ps_hook {
+	ps_op_hook_fn fn;
+	void *data;
+};
+
+/* khugepaged / MADV_COLLAPSE in flight, per collapsing task */
+#define PS_COLLAPSE_SLOTS	8
+#define PS_COLLAPSE_PARENTS	512
+
+struct collapse_pending {
+	int pid;		/* 0: slot free */
+	u64 target_pfn;		/* last large folio this task allocated */
+	u32 target_order;
+	bool has_target;
+	u32 nr;
+	u64 parents[PS_COLLAPSE_PARENTS];
+};
+
+/* A migration entry in some page table, by user address. */
+struct migration_entry {
+	u64 addr;
+	u64 src_pfn;
+	u32 nr;			/* entries at addr (parent and children) */
+	struct migration_entry *next;
+};
+
+#define PS_MIG_BUCKETS		1024
+#define PS_PID_SLOTS		1024	/* workload pids (open addressing) */
+
+struct ps_engine {
+	u32 tracks;
+	struct ps_folio **buckets;
+	u64 nr_buckets;		/* power of two */
+	u32 max_order;		/* largest order live so far */
+	u64 nr_large;		/* live folios with order > 0 */
+	u64 next_id;
+
+	struct ps_hook *hooks;
+	int nr_hooks;
+	ps_folio_end_fn end_fn;
+	void *end_data;
+
+	int workload_pids[PS_PID_SLOTS];
+	int nr_workload_pids;
+
+	struct collapse_pending collapse[PS_COLLAPSE_SLOTS];
+	struct migration_entry *mig[PS_MIG_BUCKETS];
+
+	struct ps_engine_stats stats;
+};
+
+static const char *const anomaly_names[PS_ANOM_NR] = {
+	[PS_ANOM_REFCOUNT_UNDERFLOW] = "refcount-underflow",
+	[PS_ANOM_MAPCOUNT_UNDERFLOW] = "mapcount-underflow",
+	[PS_ANOM_PINCOUNT_UNDERFLOW] = "pincount-underflow",
+	[PS_ANOM_FREE_ORDER_MISMATCH] = "free-order-mismatch",
+	[PS_ANOM_ALLOC_OVER_LIVE] = "alloc-over-live-folio",
+	[PS_ANOM_OBS_MISMATCH] = "observed-vs-derived",
+};
+
+const char *ps_anomaly_name(enum ps_anomaly a)
+{
+	return (unsigned int)a < PS_ANOM_NR ? anomaly_names[a] : "?";
+}
+
+const char *ps_lineage_kind_name(enum ps_lineage_kind k)
+{
+	switch (k) {
+	case PS_LINEAGE_SPLIT:
+		return "split";
+	case PS_LINEAGE_COLLAPSE:
+		return "collapse";
+	case PS_LINEAGE_MIGRATE:
+		return "migrate";
+	}
+	return "?";
+}
+
+struct ps_engine *ps_engine_new(u32 tracks)
+{
+	struct ps_engine *e = ps_xcalloc(1, sizeof(*e));
+
+	e->tracks = tracks & PS_KNOWN_ALL;
+	e->nr_buckets = 1 << 12;
+	e->buckets = ps_xcalloc(e->nr_buckets, sizeof(*e->buckets));
+	return e;
+}
+
+u32 ps_engine_tracks(const struct ps_engine *e)
+{
+	return e->tracks;
+}
+
+void ps_engine_add_hook(struct ps_engine *e, ps_op_hook_fn fn, void *data)
+{
+	e->hooks = ps_xrealloc(e->hooks, (e->nr_hooks + 1) * sizeof(*e->hooks));
+	e->hooks[e->nr_hooks].fn = fn;
+	e->hooks[e->nr_hooks].data = data;
+	e->nr_hooks++;
+}
+
+void ps_engine_set_end_hook(struct ps_engine *e, ps_folio_end_fn fn,
+			    void *data)
+{
+	e->end_fn = fn;
+	e->end_data = data;
+}
+
+const struct ps_engine_stats *ps_engine_stats(const struct ps_engine *e)
+{
+	return &e->stats;
+}
+
+/* --- the folio hash ------------------------------------------------- */
+
+static inline u64 pfn_hash(u64 pfn, u64 nr_buckets)
+{
+	return (pfn * 0x9e3779b97f4a7c15ull) >> 20 & (nr_buckets - 1);
+}
+
+static struct ps_folio *hash_lookup(struct ps_engine *e, u64 head)
+{
+	struct ps_folio *f = e->buckets[pfn_hash(head, e->nr_buckets)];
+
+	while (f && f->pfn != head)
+		f = f->hash_next;
+	return f;
+}
+
+static void hash_grow(struct ps_engine *e)
+{
+	u64 i, nr = e->nr_buckets * 2;
+	struct ps_folio **b = ps_xcalloc(nr, sizeof(*b));
+
+	for (i = 0; i < e->nr_buckets; i++) {
+		struct ps_folio *f = e->buckets[i], *next;
+
+		for (; f; f = next) {
+			u64 h = pfn_hash(f->pfn, nr);
+
+			next = f->hash_next;
+			f->hash_next = b[h];
+			b[h] = f;
+		}
+	}
+	free(e->buckets);
+	e->buckets = b;
+	e->nr_buckets = nr;
+}
+
+static void hash_insert(struct ps_engine *e, struct ps_folio *f)
+{
+	u64 h;
+
+	if (e->stats.live >= e->nr_buckets)
+		hash_grow(e);
+	h = pfn_hash(f->pfn, e->nr_buckets);
+	f->hash_next = e->buckets[h];
+	e->buckets[h] = f;
+	e->stats.live++;
+	if (e->stats.live > e->stats.max_live)
+		e->stats.max_live = e->stats.live;
+	if (f->order) {
+		e->nr_large++;
+		if (f->order > e->max_order)
+			e->max_order = f->order;
+	}
+}
+
+static void hash_remove(struct ps_engine *e, struct ps_folio *f)
+{
+	struct ps_folio **pp = &e->buckets[pfn_hash(f->pfn, e->nr_buckets)];
+
+	while (*pp && *pp != f)
+		pp = &(*pp)->hash_next;
+	if (!*pp)
+		return;
+	*pp = f->hash_next;
+	e->stats.live--;
+	if (f->order)
+		e->nr_large--;
+}
+
+struct ps_folio *ps_folio_find(struct ps_engine *e, u64 pfn)
+{
+	struct ps_folio *f = hash_lookup(e, pfn);
+	u32 o;
+
+	if (f || !e->nr_large)
+		return f;
+	for (o = 1; o <= e->max_order; o++) {
+		u64 head = pfn & ~((1ull << o) - 1);
+
+		if (head == pfn)
+			continue;
+		f = hash_lookup(e, head);
+		if (f && pfn < f->pfn + ps_folio_nr_pages(f))
+			return f;
+	}
+	return NULL;
+}
+
+struct ps_folio *ps_folio_next(struct ps_engine *e, struct ps_folio *prev)
+{
+	u64 i = 0;
+
+	if (prev) {
+		if (prev->hash_next)
+			return prev->hash_next;
+		i = pfn_hash(prev->pfn, e->nr_buckets) + 1;
+	}
+	for (; i < e->nr_buckets; i++)
+		if (e->buckets[i])
+			return e->buckets[i];
+	return NULL;
+}
+
+/* --- folio life ----------------------------------------------------- */
+
+static struct ps_folio *folio_new(struct ps_engine *e, u64 pfn, u32 order,
+				  u64 ts)
+{
+	struct ps_folio *f = ps_xcalloc(1, sizeof(*f));
+
+	f->pfn = pfn;
+	f->order = order;
+	f->sub = order ? ps_xcalloc(1ull << order, sizeof(*f->sub)) : &f->sub0;
+	f->born_ts = ts;
+	f->last_ts = ts;
+	f->id = e->next_id++;
+	e->stats.folios++;
+	hash_insert(e, f);
+	return f;
+}
+
+static void folio_destroy(struct ps_folio *f)
+{
+	if (f->sub != &f->sub0)
+		free(f->sub);
+	free(f->lineage);
+	free(f);
+}
+
+/* Ends a folio's life: last look for the end hook, then forget it. */
+static void folio_retire(struct ps_engine *e, struct ps_folio *f,
+			 enum ps_folio_state why)
+{
+	f->state = why;
+	hash_remove(e, f);
+	if (e->end_fn)
+		e->end_fn(e->end_data, f);
+	folio_destroy(f);
+}
+
+static void lineage_add(struct ps_folio *f, enum ps_lineage_kind kind,
+			u64 pfn, u32 order, u64 ts, bool inferred)
+{
+	struct ps_lineage *l;
+
+	if (f->nr_lineage == f->alloc_lineage) {
+		f->alloc_lineage = f->alloc_lineage ? 2 * f->alloc_lineage : 1;
+		f->lineage = ps_xrealloc(f->lineage,
+					 f->alloc_lineage * sizeof(*l));
+	}
+	l = &f->lineage[f->nr_lineage++];
+	l->kind = kind;
+	l->pfn = pfn;
+	l->order = order;
+	l->ts = ts;
+	l->inferred = inferred;
+}
+
+/* A folio we meet for the first time without its allocation. */
+static struct ps_folio *folio_first_sight(struct ps_engine *e, u64 pfn,
+					  u32 order, u64 ts)
+{
+	struct ps_folio *f = folio_new(e, pfn & ~((1ull << order) - 1), order,
+				       ts);
+
+	e->stats.unknown++;
+	return f;
+}
+
+s32 ps_folio_mapcount(const struct ps_folio *f)
+{
+	return f->entire_mapcount + f->sub_mapcount_sum;
+}
+
+void ps_folio_state(const struct ps_folio *f, u64 pfn, struct ps_state *s)
+{
+	const struct ps_subpage *sp = NULL;
+
+	memset(s, 0, sizeof(*s));
+	if (!f)
+		return;
+	if (pfn >= f->pfn && pfn < f->pfn + ps_folio_nr_pages(f))
+		sp = &f->sub[pfn - f->pfn];
+	s->refcount = f->refcount;
+	s->mapcount = ps_folio_mapcount(f);
+	s->entire_mapcount = f->entire_mapcount;
+	s->sub_mapcount = sp ? sp->mapcount : 0;
+	s->sub_flags = sp ? sp->flags : 0;
+	s->pincount = f->pincount;
+	s->flags = f->flags;
+	s->known = f->known;
+	s->order = f->order;
+	s->live = f->state == PS_FOLIO_LIVE;
+}
+
+/*
+ * Split f into folios of new_order, as split_huge_page does.  Each piece
+ * keeps its subpages' mapcounts and flags; refcount is the kernel's to
+ * hand out again (page_ref_unfreeze), so it is unknown until observed.
+ * Returns the piece containing pfn.
+ */
+static struct ps_folio *folio_split(struct ps_engine *e, struct ps_folio *f,
+				    u32 new_order, u64 pfn, u64 ts,
+				    bool inferred)
+{
+	u64 head = f->pfn, nr = ps_folio_nr_pages(f), step = 1ull << new_order;
+	u32 order = f->order, known = f->known & ~PS_KNOWN_REFCOUNT;
+	u64 flags = f->flags & ~(PS_PG_COMPOUND_HEAD | PS_PG_COMPOUND_TAIL |
+				 PS_PG_THP | PS_PG_DOUBLE_MAP);
+	struct ps_subpage *sub = f->sub;
+	struct ps_folio *hit = NULL;
+	bool workload = f->workload;
+	u64 i, j;
+
+	/* Keep the subpages past the retire of their owner. */
+	if (sub == &f->sub0) {
+		sub = ps_xmalloc(sizeof(*sub));
+		*sub = f->sub0;
+	} else {
+		f->sub = &f->sub0;
+	}
+	e->stats.splits++;
+	if (inferred)
+		e->stats.splits_inferred++;
+	folio_retire(e, f, PS_FOLIO_SPLIT);
+
+	for (i = 0; i < nr; i += step) {
+		struct ps_folio *p = folio_new(e, head + i, new_order, ts);
+
+		p->known = known;
+		p->flags = flags | (new_order ? PS_PG_COMPOUND_HEAD : 0);
+		p->workload = workload;
+		for (j = 0; j < step; j++) {
+			p->sub[j] = sub[i + j];
+			p->sub_mapcount_sum += sub[i + j].mapcount;
+		}
+		lineage_add(p, PS_LINEAGE_SPLIT, head, order, ts, inferred);
+		if (pfn >= p->pfn && pfn < p->pfn + step)
+			hit = p;
+	}
+	free(sub);
+	return hit;
+}
+
+/* Retire every live folio overlapping [pfn, pfn + nr). */
+static void retire_range(struct ps_engine *e, u64 pfn, u64 nr,
+			 enum ps_folio_state why)
+{
+	u64 p = pfn;
+
+	while (p < pfn + nr) {
+		struct ps_folio *f = ps_folio_find(e, p);
+
+		if (!f) {
+			p++;
+			continue;
+		}
+		p = f->pfn + ps_folio_nr_pages(f);
+		folio_retire(e, f, why);
+	}
+}
+
+/* --- workload pids ---------------------------------------------------- */
+
+static bool pid_is_workload(const struct ps_engine *e, int pid)
+{
+	u32 h;
+
+	if (!e->nr_workload_pids || pid <= 0)
+		return false;
+	for (h = (u32)pid % PS_PID_SLOTS;; h = (h + 1) % PS_PID_SLOTS) {
+		if (e->workload_pids[h] == pid)
+			return true;
+		if (!e->workload_pids[h])
+			return false;
+	}
+}
+
+static void pid_add_workload(struct ps_engine *e, int pid)
+{
+	u32 h;
+
+	if (pid <= 0 || pid_is_workload(e, pid) ||
+	    e->nr_workload_pids >= PS_PID_SLOTS / 2)
+		return;
+	for (h = (u32)pid % PS_PID_SLOTS; e->workload_pids[h];
+	     h = (h + 1) % PS_PID_SLOTS)
+		;
+	e->workload_pids[h] = pid;
+	e->nr_workload_pids++;
+}
+
+/* --- collapse bookkeeping -------------------------------------------- */
+
+static struct collapse_pending *collapse_slot(struct ps_engine *e, int pid,
+					      bool create)
+{
+	struct collapse_pending *c, *victim = &e->collapse[0];
+	int i;
+
+	for (i = 0; i < PS_COLLAPSE_SLOTS; i++) {
+		c = &e->collapse[i];
+		if (c->pid == pid)
+			return c;
+		if (!c->pid)
+			victim = c;
+	}
+	if (!create)
+		return NULL;
+	memset(victim, 0, sizeof(*victim));
+	victim->pid = pid;
+	return victim;
+}
+
+static void collapse_note_parent(struct ps_engine *e, const struct ps_op *op)
+{
+	struct collapse_pending *c;
+	u32 i;
+
+	if (op->pfn == PS_PFN_NONE)
+		return;
+	c = collapse_slot(e, op->pid, true);
+	for (i = 0; i < c->nr; i++)
+		if (c->parents[i] == op->pfn)
+			return;
+	if (c->nr < PS_COLLAPSE_PARENTS)
+		c->parents[c->nr++] = op->pfn;
+}
+
+/*
+ * A collapse finished.  The kernel allocates the new huge folio before it
+ * isolates the old pages, so the collapse target is the last large folio
+ * this task allocated; the pages it scanned and isolated are the parents.
+ */
+static struct ps_folio *collapse_done(struct ps_engine *e,
+				      const struct ps_op *op)
+{
+	struct collapse_pending *c = collapse_slot(e, op->pid, false);
+	struct ps_folio *f = NULL;
+	u64 target = op->pfn;
+	u32 i;
+
+	if (target == PS_PFN_NONE && c && c->has_target)
+		target = c->target_pfn;
+	if (target != PS_PFN_NONE)
+		f = ps_folio_find(e, target);
+	if (f && op->result == 1) {
+		e->stats.collapses++;
+		for (i = 0; c && i < c->nr; i++)
+			lineage_add(f, PS_LINEAGE_COLLAPSE, c->parents[i], 0,
+				    op->ts, false);
+	}
+	if (c)
+		memset(c, 0, sizeof(*c));
+	return f;
+}
+
+/* --- migration entries ------------------------------------------------ */
+
+static struct migration_entry **mig_find(struct ps_engine *e, u64 addr)
+{
+	struct migration_entry **pp = &e->mig[(addr >> 12) % PS_MIG_BUCKETS];
+
+	while (*pp && (*pp)->addr != addr)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void mig_set(struct ps_engine *e, const struct ps_op *op)
+{
+	struct migration_entry **pp = mig_find(e, op->addr);
+
+	if (!*pp) {
+		*pp = ps_xcalloc(1, sizeof(**pp));
+		(*pp)->addr = op->addr;
+	}
+	(*pp)->src_pfn = op->pfn;
+	(*pp)->nr++;
+}
+
+/* Returns the source pfn of the entry removed at addr, or PS_PFN_NONE. */
+static u64 mig_remove(struct ps_engine *e, u64 addr)
+{
+	struct migration_entry **pp = mig_find(e, addr), *m = *pp;
+	u64 src;
+
+	if (!m)
+		return PS_PFN_NONE;
+	src = m->src_pfn;
+	if (--m->nr == 0) {
+		*pp = m->next;
+		free(m);
+	}
+	return src;
+}
+
+/* --- applying ops ------------------------------------------------------ */
+
+static void anomaly(struct ps_engine *e, enum ps_anomaly a)
+{
+	e->stats.anomalies[a]++;
+}
+
+static struct ps_folio *op_alloc(struct ps_engine *e, const struct ps_op *op)
+{
+	u64 nr = 1ull << op->order;
+	struct ps_folio *f = ps_folio_find(e, op->pfn);
+	u64 p;
+
+	/* Anything still live there was freed behind our back. */
+	if (f && (f->known & PS_KNOWN_BIRTH))
+		anomaly(e, PS_ANOM_ALLOC_OVER_LIVE);
+	if (f || (op->order && e->stats.live)) {
+		for (p = op->pfn; p < op->pfn + nr; p++) {
+			f = ps_folio_find(e, p);
+			if (f && (f->known & PS_KNOWN_BIRTH) && p != op->pfn)
+				anomaly(e, PS_ANOM_ALLOC_OVER_LIVE);
+		}
+		retire_range(e, op->pfn, nr, PS_FOLIO_FREED);
+	}
+	f = folio_new(e, op->pfn, op->order, op->ts);
+	/*
+	 * A fresh folio: one reference, no mappings, no pins.  Which of those
+	 * stay true depends on the recording tracking their changes.
+	 */
+	f->known = PS_KNOWN_BIRTH | (e->tracks & (PS_KNOWN_REFCOUNT |
+				     PS_KNOWN_MAPCOUNT | PS_KNOWN_PINCOUNT));
+	f->refcount = 1;
+	if (op->order)
+		f->flags |= PS_PG_COMPOUND_HEAD;
+	if (op->order) {
+		struct collapse_pending *c = collapse_slot(e, op->pid, true);
+
+		c->target_pfn = op->pfn;
+		c->target_order = op->order;
+		c->has_target = true;
+	}
+	return f;
+}
+
+static struct ps_folio *op_free(struct ps_engine *e, const struct ps_op *op,
+				struct ps_folio *f)
+{
+	if (!f)
+		return NULL;
+	if (f->pfn == op->pfn && f->order == op->order) {
+		folio_retire(e, f, PS_FOLIO_FREED);
+		return NULL;
+	}
+	if (op->order < f->order && op->pfn >= f->pfn) {
+		/* One piece of a large folio: it was split first. */
+		f = folio_split(e, f, op->order, op->pfn, op->ts, true);
+		if (f)
+			folio_retire(e, f, PS_FOLIO_FREED);
+		return NULL;
+	}
+	/* Freed with a larger order than we knew: a placeholder or a bug. */
+	if (f->known & PS_KNOWN_BIRTH)
+		anomaly(e, PS_ANOM_FREE_ORDER_MISMATCH);
+	retire_range(e, op->pfn, 1ull << op->order, PS_FOLIO_FREED);
+	return NULL;
+}
+
+static void check_observed(struct ps_engine *e, struct ps_folio *f,
+			   const struct ps_op *op)
+{
+	if (!(op->flags & PS_OPF_HAS_OBS_COUNT))
+		return;
+	if (f->known & PS_KNOWN_REFCOUNT) {
+		if (f->refcount != op->obs_count) {
+			anomaly(e, PS_ANOM_OBS_MISMATCH);
+			f->refcount = op->obs_count;
+		}
+	} else if (e->tracks & PS_KNOWN_REFCOUNT) {
+		f->refcount = op->obs_count;
+		f->known |= PS_KNOWN_REFCOUNT;
+	}
+}
+
+static void op_ref(struct ps_engine *e, const struct ps_op *op,
+		   struct ps_folio *f)
+{
+	if (op->kind == PS_OP_REF_SET) {
+		f->refcount = op->obs_count;
+		if (e->tracks & PS_KNOWN_REFCOUNT)
+			f->known |= PS_KNOWN_REFCOUNT;
+		return;
+	}
+	if (f->known & PS_KNOWN_REFCOUNT) {
+		f->refcount += op->val;
+		if (f->refcount < 0) {
+			anomaly(e, PS_ANOM_REFCOUNT_UNDERFLOW);
+			f->refcount = 0;
+		}
+	}
+	check_observed(e, f, op);
+}
+
+static void op_pin(struct ps_engine *e, const struct ps_op *op,
+		   struct ps_folio *f)
+{
+	s64 n = op->val ? op->val : 1;
+
+	f->pincount += op->kind == PS_OP_PIN ? n : -n;
+	if (f->pincount < 0) {
+		if (f->known & PS_KNOWN_PINCOUNT)
+			anomaly(e, PS_ANOM_PINCOUNT_UNDERFLOW);
+		f->pincount = 0;
+	}
+}
+
+static void mapcount_add(struct ps_engine *e, struct ps_folio *f,
+			 struct ps_subpage *sp, int delta)
+{
+	if (sp) {
+		sp->mapcount += delta;
+		f->sub_mapcount_sum += delta;
+		if (sp->mapcount < 0) {
+			if (f->known & PS_KNOWN_MAPCOUNT)
+				anomaly(e, PS_ANOM_MAPCOUNT_UNDERFLOW);
+			f->sub_mapcount_sum -= sp->mapcount;
+			sp->mapcount = 0;
+		}
+		return;
+	}
+	f->entire_mapcount += delta;
+	if (f->entire_mapcount < 0) {
+		if (f->known & PS_KNOWN_MAPCOUNT)
+			anomaly(e, PS_ANOM_MAPCOUNT_UNDERFLOW);
+		f->entire_mapcount = 0;
+	}
+}
+
+static void op_rmap(struct ps_engine *e, const struct ps_op *op,
+		    struct ps_folio *f)
+{
+	bool compound = op->flags & PS_OPF_COMPOUND;
+	struct ps_subpage *sp = compound ? NULL : &f->sub[op->pfn - f->pfn];
+	int delta = op->kind == PS_OP_RMAP_ADD ? 1 : -1;
+
+	mapcount_add(e, f, sp, delta);
+	if (op->kind == PS_OP_RMAP_ADD) {
+		f->flags |= PS_PG_MMAP;
+		if (op->flags & PS_OPF_ANON)
+			f->flags |= PS_PG_ANON;
+		if (op->flags & PS_OPF_EXCLUSIVE) {
+			if (compound)
+				f->flags |= PS_PG_ANON_EXCLUSIVE;
+			else
+				sp->flags |= PS_SUB_ANON_EXCLUSIVE;
+		}
+	}
+	if (!ps_folio_mapcount(f))
+		f->flags &= ~PS_PG_MMAP;
+}
+
+/*
+ * __split_huge_pmd on 6.1: the PMD mapping becomes 512 PTE mappings.  The
+ * kernel bumps each subpage's _mapcount directly (no rmap call) and then
+ * drops the entire mapping with page_remove_rmap(compound), which the
+ * rmap adapter reports as its own op; anon_exclusive moves from the head
+ * to every subpage.
+ */
+static void op_split_pmd(struct ps_engine *e, const struct ps_op *op,
+			 struct ps_folio *f)
+{
+	u64 i, nr = ps_folio_nr_pages(f);
+	bool ae = f->flags & PS_PG_ANON_EXCLUSIVE;
+
+	if (!f->order)
+		return;
+	for (i = 0; i < nr; i++) {
+		mapcount_add(e, f, &f->sub[i], 1);
+		if (ae)
+			f->sub[i].flags |= PS_SUB_ANON_EXCLUSIVE;
+	}
+}
+
+static void op_flags(const struct ps_op *op, struct ps_folio *f)
+{
+	u64 mask = op->val2 ? (u64)op->val2 : ~0ull;
+
+	if (!(op->flags & PS_OPF_HAS_OBS_FLAGS))
+		return;
+	f->flags = (f->flags & ~mask) | (op->obs_flags & mask);
+}
+
+/* remove_migration_pte: a PTE maps pfn again, after migration or split. */
+static struct ps_folio *op_migration_remove(struct ps_engine *e,
+					    const struct ps_op *op,
+					    struct ps_folio *f)
+{
+	u64 src = mig_remove(e, op->addr);
+
+	/* A PTE of order < folio order remapping a THP: it was split. */
+	if (f && op->order < f->order)
+		f = folio_split(e, f, op->order, op->pfn, op->ts, true);
+	if (!f)
+		return NULL;
+	f->sub[op->pfn - f->pfn].flags &= ~PS_SUB_MIGRATION;
+	f->flags |= PS_PG_MMAP;
+	if (src != PS_PFN_NONE && (src < f->pfn || src >= f->pfn +
+						   ps_folio_nr_pages(f))) {
+		u32 i;
+
+		for (i = 0; i < f->nr_lineage; i++)
+			if (f->lineage[i].kind == PS_LINEAGE_MIGRATE)
+				break;
+		if (i == f->nr_lineage) {
+			u64 head = src & ~((1ull << f->order) - 1);
+
+			lineage_add(f, PS_LINEAGE_MIGRATE, head, f->order,
+				    op->ts, false);
+			e->stats.migrations++;
+		}
+	}
+	return f;
+}
+
+/* Ops that are about a page and need its folio (created on first sight). */
+static bool op_wants_folio(enum ps_op_kind k)
+{
+	switch (k) {
+	case PS_OP_REF:
+	case PS_OP_REF_SET:
+	case PS_OP_PIN:
+	case PS_OP_UNPIN:
+	case PS_OP_RMAP_ADD:
+	case PS_OP_RMAP_REMOVE:
+	case PS_OP_MAP_PTE:
+	case PS_OP_SPLIT_PMD:
+	case PS_OP_SPLIT:
+	case PS_OP_MIGRATION_SET:
+	case PS_OP_MIGRATION_REMOVE:
+	case PS_OP_FLAGS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void run_hooks(struct ps_engine *e, const struct ps_op *op,
+		      struct ps_folio *f, const struct ps_state *before)
+{
+	struct ps_state after;
+	int i;
+
+	ps_folio_state(f, op->pfn, &after);
+	for (i = 0; i < e->nr_hooks; i++)
+		e->hooks[i].fn(e->hooks[i].data, op, f, before, &after);
+}
+
+int ps_engine_apply(struct ps_engine *e, const struct ps_op *op)
+{
+	struct ps_folio *f = NULL;
+	struct ps_state before;
+	u32 order = op->order;
+
+	if ((unsigned int)op->kind >= PS_OP_NR_KINDS)
+		return -1;
+	e->stats.ops[op->kind]++;
+
+	if (op->pfn != PS_PFN_NONE)
+		f = ps_folio_find(e, op->pfn);
+	if (!f && op_wants_folio(op->kind) && op->pfn != PS_PFN_NONE)
+		f = folio_first_sight(e, op->pfn,
+				      op->kind == PS_OP_SPLIT ? order : 0,
+				      op->ts);
+	/* SPLIT carries the folio's order in order and the new one in val. */
+	if (e->nr_hooks)
+		ps_folio_state(f, op->pfn, &before);
+	if (f && op->pid > 0 && pid_is_workload(e, op->pid))
+		f->workload = true;
+
+	switch (op->kind) {
+	case PS_OP_ALLOC:
+		if (e->nr_hooks)
+			memset(&before, 0, sizeof(before));
+		f = op_alloc(e, op);
+		if (pid_is_workload(e, op->pid))
+			f->workload = true;
+		break;
+	case PS_OP_FREE:
+		/* Hooks see the folio as it was freed, then it is gone. */
+		if (e->nr_hooks && f) {
+			struct ps_state after = before;
+			int i;
+
+			after.live = false;
+			for (i = 0; i < e->nr_hooks; i++)
+				e->hooks[i].fn(e->hooks[i].data, op, f,
+					       &before, &after);
+		} else if (e->nr_hooks) {
+			run_hooks(e, op, NULL, &before);
+		}
+		op_free(e, op, f);
+		return 0;
+	case PS_OP_REF:
+	case PS_OP_REF_SET:
+		op_ref(e, op, f);
+		break;
+	case PS_OP_PIN:
+	case PS_OP_UNPIN:
+		op_pin(e, op, f);
+		break;
+	case PS_OP_RMAP_ADD:
+	case PS_OP_RMAP_REMOVE:
+		op_rmap(e, op, f);
+		break;
+	case PS_OP_MAP_PTE:
+		f->flags |= PS_PG_MMAP;
+		break;
+	case PS_OP_SPLIT_PMD:
+		op_split_pmd(e, op, f);
+		break;
+	case PS_OP_SPLIT:
+		if (op->val >= 0 && f->order > (u64)op->val)
+			f = folio_split(e, f, (u32)op->val, op->pfn, op->ts,
+					false);
+		break;
+	case PS_OP_COLLAPSE_SCAN:
+	case PS_OP_COLLAPSE_ISOLATE:
+		collapse_note_parent(e, op);
+		break;
+	case PS_OP_COLLAPSE:
+		f = collapse_done(e, op);
+		break;
+	case PS_OP_MIGRATION_SET:
+		mig_set(e, op);
+		f->sub[op->pfn - f->pfn].flags |= PS_SUB_MIGRATION;
+		break;
+	case PS_OP_MIGRATION_REMOVE:
+		f = op_migration_remove(e, op, f);
+		break;
+	case PS_OP_FLAGS:
+		op_flags(op, f);
+		break;
+	case PS_OP_SNAPSHOT:
+		if (f)
+			f->workload = true;
+		break;
+	case PS_OP_TASK:
+		pid_add_workload(e, op->pid);
+		break;
+	case PS_OP_LOST:
+		e->stats.lost += op->val;
+		break;
+	default:
+		break;
+	}
+	if (f) {
+		f->last_ts = op->ts;
+		f->nr_ops++;
+	}
+	if (e->nr_hooks)
+		run_hooks(e, op, f, &before);
+	return 0;
+}
+
+void ps_engine_finish(struct ps_engine *e)
+{
+	u64 i;
+
+	for (i = 0; i < e->nr_buckets; i++)
+		while (e->buckets[i])
+			folio_retire(e, e->buckets[i], PS_FOLIO_LIVE);
+}
+
+void ps_engine_free(struct ps_engine *e)
+{
+	u64 i;
+
+	if (!e)
+		return;
+	e->end_fn = NULL;
+	ps_engine_finish(e);
+	for (i = 0; i < PS_MIG_BUCKETS; i++) {
+		struct migration_entry *m = e->mig[i], *next;
+
+		for (; m; m = next) {
+			next = m->next;
+			free(m);
+		}
+	}
+	free(e->buckets);
+	free(e->hooks);
+	free(e);
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Names for page-op kinds and PS_PG_* flags, for every printer.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pagestate/pageop.h"
+
+static const char *const kind_names[PS_OP_NR_KINDS] = {
+	[PS_OP_NONE] = "none",
+	[PS_OP_ALLOC] = "alloc",
+	[PS_OP_FREE] = "free",
+	[PS_OP_REF] = "ref",
+	[PS_OP_REF_SET] = "ref_set",
+	[PS_OP_PIN] = "pin",
+	[PS_OP_UNPIN] = "unpin",
+	[PS_OP_RMAP_ADD] = "rmap_add",
+	[PS_OP_RMAP_REMOVE] = "rmap_remove",
+	[PS_OP_MAP_PTE] = "map_pte",
+	[PS_OP_SPLIT_PMD] = "split_pmd",
+	[PS_OP_SPLIT] = "split",
+	[PS_OP_SPLIT_RESULT] = "split_result",
+	[PS_OP_COLLAPSE_SCAN] = "collapse_scan",
+	[PS_OP_COLLAPSE_ISOLATE] = "collapse_isolate",
+	[PS_OP_COLLAPSE] = "collapse",
+	[PS_OP_MIGRATE_START] = "migrate_start",
+	[PS_OP_MIGRATE_END] = "migrate_end",
+	[PS_OP_MIGRATION_SET] = "migration_set",
+	[PS_OP_MIGRATION_REMOVE] = "migration_remove",
+	[PS_OP_FLAGS] = "flags",
+	[PS_OP_SNAPSHOT] = "snapshot",
+	[PS_OP_TASK] = "task",
+	[PS_OP_TASK_EXIT] = "task_exit",
+	[PS_OP_LOST] = "lost",
+};
+
+const char *ps_op_kind_name(enum ps_op_kind kind)
+{
+	if ((unsigned int)kind >= PS_OP_NR_KINDS || !kind_names[kind])
+		return "?";
+	return kind_names[kind];
+}
+
+static const char *const pg_names[] = {
+	"locked", "referenced", "uptodate", "dirty", "lru", "active", "slab",
+	"writeback", "reclaim", "buddy", "mmap", "anon", "swapcache",
+	"swapbacked", "head", "tail", "huge", "unevictable", "mlocked", "thp",
+	"zero_page", "idle", "ksm", "anon_exclusive", "double_map", "private",
+	"workingset", "mappedtodisk", "hwpoison", "nopage",
+};
+
+const char *ps_pg_flag_name(unsigned int bit)
+{
+	return bit < ARRAY_SIZE(pg_names) ? pg_names[bit] : NULL;
+}
+
+char *ps_pg_flags_str(u64 flags, char *buf, size_t size)
+{
+	size_t n = 0;
+	unsigned int bit;
+
+	buf[0] = '\0';
+	for (bit = 0; bit < ARRAY_SIZE(pg_names) && n + 1 < size; bit++) {
+		if (!(flags & (1ull << bit)))
+			continue;
+		n += snprintf(buf + n, size - n, "%s%s", n ? "|" : "",
+			      pg_names[bit]);
+	}
+	if (!n)
+		snprintf(buf, size, "-");
+	return buf;
+}

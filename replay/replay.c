@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pagestate replay: rebuild folio state from a recording and print a
+ * summary, or one folio's / one task's timeline.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pagestate/builtin.h"
+#include "pagestate/folio.h"
+#include "pagestate/trace.h"
+#include "pagestate/verify.h"
+
+static const char *const replay_usage[] = {
+	"pagestate replay [--pfn PFN | --folio PFN | --comm NAME] [--verify] FILE",
+	NULL,
+};
+
+struct replay {
+	struct ps_trace *t;
+	struct ps_engine *e;
+	u64 pfn;		/* --pfn / --folio */
+	bool folio_only;	/* --folio: ops on the folio headed at pfn */
+	const char *comm;	/* --comm */
+	u64 printed;
+
+	/* summary counters kept by the hooks */
+	u64 thp_allocs;
+	u64 workload_folios;
+	u64 workload_thps;
+	u64 ended_live;
+};
+
+static int apply_op(void *data, const struct ps_op *op)
+{
+	struct replay *r = data;
+
+	ps_engine_apply(r->e, op);
+	return 0;
+}
+
+static void fmt_val(char *buf, size_t size, s64 v, bool known)
+{
+	if (known)
+		snprintf(buf, size, "%lld", (long long)v);
+	else
+		snprintf(buf, size, "?");
+}
+
+static void op_detail(struct replay *r, const struct ps_op *op, char *buf,
+		      size_t size)
+{
+	int n = 0;
+
+	if (op->pfn != PS_PFN_NONE)
+		n += snprintf(buf + n, size - n, " pfn=0x%llx",
+			      (unsigned long long)op->pfn);
+	switch (op->kind) {
+	case PS_OP_ALLOC:
+	case PS_OP_FREE:
+	case PS_OP_MIGRATION_SET:
+	case PS_OP_MIGRATION_REMOVE:
+		n += snprintf(buf + n, size - n, " order=%u", op->order);
+		break;
+	case PS_OP_SPLIT:
+		n += snprintf(buf + n, size - n, " order=%u->%lld", op->order,
+			      (long long)op->val);
+		break;
+	case PS_OP_REF:
+	case PS_OP_PIN:
+	case PS_OP_UNPIN:
+		n += snprintf(buf + n, size - n, " val=%lld",
+			      (long long)op->val);
+		break;
+	case PS_OP_SNAPSHOT:
+		n += snprintf(buf + n, size - n, " kpagecount=%lld",
+			      (long long)op->obs_mapcount);
+		break;
+	case PS_OP_MIGRATE_END:
+		n += snprintf(buf + n, size - n, " succeeded=%lld failed=%lld",
+			      (long long)op->val, (long long)op->val2);
+		break;
+	default:
+		break;
+	}
+	if (op->flags & PS_OPF_COMPOUND)
+		n += snprintf(buf + n, size - n, " compound");
+	if (op->addr && n < (int)size)
+		n += snprintf(buf + n, size - n, " addr=0x%llx",
+			      (unsigned long long)op->addr);
+	if (op->result_name && n < (int)size)
+		snprintf(buf + n, size - n, " %s", op->result_name);
+	else if (op->result && n < (int)size)
+		snprintf(buf + n, size - n, " result=%d", op->result);
+}
+
+static void print_op(struct replay *r, const struct ps_op *op,
+		     const struct ps_folio *f, const struct ps_state *after)
+{
+	char detail[192], ref[24], map[48], pin[24], flags[256];
+	u32 k = after->known;
+
+	op_detail(r, op, detail, sizeof(detail));
+	printf("%6llu.%06llu [%03d] %16s-%-7d %-16s%s",
+	       (unsigned long long)(op->ts / 1000000000ull),
+	       (unsigned long long)(op->ts % 1000000000ull / 1000), op->cpu,
+	       ps_trace_comm(r->t, op->pid), op->pid,
+	       ps_op_kind_name(op->kind), detail);
+	if (!f) {
+		putchar('\n');
+		return;
+	}
+	fmt_val(ref, sizeof(ref), after->refcount, k & PS_KNOWN_REFCOUNT);
+	if (k & PS_KNOWN_MAPCOUNT)
+		snprintf(map, sizeof(map), "%d(entire %d sub %d)",
+			 after->mapcount, after->entire_mapcount,
+			 after->sub_mapcount);
+	else
+		snprintf(map, sizeof(map), "?");
+	fmt_val(pin, sizeof(pin), after->pincount, k & PS_KNOWN_PINCOUNT);
+	ps_pg_flags_str(after->flags, flags, sizeof(flags));
+	printf(" | folio 0x%llx/%u%s ref=%s map=%s pin=%s flags=%s%s\n",
+	       (unsigned long long)f->pfn, after->order,
+	       after->live ? "" : " (ended)", ref, map, pin, flags,
+	       (after->sub_flags & PS_SUB_ANON_EXCLUSIVE) ?
+	       " sub:anon_exclusive" : "");
+}
+
+static bool op_matches(struct replay *r, const struct ps_op *op,
+		       const struct ps_folio *f)
+{
+	if (r->comm)
+		return op->pid > 0 &&
+		       !strcmp(ps_trace_comm(r->t, op->pid), r->comm);
+	if (r->folio_only)
+		return f && f->pfn == r->pfn;
+	if (op->pfn == r->pfn)
+		return true;
+	return f && r->pfn >= f->pfn && r->pfn < f->pfn + ps_folio_nr_pages(f);
+}
+
+static void timeline_hook(void *data, const struct ps_op *op,
+			  const struct ps_folio *f,
+			  const struct ps_state *before,
+			  const struct ps_state *after)
+{
+	struct replay *r = data;
+
+	if (!op_matches(r, op, f))
+		return;
+	print_op(r, op, f, after);
+	r->printed++;
+	/* the ops that replace a folio carry its lineage: show it once */
+	if (f && f->nr_lineage && op->kind == PS_OP_MIGRATION_REMOVE &&
+	    f->lineage[f->nr_lineage - 1].ts == op->ts) {
+		const struct ps_lineage *l = &f->lineage[f->nr_lineage - 1];
+
+		printf("%*s lineage: %s from 0x%llx/%u%s\n", 40, "",
+		       ps_lineage_kind_name(l->kind),
+		       (unsigned long long)l->pfn, l->order,
+		       l->inferred ? " (inferred)" : "");
+	}
+}
+
+static void summary_hook(void *data, const struct ps_op *op,
+			 const struct ps_folio *f,
+			 const struct ps_state *before,
+			 const struct ps_state *after)
+{
+	struct replay *r = data;
+
+	if (op->kind == PS_OP_ALLOC && op->order >= 9)
+		r->thp_allocs++;
+}
+
+static void folio_end(void *data, const struct ps_folio *f)
+{
+	struct replay *r = data;
+
+	if (f->workload) {
+		r->workload_folios++;
+		if (f->order >= 9)
+			r->workload_thps++;
+	}
+	if (f->state == PS_FOLIO_LIVE)
+		r->ended_live++;
+}
+
+static void print_summary(struct replay *r)
+{
+	const struct ps_meta *m = ps_trace_meta(r->t);
+	const struct ps_engine_stats *s = ps_engine_stats(r->e);
+	struct ps_event_count counts[256];
+	int i, n;
+	u64 anomalies = 0, missed = ps_trace_missed(r->t);
+
+	printf("file:      %s\n", ps_trace_path(r->t));
+	printf("kernel:    %s\n", m->kernel[0] ? m->kernel : "unknown");
+	printf("profile:   %s\n", m->pagestate ? m->profile :
+	       "not a pagestate recording (no metadata)");
+	if (m->cmd[0])
+		printf("workload:  %s (%d tasks)\n", m->cmd, m->tasks);
+	printf("records:   %llu\n",
+	       (unsigned long long)ps_trace_nr_records(r->t));
+
+	printf("\nevents:\n");
+	n = ps_trace_event_counts(r->t, counts, ARRAY_SIZE(counts));
+	for (i = 0; i < n; i++)
+		printf("  %-40s %10llu%s\n", counts[i].name,
+		       (unsigned long long)counts[i].count,
+		       counts[i].adapted ? "" : "  (not a page op)");
+
+	printf("\npage ops:\n");
+	for (i = 1; i < PS_OP_NR_KINDS; i++)
+		if (s->ops[i])
+			printf("  %-40s %10llu\n", ps_op_kind_name(i),
+			       (unsigned long long)s->ops[i]);
+
+	printf("\nfolios:\n");
+	printf("  seen                 %llu\n", (unsigned long long)s->folios);
+	printf("  THP allocations      %llu\n",
+	       (unsigned long long)r->thp_allocs);
+	printf("  live at end          %llu\n",
+	       (unsigned long long)r->ended_live);
+	printf("  max live at once     %llu\n",
+	       (unsigned long long)s->max_live);
+	printf("  unknown baseline     %llu (allocated before the recording)\n",
+	       (unsigned long long)s->unknown);
+	printf("  workload folios      %llu (%llu THP)\n",
+	       (unsigned long long)r->workload_folios,
+	       (unsigned long long)r->workload_thps);
+	printf("  splits               %llu (%llu inferred from remaps/frees)\n",
+	       (unsigned long long)s->splits,
+	       (unsigned long long)s->splits_inferred);
+	printf("  collapses            %llu\n",
+	       (unsigned long long)s->collapses);
+	printf("  migrations           %llu\n",
+	       (unsigned long long)s->migrations);
+
+	printf("\nlost events: ");
+	if (!m->have_cpustats && !missed && !ps_trace_missed_unknown(r->t))
+		printf("unknown (no per-CPU stats in the file), "
+		       "0 reported by the ring buffer\n");
+	else
+		printf("%llu overrun, %llu dropped (per-CPU stats); "
+		       "%llu missed in the data%s\n",
+		       (unsigned long long)m->overrun,
+		       (unsigned long long)m->dropped,
+		       (unsigned long long)missed,
+		       ps_trace_missed_unknown(r->t) ?
+		       " (plus pages with an unknown count)" : "");
+
+	for (i = 0; i < PS_ANOM_NR; i++)
+		anomalies += s->anomalies[i];
+	printf("engine anomalies: %llu\n", (unsigned long long)anomalies);
+	for (i = 0; i < PS_ANOM_NR; i++)
+		if (s->anomalies[i])
+			printf("  %-28s %llu\n", ps_anomaly_name(i),
+			       (unsigned long long)s->anomalies[i]);
+	printf("tracked:   refcount %s, mapcount %s, pincount %s\n",
+	       ps_engine_tracks(r->e) & PS_KNOWN_REFCOUNT ? "yes" :
+	       "no (needs page_ref)",
+	       ps_engine_tracks(r->e) & PS_KNOWN_MAPCOUNT ? "yes" :
+	       "no (needs rmap probes)",
+	       ps_engine_tracks(r->e) & PS_KNOWN_PINCOUNT ? "yes" :
+	       "no (needs GUP probes)");
+}
+
+int cmd_replay(int argc, const char **argv)
+{
+	const char *pfn_s = NULL, *folio_s = NULL, *comm = NULL;
+	int verify = 0, n, ret = PS_EXIT_OK;
+	struct ps_option opts[] = {
+		{ PS_OPT_STRING, 0, "pfn", &pfn_s, "pfn",
+		  "timeline of the page PFN and the folios holding it" },
+		{ PS_OPT_STRING, 0, "folio", &folio_s, "pfn",
+		  "timeline of the folio whose head is PFN" },
+		{ PS_OPT_STRING, 0, "comm", &comm, "name",
+		  "timeline of every page op done by tasks named NAME" },
+		{ PS_OPT_BOOL, 0, "verify", &verify, NULL,
+		  "compare derived state with the exit snapshot" },
+		PS_OPT_END_MARK,
+	};
+	struct replay r = { .pfn = PS_PFN_NONE };
+	struct ps_verify *v = NULL;
+
+	n = ps_parse_options(argc, argv, opts, replay_usage, NULL);
+	if (n == -2)
+		return PS_EXIT_OK;
+	if (n < 0)
+		return PS_EXIT_USAGE;
+	if (n != 1) {
+		ps_error(n ? "replay takes one recording, got %d" :
+			 "replay needs a recording (e.g. trace.dat)", n);
+		ps_usage_with_options(replay_usage, opts, 1);
+		return PS_EXIT_USAGE;
+	}
+	if (!!pfn_s + !!folio_s + !!comm > 1) {
+		ps_error("--pfn, --folio and --comm exclude each other");
+		return PS_EXIT_USAGE;
+	}
+	if ((pfn_s && ps_parse_u64(pfn_s, &r.pfn)) ||
+	    (folio_s && ps_parse_u64(folio_s, &r.pfn))) {
+		ps_error("'%s' is not a pfn (want e.g. 0x12a400)",
+			 pfn_s ? pfn_s : folio_s);
+		return PS_EXIT_USAGE;
+	}
+	r.folio_only = folio_s != NULL;
+	r.comm = comm;
+
+	r.t = ps_trace_open(argv[0]);
+	if (!r.t)
+		return PS_EXIT_USAGE;
+	r.e = ps_engine_new(ps_trace_tracks(r.t));
+	ps_engine_add_hook(r.e, summary_hook, &r);
+	ps_engine_set_end_hook(r.e, folio_end, &r);
+	if (pfn_s || folio_s || comm)
+		ps_engine_add_hook(r.e, timeline_hook, &r);
+	if (verify)
+		v = ps_verify_new(r.e);
+
+	if (ps_trace_replay(r.t, apply_op, &r))
+		ret = PS_EXIT_USAGE;
+	ps_engine_finish(r.e);
+
+	if (ret == PS_EXIT_OK) {
+		if (pfn_s || folio_s || comm) {
+			if (!r.printed)
+				printf("no page ops %s %s in %s\n",
+				       comm ? "by" : "on",
+				       comm ? comm : (pfn_s ? pfn_s : folio_s),
+				       argv[0]);
+		} else if (!verify) {
+			print_summary(&r);
+		}
+		if (v)
+			ps_verify_print(v, stdout);
+	}
+	ps_verify_free(v);
+	ps_engine_free(r.e);
+	ps_trace_close(r.t);
+	return ret;
+}

@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The reader: opens a trace.dat through libtracecmd, binds adapters to
+ * the events the file defines, and streams records in time order.
+ *
+ * Per record the hot path is: event id -> adapter (array index), fields
+ * read at offsets looked up at open, ops handed to the consumer.  No
+ * allocation, no string formatting, no lookup by name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <trace-cmd/trace-cmd.h>
+#include <traceevent/event-parse.h>
+
+#include "pagestate/folio.h"
+#include "adapter.h"
+
+/* From trace-cmd's private header; exported by libtracecmd 3.1. */
+const char *tracecmd_get_cpustats(struct tracecmd_input *handle);
+const char *tracecmd_get_uname(struct tracecmd_input *handle);
+int tracecmd_cpus(struct tracecmd_input *handle);
+
+struct ps_trace {
+	char *path;
+	struct tracecmd_input *handle;
+	/* handle, then one per buffer instance (trace-cmd record -B) */
+	struct tracecmd_input **handles;
+	int nr_handles;
+	struct tep_handle *tep;
+
+	/* indexed by event id; NULL for events without an adapter */
+	struct ps_event_adapter **by_id;
+	u64 *count_by_id;
+	int nr_ids;
+	struct ps_event_adapter *adapters;
+	int nr_adapters;
+	u32 tracks;
+
+	ps_op_fn fn;
+	void *fn_data;
+	int stop;
+
+	u64 nr_records;
+	u64 missed;
+	u64 missed_unknown;
+	u64 last_offset;
+	struct ps_meta meta;
+};
+
+/* trace.dat starts with "\027\010\104tracing" */
+static const char trace_magic[] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c',
+				    'i', 'n', 'g' };
+
+static int check_file(const char *path)
+{
+	char buf[sizeof(trace_magic)];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		ps_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		ps_error("%s: is a directory, not a trace.dat file", path);
+		close(fd);
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n != (ssize_t)sizeof(buf) || memcmp(buf, trace_magic, sizeof(buf))) {
+		ps_error("%s: not a trace.dat file (bad magic at offset 0); "
+			 "record one with 'pagestate record' or "
+			 "'trace-cmd record'", path);
+		return -1;
+	}
+	return 0;
+}
+
+static u64 sum_stat(const char *stats, const char *key)
+{
+	const char *p = stats;
+	size_t klen = strlen(key);
+	u64 sum = 0;
+
+	while ((p = strstr(p, key))) {
+		p += klen;
+		sum += strtoull(p, NULL, 10);
+	}
+	return sum;
+}
+
+static void read_cpustats(struct ps_trace *t, struct tracecmd_input *h)
+{
+	const char *s = tracecmd_get_cpustats(h);
+
+	if (!s)
+		return;
+	t->meta.have_cpustats = true;
+	t->meta.overrun += sum_stat(s, "overrun:");
+	t->meta.dropped += sum_stat(s, "dropped events:");
+}
+
+/*
+ * trace-cmd record -B puts the data in a buffer instance and leaves the
+ * top level empty; pagestate record writes the top level.  Read them all,
+ * merged by timestamp.
+ */
+static void open_instances(struct ps_trace *t)
+{
+	int i, n = tracecmd_buffer_instances(t->handle);
+
+	t->handles = ps_xcalloc(n + 1, sizeof(*t->handles));
+	t->handles[t->nr_handles++] = t->handle;
+	read_cpustats(t, t->handle);
+	for (i = 0; i < n; i++) {
+		struct tracecmd_input *h =
+			tracecmd_buffer_instance_handle(t->handle, i);
+
+		if (!h)
+			continue;
+		t->handles[t->nr_handles++] = h;
+		read_cpustats(t, h);
+	}
+}
+
+static void read_options(struct ps_trace *t)
+{
+	const char *s;
+
+	s = tracecmd_get_uname(t->handle);
+	if (s) {
+		/* "Linux host 6.1.0 #1 SMP ..." : the release is word 3 */
+		char a[64], b[128], rel[128];
+
+		if (sscanf(s, "%63s %127s %127s", a, b, rel) == 3)
+			snprintf(t->meta.kernel, sizeof(t->meta.kernel), "%s",
+				 rel);
+	}
+	t->meta.nr_cpus = tracecmd_cpus(t->handle);
+	open_instances(t);
+}
+
+static void bind_adapters(struct ps_trace *t)
+{
+	const struct ps_adapter *a;
+	int n = 0, i;
+	struct tep_event **events = tep_list_events(t->tep, TEP_EVENT_SORT_ID);
+
+	for (i = 0; events && events[i]; i++)
+		if (events[i]->id >= t->nr_ids)
+			t->nr_ids = events[i]->id + 1;
+	t->by_id = ps_xcalloc(t->nr_ids, sizeof(*t->by_id));
+	t->count_by_id = ps_xcalloc(t->nr_ids, sizeof(*t->count_by_id));
+	for (a = ps_adapters; a->name; a++)
+		n++;
+	t->adapters = ps_xcalloc(n, sizeof(*t->adapters));
+
+	for (a = ps_adapters; a->name; a++) {
+		struct tep_event *ev = tep_find_event_by_name(t->tep,
+							      a->system,
+							      a->name);
+		struct ps_event_adapter *ea;
+
+		if (!ev || ev->id < 0 || ev->id >= t->nr_ids)
+			continue;
+		ea = &t->adapters[t->nr_adapters++];
+		ea->a = a;
+		ea->event = ev;
+		for (i = 0; i < PS_ADAPTER_FIELDS && a->fields[i]; i++)
+			ea->f[i] = tep_find_field(ev, a->fields[i]);
+		ps_adapter_decode_flags(ea, "flags");
+		t->by_id[ev->id] = ea;
+		t->tracks |= a->tracks;
+	}
+	/* page_ref carries mapcount too, but of one page, not the folio's
+	 * rmap history: mapcount becomes tracked with the rmap probes. */
+}
+
+struct ps_trace *ps_trace_open(const char *path)
+{
+	struct ps_trace *t;
+
+	if (check_file(path))
+		return NULL;
+	tracecmd_set_loglevel(TEP_LOG_CRITICAL);
+	t = ps_xcalloc(1, sizeof(*t));
+	t->path = ps_xstrdup(path);
+	t->handle = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
+	if (!t->handle) {
+		ps_error("%s: cannot read trace.dat headers (truncated or "
+			 "corrupt file, or a version this libtracecmd does "
+			 "not know)", path);
+		free(t->path);
+		free(t);
+		return NULL;
+	}
+	t->tep = tracecmd_get_tep(t->handle);
+	read_options(t);
+	bind_adapters(t);
+	return t;
+}
+
+void ps_trace_close(struct ps_trace *t)
+{
+	int i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->nr_adapters; i++)
+		free(t->adapters[i].flags);
+	free(t->adapters);
+	free(t->by_id);
+	free(t->count_by_id);
+	for (i = 1; i < t->nr_handles; i++)
+		tracecmd_close(t->handles[i]);
+	free(t->handles);
+	tracecmd_close(t->handle);
+	free(t->path);
+	free(t);
+}
+
+s64 ps_field(struct ps_trace *t, struct ps_event_adapter *ea,
+	     struct tep_record *rec, int i)
+{
+	struct tep_format_field *f = ea->f[i];
+	u64 v;
+
+	if (!f || f->offset < 0 || f->offset + f->size > rec->size)
+		return 0;
+	v = tep_read_number(t->tep, (char *)rec->data + f->offset, f->size);
+	if ((f->flags & TEP_FIELD_IS_SIGNED) && f->size < 8) {
+		int shift = 64 - 8 * f->size;
+
+		return (s64)(v << shift) >> shift;
+	}
+	return (s64)v;
+}
+
+void ps_emit(struct ps_trace *t, const struct ps_op *op)
+{
+	if (!t->stop && t->fn(t->fn_data, op))
+		t->stop = 1;
+}
+
+struct ps_meta *ps_trace_meta_mut(struct ps_trace *t)
+{
+	return &t->meta;
+}
+
+static int replay_record(struct tracecmd_input *handle,
+			 struct tep_record *rec, int cpu, void *data)
+{
+	struct ps_trace *t = data;
+	struct ps_event_adapter *ea;
+	struct ps_op op;
+	int id;
+
+	t->nr_records++;
+	t->last_offset = rec->offset;
+	if (rec->missed_events) {
+		memset(&op, 0, sizeof(op));
+		op.kind = PS_OP_LOST;
+		op.ts = rec->ts;
+		op.cpu = cpu;
+		op.pfn = PS_PFN_NONE;
+		op.event_id = -1;
+		if (rec->missed_events > 0) {
+			op.val = rec->missed_events;
+			t->missed += rec->missed_events;
+		} else {
+			t->missed_unknown++;
+		}
+		ps_emit(t, &op);
+	}
+	id = tep_data_type(t->tep, rec);
+	if (id < 0 || id >= t->nr_ids)
+		return t->stop;
+	t->count_by_id[id]++;
+	ea = t->by_id[id];
+	if (!ea)
+		return t->stop;
+	ea->count++;
+	memset(&op, 0, sizeof(op));
+	op.ts = rec->ts;
+	op.offset = rec->offset;
+	op.cpu = cpu;
+	op.pid = tep_data_pid(t->tep, rec);
+	op.event_id = id;
+	op.pfn = PS_PFN_NONE;
+	ea->a->fn(t, ea, rec, &op);
+	return t->stop;
+}
+
+int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
+{
+	int ret;
+
+	t->fn = fn;
+	t->fn_data = data;
+	t->stop = 0;
+	if (t->nr_handles > 1)
+		ret = tracecmd_iterate_events_multi(t->handles, t->nr_handles,
+						    replay_record, t);
+	else
+		ret = tracecmd_iterate_events(t->handle, NULL, 0,
+					      replay_record, t);
+	if (ret < 0) {
+		ps_error("%s: reading event data failed after offset %llu "
+			 "(%llu records read): truncated or corrupt file",
+			 t->path, (unsigned long long)t->last_offset,
+			 (unsigned long long)t->nr_records);
+		return -1;
+	}
+	return 0;
+}
+
+const struct ps_meta *ps_trace_meta(const struct ps_trace *t)
+{
+	return &t->meta;
+}
+
+const char *ps_trace_path(const struct ps_trace *t)
+{
+	return t->path;
+}
+
+struct tep_handle *ps_trace_tep(const struct ps_trace *t)
+{
+	return t->tep;
+}
+
+const char *ps_trace_comm(struct ps_trace *t, int pid)
+{
+	const char *c;
+
+	if (pid == 0)
+		return "<idle>";
+	c = tep_data_comm_from_pid(t->tep, pid);
+	return c ? c : "<...>";
+}
+
+const char *ps_trace_event_name(struct ps_trace *t, int event_id)
+{
+	struct tep_event *ev;
+
+	if (event_id < 0)
+		return "?";
+	ev = tep_find_event(t->tep, event_id);
+	return ev ? ev->name : "?";
+}
+
+int ps_trace_event_counts(struct ps_trace *t, struct ps_event_count *out,
+			  int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < t->nr_ids && n < max; i++) {
+		struct tep_event *ev;
+
+		if (!t->count_by_id[i])
+			continue;
+		ev = tep_find_event(t->tep, i);
+		out[n].system = ev ? ev->system : "?";
+		out[n].name = ev ? ev->name : "?";
+		out[n].count = t->count_by_id[i];
+		out[n].adapted = t->by_id[i] != NULL;
+		n++;
+	}
+	return n;
+}
+
+u64 ps_trace_nr_records(const struct ps_trace *t)
+{
+	return t->nr_records;
+}
+
+u64 ps_trace_missed(const struct ps_trace *t)
+{
+	return t->missed;
+}
+
+u64 ps_trace_missed_unknown(const struct ps_trace *t)
+{
+	return t->missed_unknown;
+}
+
+u32 ps_trace_tracks(const struct ps_trace *t)
+{
+	return t->tracks;
+}

@@ -1,0 +1,46 @@
+# Shared by every tests/t/*.sh script.  Source it, then report each check
+# with t_ok / t_fail / t_skip.  tests/run counts the lines they print:
+#   ok - <name>
+#   not ok - <name> # <why>
+#   skip - <name> # <why>
+# A check that needs root, tracefs or qemu and cannot get them says skip
+# with the reason; on CI (CI=true) such a skip counts as a failure, since
+# the CI machine has all of them.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PS="$TOP/pagestate"
+PS_ASAN="$TOP/pagestate-asan"
+WORKLOADS="$TOP/tests/workloads"
+FIXTURES="$TOP/tests/fixtures"
+# Scratch space for this script, removed at exit.
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/pagestate-test.XXXXXX")
+trap 'rm -rf "$T_TMP"' EXIT
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
+
+t_ok()   { echo "ok - $1"; }
+t_fail() { echo "not ok - $1 # ${2:-}"; }
+t_skip() {
+	if [ "${CI:-}" = true ]; then
+		echo "not ok - $1 # skipped on CI: ${2:-}"
+	else
+		echo "skip - $1 # ${2:-}"
+	fi
+}
+
+# t_check NAME CMD...: ok if CMD succeeds.
+t_check() {
+	local name=$1; shift
+	if "$@"; then t_ok "$name"; else t_fail "$name" "failed: $*"; fi
+}
+
+# Why this machine cannot record, or nothing if it can.
+t_no_tracing() {
+	[ "$(id -u)" = 0 ] || { echo "not root"; return; }
+	if [ ! -d /sys/kernel/tracing/events ]; then
+		mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null ||
+			{ echo "tracefs cannot be mounted"; return; }
+	fi
+	[ -e /sys/kernel/tracing/events/kmem/mm_page_alloc ] ||
+		echo "kernel lacks kmem:mm_page_alloc"
+}

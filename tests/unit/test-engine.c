@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the folio state engine on hand-built page-op sequences.
+ * Each test sets up pages the way the kernel would, applies the ops a
+ * recording would carry, and asserts the exact state.
+ */
+#include <stdlib.h>
+
+#include "pagestate/folio.h"
+#include "pagestate/verify.h"
+#include "unit.h"
+
+#define ALL_TRACKED (PS_KNOWN_REFCOUNT | PS_KNOWN_MAPCOUNT | PS_KNOWN_PINCOUNT)
+
+static u64 now;
+
+static struct ps_op mkop(enum ps_op_kind kind, u64 pfn, u32 order)
+{
+	struct ps_op op = {
+		.ts = ++now, .kind = kind, .pfn = pfn, .order = order,
+		.pid = 100, .event_id = -1,
+	};
+	return op;
+}
+
+static void apply(struct ps_engine *e, enum ps_op_kind kind, u64 pfn,
+		  u32 order)
+{
+	struct ps_op op = mkop(kind, pfn, order);
+
+	ps_engine_apply(e, &op);
+}
+
+static void ref(struct ps_engine *e, u64 pfn, s64 delta, s64 count)
+{
+	struct ps_op op = mkop(PS_OP_REF, pfn, 0);
+
+	op.val = delta;
+	op.obs_count = count;
+	op.flags = PS_OPF_HAS_OBS_COUNT;
+	ps_engine_apply(e, &op);
+}
+
+static void rmap(struct ps_engine *e, enum ps_op_kind kind, u64 pfn,
+		 u32 flags)
+{
+	struct ps_op op = mkop(kind, pfn, 0);
+
+	op.flags = flags;
+	ps_engine_apply(e, &op);
+}
+
+static u64 total_anomalies(struct ps_engine *e)
+{
+	const struct ps_engine_stats *s = ps_engine_stats(e);
+	u64 n = 0;
+	int i;
+
+	for (i = 0; i < PS_ANOM_NR; i++)
+		n += s->anomalies[i];
+	return n;
+}
+
+/* A THP is one folio: every subpage pfn finds the head. */
+static void test_alloc_thp_found_by_tail(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, 0x12a400, 9);
+	f = ps_folio_find(e, 0x12a400 + 511);
+	EXPECT_TRUE(f != NULL);
+	if (f) {
+		EXPECT_EQ(f->pfn, 0x12a400);
+		EXPECT_EQ(f->order, 9);
+		EXPECT_EQ(f->refcount, 1);
+		EXPECT_EQ(ps_folio_mapcount(f), 0);
+		EXPECT_TRUE(f->known & PS_KNOWN_BIRTH);
+		EXPECT_TRUE(f->known & PS_KNOWN_REFCOUNT);
+	}
+	EXPECT_TRUE(ps_folio_find(e, 0x12a400 + 512) == NULL);
+	EXPECT_TRUE(ps_folio_find(e, 0x12a3ff) == NULL);
+	ps_engine_free(e);
+}
+
+/* Without page_ref or rmap probes, refcount and mapcount stay unknown. */
+static void test_host_profile_leaves_counts_unknown(void)
+{
+	struct ps_engine *e = ps_engine_new(0);
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, 0x1000, 0);
+	f = ps_folio_find(e, 0x1000);
+	EXPECT_TRUE(f && (f->known & PS_KNOWN_BIRTH));
+	EXPECT_TRUE(f && !(f->known & PS_KNOWN_REFCOUNT));
+	EXPECT_TRUE(f && !(f->known & PS_KNOWN_MAPCOUNT));
+	ps_engine_free(e);
+}
+
+/* get_page, put_page, put_page: refcount follows page_ref, then free. */
+static void test_refcount_follows_page_ref(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, 0x2000, 0);
+	ref(e, 0x2000, 1, 2);
+	f = ps_folio_find(e, 0x2000);
+	EXPECT_EQ(f ? f->refcount : -1, 2);
+	ref(e, 0x2000, -1, 1);
+	ref(e, 0x2000, -1, 0);
+	f = ps_folio_find(e, 0x2000);
+	EXPECT_EQ(f ? f->refcount : -1, 0);
+	apply(e, PS_OP_FREE, 0x2000, 0);
+	EXPECT_TRUE(ps_folio_find(e, 0x2000) == NULL);
+	EXPECT_EQ(total_anomalies(e), 0);
+	EXPECT_EQ(ps_engine_stats(e)->live, 0);
+	ps_engine_free(e);
+}
+
+/* page_ref says 3 where we derived 2: counted, and we follow the kernel. */
+static void test_observed_mismatch_is_an_anomaly(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, 0x3000, 0);
+	ref(e, 0x3000, 1, 3);
+	f = ps_folio_find(e, 0x3000);
+	EXPECT_EQ(ps_engine_stats(e)->anomalies[PS_ANOM_OBS_MISMATCH], 1);
+	EXPECT_EQ(f ? f->refcount : -1, 3);
+	ps_engine_free(e);
+}
+
+/* A page first seen mid-trace gets its baseline from page_ref. */
+static void test_first_sight_baseline_from_page_ref(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+
+	ref(e, 0x4000, 1, 7);
+	f = ps_folio_find(e, 0x4000);
+	EXPECT_TRUE(f != NULL);
+	EXPECT_TRUE(f && !(f->known & PS_KNOWN_BIRTH));
+	EXPECT_TRUE(f && (f->known & PS_KNOWN_REFCOUNT));
+	EXPECT_EQ(f ? f->refcount : -1, 7);
+	EXPECT_EQ(ps_engine_stats(e)->unknown, 1);
+	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+}
+
+/*
+ * 6.1 __split_huge_pmd of an anon THP mapped by one PMD: subpage
+ * mapcounts go 0 -> 1 without rmap calls, then page_remove_rmap(compound)
+ * drops the entire mapping; anon_exclusive moves to every subpage.
+ */
+static void test_split_pmd_moves_mapcount_to_subpages(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+	u64 head = 0x200000;
+	int i, ae = 0;
+
+	apply(e, PS_OP_ALLOC, head, 9);
+	rmap(e, PS_OP_RMAP_ADD, head,
+	     PS_OPF_COMPOUND | PS_OPF_ANON | PS_OPF_EXCLUSIVE);
+	f = ps_folio_find(e, head);
+	EXPECT_EQ(f->entire_mapcount, 1);
+	EXPECT_EQ(ps_folio_mapcount(f), 1);
+	EXPECT_TRUE(f->flags & PS_PG_ANON_EXCLUSIVE);
+
+	apply(e, PS_OP_SPLIT_PMD, head, 9);
+	rmap(e, PS_OP_RMAP_REMOVE, head, PS_OPF_COMPOUND | PS_OPF_ANON);
+	f = ps_folio_find(e, head);
+	EXPECT_EQ(f->entire_mapcount, 0);
+	EXPECT_EQ(ps_folio_mapcount(f), 512);
+	EXPECT_EQ(f->sub[0].mapcount, 1);
+	EXPECT_EQ(f->sub[511].mapcount, 1);
+	for (i = 0; i < 512; i++)
+		ae += !!(f->sub[i].flags & PS_SUB_ANON_EXCLUSIVE);
+	EXPECT_EQ(ae, 512);
+	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+}
+
+/* split_huge_page: 512 order-0 folios keep their subpage state. */
+static void test_split_makes_order0_children(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+	struct ps_op op;
+	u64 head = 0x400000;
+
+	apply(e, PS_OP_ALLOC, head, 9);
+	rmap(e, PS_OP_RMAP_ADD, head + 3, PS_OPF_ANON);
+	rmap(e, PS_OP_RMAP_ADD, head + 3, PS_OPF_ANON);
+	op = mkop(PS_OP_SPLIT, head, 9);
+	op.val = 0;
+	ps_engine_apply(e, &op);
+
+	EXPECT_EQ(ps_engine_stats(e)->splits, 1);
+	EXPECT_EQ(ps_engine_stats(e)->splits_inferred, 0);
+	EXPECT_EQ(ps_engine_stats(e)->live, 512);
+	f = ps_folio_find(e, head + 3);
+	EXPECT_TRUE(f != NULL);
+	if (f) {
+		EXPECT_EQ(f->pfn, head + 3);
+		EXPECT_EQ(f->order, 0);
+		EXPECT_EQ(ps_folio_mapcount(f), 2);
+		EXPECT_EQ(f->nr_lineage, 1);
+		EXPECT_EQ(f->lineage[0].kind, PS_LINEAGE_SPLIT);
+		EXPECT_EQ(f->lineage[0].pfn, head);
+		EXPECT_EQ(f->lineage[0].order, 9);
+		/* split_huge_page hands refcounts out again */
+		EXPECT_TRUE(!(f->known & PS_KNOWN_REFCOUNT));
+		EXPECT_TRUE(f->known & PS_KNOWN_MAPCOUNT);
+	}
+	f = ps_folio_find(e, head + 4);
+	EXPECT_EQ(f ? ps_folio_mapcount(f) : -1, 0);
+	ps_engine_free(e);
+}
+
+/* Host kernels: one subpage of a THP freed means it was split first. */
+static void test_free_of_subpage_infers_split(void)
+{
+	struct ps_engine *e = ps_engine_new(0);
+	struct ps_folio *f;
+	u64 head = 0x600000;
+
+	apply(e, PS_OP_ALLOC, head, 9);
+	apply(e, PS_OP_FREE, head + 5, 0);
+	EXPECT_EQ(ps_engine_stats(e)->splits_inferred, 1);
+	EXPECT_TRUE(ps_folio_find(e, head + 5) == NULL);
+	f = ps_folio_find(e, head + 6);
+	EXPECT_TRUE(f && f->order == 0 && f->pfn == head + 6);
+	EXPECT_TRUE(f && f->nr_lineage == 1 && f->lineage[0].inferred);
+	EXPECT_EQ(ps_engine_stats(e)->live, 511);
+	ps_engine_free(e);
+}
+
+/* split_huge_page remaps each subpage by PTE: remove_migration_pte order 0. */
+static void test_remap_order0_infers_split(void)
+{
+	struct ps_engine *e = ps_engine_new(0);
+	struct ps_op op;
+	struct ps_folio *f;
+	u64 head = 0x800000;
+
+	apply(e, PS_OP_ALLOC, head, 9);
+	op = mkop(PS_OP_MIGRATION_REMOVE, head + 1, 0);
+	op.addr = 0x7f0000001000;
+	ps_engine_apply(e, &op);
+	f = ps_folio_find(e, head + 1);
+	EXPECT_TRUE(f && f->order == 0);
+	EXPECT_EQ(ps_engine_stats(e)->splits_inferred, 1);
+	/* the remap of the same page again does not split anything */
+	op = mkop(PS_OP_MIGRATION_REMOVE, head + 2, 0);
+	op.addr = 0x7f0000002000;
+	ps_engine_apply(e, &op);
+	EXPECT_EQ(ps_engine_stats(e)->splits, 1);
+	ps_engine_free(e);
+}
+
+/*
+ * Migration of a page mapped in parent and child after fork: one entry
+ * per mm at the same address, both removed onto the new page.
+ */
+static void test_migration_lineage_after_fork(void)
+{
+	struct ps_engine *e = ps_engine_new(0);
+	struct ps_op op;
+	struct ps_folio *f;
+	u64 src = 0xa000, dst = 0xb000, addr = 0x7f1234567000;
+	int i;
+
+	apply(e, PS_OP_ALLOC, src, 0);
+	apply(e, PS_OP_ALLOC, dst, 0);
+	for (i = 0; i < 2; i++) {
+		op = mkop(PS_OP_MIGRATION_SET, src, 0);
+		op.addr = addr;
+		ps_engine_apply(e, &op);
+	}
+	f = ps_folio_find(e, src);
+	EXPECT_TRUE(f && (f->sub[0].flags & PS_SUB_MIGRATION));
+	for (i = 0; i < 2; i++) {
+		op = mkop(PS_OP_MIGRATION_REMOVE, dst, 0);
+		op.addr = addr;
+		ps_engine_apply(e, &op);
+	}
+	f = ps_folio_find(e, dst);
+	EXPECT_TRUE(f != NULL);
+	EXPECT_EQ(f ? f->nr_lineage : 0, 1);
+	EXPECT_EQ(f && f->nr_lineage ? (int)f->lineage[0].kind : -1,
+		  PS_LINEAGE_MIGRATE);
+	EXPECT_EQ(f && f->nr_lineage ? f->lineage[0].pfn : 0, src);
+	EXPECT_EQ(ps_engine_stats(e)->migrations, 1);
+	ps_engine_free(e);
+}
+
+/* khugepaged allocates the huge page first, then isolates and copies. */
+static void test_collapse_names_its_parents(void)
+{
+	struct ps_engine *e = ps_engine_new(0);
+	struct ps_op op;
+	struct ps_folio *f;
+	u64 target = 0xc00000;
+	int i;
+
+	op = mkop(PS_OP_ALLOC, target, 9);
+	op.pid = 42;
+	ps_engine_apply(e, &op);
+	for (i = 0; i < 3; i++) {
+		op = mkop(PS_OP_COLLAPSE_ISOLATE, 0x5000 + i, 0);
+		op.pid = 42;
+		op.result = 1;
+		ps_engine_apply(e, &op);
+	}
+	op = mkop(PS_OP_COLLAPSE, PS_PFN_NONE, 0);
+	op.pid = 42;
+	op.result = 1;
+	ps_engine_apply(e, &op);
+	f = ps_folio_find(e, target);
+	EXPECT_EQ(ps_engine_stats(e)->collapses, 1);
+	EXPECT_EQ(f ? f->nr_lineage : 0, 3);
+	EXPECT_EQ(f && f->nr_lineage == 3 ? f->lineage[2].pfn : 0, 0x5002);
+	EXPECT_EQ(f && f->nr_lineage ? (int)f->lineage[0].kind : -1,
+		  PS_LINEAGE_COLLAPSE);
+	ps_engine_free(e);
+}
+
+/* A collapse that aborts (SCAN_PAGE_COUNT) creates no lineage. */
+static void test_aborted_collapse_has_no_lineage(void)
+{
+	struct ps_engine *e = ps_engine_new(0);
+	struct ps_op op;
+	struct ps_folio *f;
+
+	op = mkop(PS_OP_ALLOC, 0xe00000, 9);
+	op.pid = 43;
+	ps_engine_apply(e, &op);
+	op = mkop(PS_OP_COLLAPSE, PS_PFN_NONE, 0);
+	op.pid = 43;
+	op.result = 14;	/* not_suitable_page_count */
+	ps_engine_apply(e, &op);
+	f = ps_folio_find(e, 0xe00000);
+	EXPECT_EQ(f ? f->nr_lineage : 99, 0);
+	EXPECT_EQ(ps_engine_stats(e)->collapses, 0);
+	ps_engine_free(e);
+}
+
+static void test_mapcount_underflow_is_an_anomaly(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, 0xf000, 0);
+	rmap(e, PS_OP_RMAP_REMOVE, 0xf000, PS_OPF_ANON);
+	f = ps_folio_find(e, 0xf000);
+	EXPECT_EQ(ps_engine_stats(e)->anomalies[PS_ANOM_MAPCOUNT_UNDERFLOW], 1);
+	EXPECT_EQ(f ? ps_folio_mapcount(f) : -1, 0);
+	ps_engine_free(e);
+}
+
+static void test_pin_unpin(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, 0x10000, 9);
+	apply(e, PS_OP_PIN, 0x10000 + 7, 0);
+	f = ps_folio_find(e, 0x10000);
+	EXPECT_EQ(f ? f->pincount : -1, 1);
+	apply(e, PS_OP_UNPIN, 0x10000 + 7, 0);
+	apply(e, PS_OP_UNPIN, 0x10000 + 7, 0);
+	EXPECT_EQ(f ? f->pincount : -1, 0);
+	EXPECT_EQ(ps_engine_stats(e)->anomalies[PS_ANOM_PINCOUNT_UNDERFLOW], 1);
+	ps_engine_free(e);
+}
+
+/* Nothing known about a pfn: freeing it is not an error. */
+static void test_free_of_unknown_page(void)
+{
+	struct ps_engine *e = ps_engine_new(0);
+
+	apply(e, PS_OP_FREE, 0x99999, 0);
+	apply(e, PS_OP_FREE, 0x99999, 9);
+	EXPECT_EQ(ps_engine_stats(e)->live, 0);
+	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+}
+
+/* Allocating over a folio we believe live: the free was lost. */
+static void test_alloc_over_live_folio(void)
+{
+	struct ps_engine *e = ps_engine_new(0);
+
+	apply(e, PS_OP_ALLOC, 0x20000, 0);
+	apply(e, PS_OP_ALLOC, 0x20000, 0);
+	EXPECT_EQ(ps_engine_stats(e)->anomalies[PS_ANOM_ALLOC_OVER_LIVE], 1);
+	EXPECT_EQ(ps_engine_stats(e)->live, 1);
+	ps_engine_free(e);
+}
+
+/* Memory follows live folios: a million alloc/free pairs keep one. */
+static void test_memory_follows_live_folios(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	int i;
+
+	for (i = 0; i < 1000000; i++) {
+		apply(e, PS_OP_ALLOC, 0x100000 + (i % 4096), 0);
+		apply(e, PS_OP_FREE, 0x100000 + (i % 4096), 0);
+	}
+	EXPECT_EQ(ps_engine_stats(e)->live, 0);
+	EXPECT_EQ(ps_engine_stats(e)->max_live, 1);
+	EXPECT_EQ(ps_engine_stats(e)->folios, 1000000);
+	ps_engine_free(e);
+}
+
+/* The end-state check: exit snapshot against derived mapcount. */
+static void test_verify_agreement(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_verify *v = ps_verify_new(e);
+	struct ps_verify_result r;
+	struct ps_op op;
+
+	apply(e, PS_OP_ALLOC, 0x30000, 0);
+	rmap(e, PS_OP_RMAP_ADD, 0x30000, PS_OPF_ANON);
+	apply(e, PS_OP_ALLOC, 0x30001, 0);
+	apply(e, PS_OP_ALLOC, 0x30002, 0);
+	apply(e, PS_OP_FREE, 0x30002, 0);
+
+	op = mkop(PS_OP_SNAPSHOT, 0x30000, 0);
+	op.obs_mapcount = 1;
+	op.obs_flags = PS_PG_ANON | PS_PG_MMAP;
+	ps_engine_apply(e, &op);		/* agrees */
+	op.pfn = 0x30001;
+	ps_engine_apply(e, &op);		/* derived 0, kernel 1 */
+	op.pfn = 0x30002;
+	ps_engine_apply(e, &op);		/* derived freed */
+	op.pfn = 0x77777;
+	ps_engine_apply(e, &op);		/* no history */
+
+	ps_verify_result(v, &r);
+	EXPECT_EQ(r.pages, 4);
+	EXPECT_EQ(r.full, 3);
+	EXPECT_EQ(r.agree, 1);
+	EXPECT_EQ(r.no_history, 1);
+	EXPECT_EQ(r.mapcount_compared, 2);
+	ps_verify_free(v);
+	ps_engine_free(e);
+}
+
+/* A THP head and tail in the snapshot must match the derived shape. */
+static void test_verify_folio_shape(void)
+{
+	struct ps_engine *e = ps_engine_new(0);
+	struct ps_verify *v = ps_verify_new(e);
+	struct ps_verify_result r;
+	struct ps_op op;
+
+	apply(e, PS_OP_ALLOC, 0x40000, 9);
+	op = mkop(PS_OP_SNAPSHOT, 0x40000, 0);
+	op.obs_flags = PS_PG_COMPOUND_HEAD | PS_PG_THP;
+	ps_engine_apply(e, &op);		/* agrees */
+	op.pfn = 0x40001;
+	op.obs_flags = PS_PG_COMPOUND_TAIL | PS_PG_THP;
+	ps_engine_apply(e, &op);		/* agrees */
+	op.pfn = 0x40002;
+	op.obs_flags = 0;
+	ps_engine_apply(e, &op);		/* kernel: small page */
+	ps_verify_result(v, &r);
+	EXPECT_EQ(r.full, 3);
+	EXPECT_EQ(r.agree, 2);
+	EXPECT_EQ(r.mapcount_compared, 0);
+	ps_verify_free(v);
+	ps_engine_free(e);
+}
+
+int main(void)
+{
+	RUN(test_alloc_thp_found_by_tail);
+	RUN(test_host_profile_leaves_counts_unknown);
+	RUN(test_refcount_follows_page_ref);
+	RUN(test_observed_mismatch_is_an_anomaly);
+	RUN(test_first_sight_baseline_from_page_ref);
+	RUN(test_split_pmd_moves_mapcount_to_subpages);
+	RUN(test_split_makes_order0_children);
+	RUN(test_free_of_subpage_infers_split);
+	RUN(test_remap_order0_infers_split);
+	RUN(test_migration_lineage_after_fork);
+	RUN(test_collapse_names_its_parents);
+	RUN(test_aborted_collapse_has_no_lineage);
+	RUN(test_mapcount_underflow_is_an_anomaly);
+	RUN(test_pin_unpin);
+	RUN(test_free_of_unknown_page);
+	RUN(test_alloc_over_live_folio);
+	RUN(test_memory_follows_live_folios);
+	RUN(test_verify_agreement);
+	RUN(test_verify_folio_shape);
+	return UNIT_EXIT();
+}
