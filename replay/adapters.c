@@ -492,7 +492,11 @@ static void ad_print(struct ps_trace *t, struct ps_event_adapter *ea,
 const struct ps_adapter ps_adapters[] = {
 	{ "kmem", "mm_page_alloc", { "pfn", "order" }, ad_page_alloc, 0 },
 	{ "kmem", "mm_page_free", { "pfn", "order" }, ad_page_free, 0 },
-	{ "kmem", "mm_page_free_batched", { "pfn" }, ad_page_free, 0 },
+	/*
+	 * kmem:mm_page_free_batched is not here on purpose: every batched
+	 * free was already reported by mm_page_free from free_pages_prepare(),
+	 * with its order; the batched event repeats the pfn without it.
+	 */
 	{ "huge_memory", "mm_khugepaged_scan_pmd",
 	  { "mm", "pfn", "status", "referenced", "none_or_zero" },
 	  ad_scan_pmd, 0 },

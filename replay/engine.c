@@ -32,8 +32,10 @@ struct collapse_pending {
 	u64 target_pfn;		/* last large folio this task allocated */
 	u32 target_order;
 	bool has_target;
+	bool isolated;		/* isolation succeeded: frees are the old pages */
 	u32 nr;
 	u64 parents[PS_COLLAPSE_PARENTS];
+	bool inferred[PS_COLLAPSE_PARENTS];
 };
 
 /* A migration entry in some page table, by user address. */
@@ -446,19 +448,43 @@ static struct collapse_pending *collapse_slot(struct ps_engine *e, int pid,
 	return victim;
 }
 
+static void collapse_add_parent(struct collapse_pending *c, u64 pfn,
+				bool inferred)
+{
+	u32 i;
+
+	for (i = 0; i < c->nr; i++)
+		if (c->parents[i] == pfn)
+			return;
+	if (c->nr < PS_COLLAPSE_PARENTS) {
+		c->inferred[c->nr] = inferred;
+		c->parents[c->nr++] = pfn;
+	}
+}
+
 static void collapse_note_parent(struct ps_engine *e, const struct ps_op *op)
 {
 	struct collapse_pending *c;
-	u32 i;
 
-	if (op->pfn == PS_PFN_NONE)
+	if (op->pfn == PS_PFN_NONE || (s64)op->pfn < 0)
 		return;
 	c = collapse_slot(e, op->pid, true);
-	for (i = 0; i < c->nr; i++)
-		if (c->parents[i] == op->pfn)
-			return;
-	if (c->nr < PS_COLLAPSE_PARENTS)
-		c->parents[c->nr++] = op->pfn;
+	collapse_add_parent(c, op->pfn, false);
+	if (op->kind == PS_OP_COLLAPSE_ISOLATE && op->result == 1)
+		c->isolated = true;
+}
+
+/*
+ * Between a successful isolation and the end of the collapse, the
+ * collapsing task copies the old small pages and frees them: on kernels
+ * without collapse probes those frees name the parents (inferred).
+ */
+static void collapse_note_free(struct ps_engine *e, const struct ps_op *op)
+{
+	struct collapse_pending *c = collapse_slot(e, op->pid, false);
+
+	if (c && c->isolated && op->order == 0)
+		collapse_add_parent(c, op->pfn, true);
 }
 
 /*
@@ -482,7 +508,7 @@ static struct ps_folio *collapse_done(struct ps_engine *e,
 		e->stats.collapses++;
 		for (i = 0; c && i < c->nr; i++)
 			lineage_add(f, PS_LINEAGE_COLLAPSE, c->parents[i], 0,
-				    op->ts, false);
+				    op->ts, c->inferred[i]);
 	}
 	if (c)
 		memset(c, 0, sizeof(*c));
@@ -827,6 +853,7 @@ int ps_engine_apply(struct ps_engine *e, const struct ps_op *op)
 		} else if (e->nr_hooks) {
 			run_hooks(e, op, NULL, &before);
 		}
+		collapse_note_free(e, op);
 		op_free(e, op, f);
 		return 0;
 	case PS_OP_REF:

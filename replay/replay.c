@@ -127,6 +127,45 @@ static void print_op(struct replay *r, const struct ps_op *op,
 	       " sub:anon_exclusive" : "");
 }
 
+/* Lineage links the op just made (same timestamp), one line per kind. */
+static void print_new_lineage(const struct ps_folio *f, u64 ts)
+{
+	static const int kinds[] = { PS_LINEAGE_SPLIT, PS_LINEAGE_COLLAPSE,
+				     PS_LINEAGE_MIGRATE };
+	size_t k;
+	u32 i;
+
+	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+		u32 n = 0, inferred = 0, shown = 0;
+
+		for (i = 0; i < f->nr_lineage; i++) {
+			const struct ps_lineage *l = &f->lineage[i];
+
+			if (l->ts != ts || (int)l->kind != kinds[k])
+				continue;
+			n++;
+			inferred += l->inferred;
+		}
+		if (!n)
+			continue;
+		printf("%44s lineage: %s from %u folio%s", "",
+		       ps_lineage_kind_name(kinds[k]), n, n > 1 ? "s" : "");
+		for (i = 0; i < f->nr_lineage && shown < 8; i++) {
+			const struct ps_lineage *l = &f->lineage[i];
+
+			if (l->ts != ts || (int)l->kind != kinds[k])
+				continue;
+			printf("%s0x%llx/%u", shown ? ", " : ": ",
+			       (unsigned long long)l->pfn, l->order);
+			shown++;
+		}
+		printf("%s", n > shown ? ", ..." : "");
+		if (inferred)
+			printf(" (%u inferred)", inferred);
+		putchar('\n');
+	}
+}
+
 static bool op_matches(struct replay *r, const struct ps_op *op,
 		       const struct ps_folio *f)
 {
@@ -151,16 +190,8 @@ static void timeline_hook(void *data, const struct ps_op *op,
 		return;
 	print_op(r, op, f, after);
 	r->printed++;
-	/* the ops that replace a folio carry its lineage: show it once */
-	if (f && f->nr_lineage && op->kind == PS_OP_MIGRATION_REMOVE &&
-	    f->lineage[f->nr_lineage - 1].ts == op->ts) {
-		const struct ps_lineage *l = &f->lineage[f->nr_lineage - 1];
-
-		printf("%*s lineage: %s from 0x%llx/%u%s\n", 40, "",
-		       ps_lineage_kind_name(l->kind),
-		       (unsigned long long)l->pfn, l->order,
-		       l->inferred ? " (inferred)" : "");
-	}
+	if (f)
+		print_new_lineage(f, op->ts);
 }
 
 static void summary_hook(void *data, const struct ps_op *op,

@@ -270,7 +270,7 @@ static int replay_record(struct tracecmd_input *handle,
 		memset(&op, 0, sizeof(op));
 		op.kind = PS_OP_LOST;
 		op.ts = rec->ts;
-		op.cpu = cpu;
+		op.cpu = rec->cpu;
 		op.pfn = PS_PFN_NONE;
 		op.event_id = -1;
 		if (rec->missed_events > 0) {
@@ -292,7 +292,7 @@ static int replay_record(struct tracecmd_input *handle,
 	memset(&op, 0, sizeof(op));
 	op.ts = rec->ts;
 	op.offset = rec->offset;
-	op.cpu = cpu;
+	op.cpu = rec->cpu;
 	op.pid = tep_data_pid(t->tep, rec);
 	op.event_id = id;
 	op.pfn = PS_PFN_NONE;
