@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Private to record/: the recorder's state, shared by the files that
+ * probe the kernel (profile.c), drain the ring buffer (buffers.c), drive
+ * the workload (workload.c), read page snapshots (snapshot.c) and write
+ * the trace.dat (output.c).  record.c strings them together.
+ */
+#ifndef PS_RECORD_H
+#define PS_RECORD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <tracefs.h>
+
+#include "pagestate/pagestate.h"
+
+#define PS_DEFAULT_BUFFER_KB	8192
+#define PS_TRACEFS_PATH		"/sys/kernel/tracing"
+
+/*
+ * Event groups we know about.  kmem is recorded in part (alloc/free);
+ * the tracepoint groups after it whole; page_ref only exists on kernels
+ * built with CONFIG_DEBUG_PAGE_REF and turns the profile into "page_ref".
+ */
+enum ps_group {
+	PS_GROUP_KMEM,
+	PS_GROUP_HUGE_MEMORY,
+	PS_GROUP_THP,
+	PS_GROUP_MIGRATE,
+	PS_GROUP_COMPACTION,
+	PS_GROUP_KSM,
+	PS_GROUP_PAGEMAP,
+	PS_GROUP_PAGE_REF,
+	PS_NR_GROUPS,
+};
+
+/* What the running kernel offers; filled once by ps_caps_probe(). */
+struct ps_caps {
+	const char *tracing_dir;
+	int group_events[PS_NR_GROUPS];	/* events in the group, -1: absent */
+	bool kprobe_events;
+	bool stacktrace;
+	bool kpageflags;		/* /proc/kpagecount + kpageflags */
+};
+
+/* One "system:event" we enable, in the order we enable them. */
+struct ps_event_set {
+	char **v;
+	int nr;
+	int alloc;
+};
+
+struct ps_cpu_reader;
+
+struct ps_recorder {
+	/* what the user asked for */
+	const char *output;
+	int buffer_kb;
+	bool stack;
+	bool snap_start;
+	bool snap_exit;
+
+	/* what the kernel gives */
+	struct ps_caps caps;
+	const char *profile;
+	struct ps_event_set events;
+
+	/* our tracefs instance and its per-CPU readers */
+	struct tracefs_instance *instance;
+	char *instance_dir;
+	bool instance_created;
+	int nr_cpus;
+	struct ps_cpu_reader *readers;
+	char **cpu_files;
+	char **cpu_stats;	/* "CPU: N\n" + per_cpu/cpuN/stats */
+
+	/* snapshots */
+	int kpagecount_fd;
+	int kpageflags_fd;
+	bool mark_failed;
+};
+
+/* record.c */
+void ps_record_restore_signals(void);
+
+/* profile.c */
+const char *ps_group_name(enum ps_group g);
+int ps_caps_probe(struct ps_caps *caps);
+void ps_caps_print(const struct ps_caps *caps);
+int ps_profile_build(struct ps_recorder *rec, const struct ps_strlist *extra);
+int ps_profile_enable(struct ps_recorder *rec);
+void ps_profile_mark(struct ps_recorder *rec);
+void ps_event_set_clear(struct ps_event_set *set);
+
+/* buffers.c */
+int ps_buffers_open(struct ps_recorder *rec);
+int ps_buffers_start(struct ps_recorder *rec);
+int ps_buffers_stop(struct ps_recorder *rec);
+void ps_buffers_close(struct ps_recorder *rec);
+void ps_buffers_read_stats(struct ps_recorder *rec);
+u64 ps_buffers_report_lost(struct ps_recorder *rec);
+
+/* output.c */
+int ps_output_write(struct ps_recorder *rec);
+
+/* marker.c */
+void ps_mark(struct ps_recorder *rec, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ps_comm_sanitize(char *comm);
+
+/* snapshot.c */
+int ps_snapshot_open(struct ps_recorder *rec);
+void ps_snapshot_close(struct ps_recorder *rec);
+int ps_snapshot_take(struct ps_recorder *rec, pid_t pid, const char *when);
+
+/* workload.c */
+struct ps_workload;
+struct ps_workload *ps_workload_spawn(struct ps_recorder *rec,
+				      const char **argv);
+struct ps_workload *ps_workload_attach(struct ps_recorder *rec, pid_t pid);
+void ps_workload_announce(struct ps_workload *w);
+int ps_workload_resume(struct ps_workload *w);
+void ps_workload_poll(struct ps_workload *w);
+void ps_workload_stop(struct ps_workload *w, int sig);
+bool ps_workload_done(struct ps_workload *w);
+void ps_workload_release(struct ps_workload *w);
+int ps_workload_result(struct ps_workload *w);
+void ps_workload_free(struct ps_workload *w);
+
+#endif /* PS_RECORD_H */
