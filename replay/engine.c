@@ -78,6 +78,7 @@ static const char *const anomaly_names[PS_ANOM_NR] = {
 	[PS_ANOM_FREE_ORDER_MISMATCH] = "free-order-mismatch",
 	[PS_ANOM_ALLOC_OVER_LIVE] = "alloc-over-live-folio",
 	[PS_ANOM_OBS_MISMATCH] = "observed-vs-derived",
+	[PS_ANOM_INVALID_OP] = "invalid-op",
 };
 
 const char *ps_anomaly_name(enum ps_anomaly a)
@@ -317,6 +318,7 @@ void ps_folio_state(const struct ps_folio *f, u64 pfn, struct ps_state *s)
 		return;
 	if (pfn >= f->pfn && pfn < f->pfn + ps_folio_nr_pages(f))
 		sp = &f->sub[pfn - f->pfn];
+	s->head = f->pfn;
 	s->refcount = f->refcount;
 	s->mapcount = ps_folio_mapcount(f);
 	s->entire_mapcount = f->entire_mapcount;
@@ -818,6 +820,13 @@ int ps_engine_apply(struct ps_engine *e, const struct ps_op *op)
 
 	if ((unsigned int)op->kind >= PS_OP_NR_KINDS)
 		return -1;
+	/* Corrupt records can say anything: never index or shift by it. */
+	if (op->order > PS_MAX_ORDER ||
+	    (op->pfn != PS_PFN_NONE && op->pfn >= PS_PFN_LIMIT) ||
+	    (op->kind == PS_OP_SPLIT && (op->val < 0 || op->val > op->order))) {
+		anomaly(e, PS_ANOM_INVALID_OP);
+		return -1;
+	}
 	e->stats.ops[op->kind]++;
 
 	if (op->pfn != PS_PFN_NONE)

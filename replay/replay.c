@@ -166,17 +166,33 @@ static void print_new_lineage(const struct ps_folio *f, u64 ts)
 	}
 }
 
+static bool holds(u64 head, u32 order, u64 pfn)
+{
+	return pfn >= head && pfn < head + (1ull << order);
+}
+
+/*
+ * Does the op belong to the timeline asked for?  For --pfn: ops on the
+ * page itself and on any folio holding it, before the op (a split or a
+ * free of the folio) or after it (an allocation).  A snapshot is a
+ * per-page observation: only the page's own is shown.
+ */
 static bool op_matches(struct replay *r, const struct ps_op *op,
-		       const struct ps_folio *f)
+		       const struct ps_folio *f, const struct ps_state *before)
 {
 	if (r->comm)
 		return op->pid > 0 &&
 		       !strcmp(ps_trace_comm(r->t, op->pid), r->comm);
+	if (op->kind == PS_OP_SNAPSHOT)
+		return op->pfn == r->pfn;
 	if (r->folio_only)
-		return f && f->pfn == r->pfn;
+		return (f && f->pfn == r->pfn) ||
+		       (before->live && before->head == r->pfn);
 	if (op->pfn == r->pfn)
 		return true;
-	return f && r->pfn >= f->pfn && r->pfn < f->pfn + ps_folio_nr_pages(f);
+	if (before->live && holds(before->head, before->order, r->pfn))
+		return true;
+	return f && holds(f->pfn, f->order, r->pfn);
 }
 
 static void timeline_hook(void *data, const struct ps_op *op,
@@ -186,7 +202,7 @@ static void timeline_hook(void *data, const struct ps_op *op,
 {
 	struct replay *r = data;
 
-	if (!op_matches(r, op, f))
+	if (!op_matches(r, op, f, before))
 		return;
 	print_op(r, op, f, after);
 	r->printed++;

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,10 +301,56 @@ static int replay_record(struct tracecmd_input *handle,
 	return t->stop;
 }
 
+/*
+ * libtraceevent's kbuffer trusts the ring-buffer page headers it reads
+ * (commit sizes, time-extend lengths), and libtracecmd maps the data:
+ * a corrupt page can walk off the end of the mapping, a file truncated
+ * under us raises SIGBUS.  Neither is ours to fix, but neither may crash
+ * pagestate: turn them into the same "corrupt file" error, exit 2.
+ */
+static const struct ps_trace *replaying;
+
+static void fault_handler(int sig)
+{
+	char msg[512];
+	int n;
+
+	n = snprintf(msg, sizeof(msg),
+		     "pagestate: error: %s: event data corrupt or truncated "
+		     "after offset %llu (%llu records read; the reader hit %s)\n",
+		     replaying ? replaying->path : "?",
+		     replaying ? (unsigned long long)replaying->last_offset : 0,
+		     replaying ? (unsigned long long)replaying->nr_records : 0,
+		     sig == SIGBUS ? "SIGBUS" : "SIGSEGV");
+	if (n > 0 && write(STDERR_FILENO, msg, n) < 0)
+		n = 0;
+	_exit(PS_EXIT_USAGE);
+}
+
+static void guard_faults(const struct ps_trace *t, bool on)
+{
+	static stack_t alt;
+	struct sigaction sa = { .sa_handler = fault_handler,
+				.sa_flags = SA_ONSTACK };
+
+	replaying = t;
+	if (on && !alt.ss_sp) {
+		alt.ss_size = 64 * 1024;
+		alt.ss_sp = ps_xmalloc(alt.ss_size);
+		sigaltstack(&alt, NULL);
+	}
+	if (!on)
+		sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
 int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 {
 	int ret;
 
+	guard_faults(t, true);
 	t->fn = fn;
 	t->fn_data = data;
 	t->stop = 0;
@@ -313,6 +360,7 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 	else
 		ret = tracecmd_iterate_events(t->handle, NULL, 0,
 					      replay_record, t);
+	guard_faults(NULL, false);
 	if (ret < 0) {
 		ps_error("%s: reading event data failed after offset %llu "
 			 "(%llu records read): truncated or corrupt file",

@@ -16,6 +16,7 @@ FIXTURES="$TOP/tests/fixtures"
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/pagestate-test.XXXXXX")
 trap 'rm -rf "$T_TMP"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$TOP/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
 
 t_ok()   { echo "ok - $1"; }
@@ -43,4 +44,18 @@ t_no_tracing() {
 	fi
 	[ -e /sys/kernel/tracing/events/kmem/mm_page_alloc ] ||
 		echo "kernel lacks kmem:mm_page_alloc"
+}
+
+# Per-event record counts of FILE as `trace-cmd report` prints them,
+# "name count" sorted: the event name is the word after the timestamp.
+t_tracecmd_counts() {
+	trace-cmd report "$1" 2>/dev/null |
+		awk '{ for (i = 1; i < NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) {
+			e = $(i + 1); sub(":$", "", e); n[e]++; break } }
+		     END { for (e in n) print e, n[e] }' | sort
+}
+
+# The same counts from a `pagestate replay` summary on stdin.
+t_replay_counts() {
+	awk '/^events:/ { on = 1; next } /^$/ { on = 0 } on { print $1, $2 }' | sort
 }

@@ -33,6 +33,7 @@
 #include "pagestate/pageop.h"
 
 #define PS_MAX_ORDER		18	/* covers 1 GiB folios with 4 KiB pages */
+#define PS_PFN_LIMIT		(1ull << 52)	/* beyond any physical address */
 #define PS_GUP_PIN_COUNTING_BIAS 1024
 
 /* ps_folio.known and ps_engine tracks: which fields have a baseline */
@@ -100,6 +101,7 @@ struct ps_folio {
 
 /* A compact copy of the state a rule or view compares before/after. */
 struct ps_state {
+	u64 head;		/* head pfn of the folio */
 	s64 refcount;
 	s32 mapcount;		/* entire_mapcount + sum of subpage mapcounts */
 	s32 entire_mapcount;
@@ -139,6 +141,7 @@ enum ps_anomaly {
 	PS_ANOM_FREE_ORDER_MISMATCH,	/* freed with another order than allocated */
 	PS_ANOM_ALLOC_OVER_LIVE,	/* alloc over a folio we thought live */
 	PS_ANOM_OBS_MISMATCH,		/* observed != derived (page_ref) */
+	PS_ANOM_INVALID_OP,		/* impossible values (corrupt data) */
 	PS_ANOM_NR
 };
 

@@ -1,0 +1,45 @@
+# A recording made by plain `trace-cmd record -B` (data in a buffer
+# instance, no pagestate metadata) replays, and its per-event counts equal
+# what `trace-cmd report` prints for the same file.
+source "$(dirname "$0")/../lib.sh"
+
+f="$FIXTURES/host-thp-basic.trace-cmd.dat"
+w="$FIXTURES/host-thp-basic.trace-cmd.workload"
+
+"$PS" replay "$f" > "$T_TMP/sum" 2> "$T_TMP/err"
+t_check "replays a trace-cmd file (exit 0, quiet stderr)" \
+	test $? = 0 -a ! -s "$T_TMP/err"
+t_check "says it has no pagestate metadata" \
+	grep -q "not a pagestate recording" "$T_TMP/sum"
+
+t_tracecmd_counts "$f" > "$T_TMP/tc"
+trace-cmd report "$f" 2>&1 >/dev/null | grep -v "^$" > "$T_TMP/tc.err"
+t_replay_counts < "$T_TMP/sum" > "$T_TMP/ps"
+if [ -s "$T_TMP/tc" ] && diff "$T_TMP/tc" "$T_TMP/ps" > "$T_TMP/diff"; then
+	t_ok "event counts equal trace-cmd report ($(wc -l < "$T_TMP/tc") events)"
+else
+	t_fail "event counts equal trace-cmd report" "$(head -c 400 "$T_TMP/diff")"
+fi
+
+# The workload's first THP: allocated at order 9, freed at exit.
+thp=$(sed -n 's/^workload: thp .*pfn=\(0x[0-9a-f]*\).*/\1/p' "$w")
+"$PS" replay "$f" --pfn "$thp" > "$T_TMP/tl"
+t_check "THP $thp allocated as an order-9 folio" \
+	grep -q "alloc  *pfn=$thp order=9 | folio $thp/9" "$T_TMP/tl"
+t_check "THP $thp freed whole at exit" \
+	grep -q "free  *pfn=$thp order=9 | folio $thp/9 (ended)" "$T_TMP/tl"
+
+# MADV_COLLAPSE: the new THP names the 512 small pages it replaced.
+after=$(sed -n 's/^workload: collapse-after .*pfn=\(0x[0-9a-f]*\).*/\1/p' "$w")
+before=$(sed -n 's/^workload: collapse-before .*pfn=\(0x[0-9a-f]*\).*/\1/p' "$w")
+"$PS" replay "$f" --pfn "$after" > "$T_TMP/col"
+t_check "collapse into $after succeeded" grep -q "collapse  *succeeded | folio $after/9" "$T_TMP/col"
+t_check "collapse lineage names 512 pages" grep -q "lineage: collapse from 512 folios" "$T_TMP/col"
+"$PS" replay "$f" --pfn "$before" > "$T_TMP/bef"
+t_check "old small page $before freed before the collapse finished" \
+	test "$(awk '/ free /{print $1; exit}' "$T_TMP/bef")" \< "$(awk '/collapse  *succeeded/{print $1}' "$T_TMP/col")"
+
+# --comm: every op of the workload's tasks, by name.
+"$PS" replay "$f" --comm thp-basic > "$T_TMP/comm"
+t_check "--comm thp-basic shows the workload's ops" \
+	test "$(grep -c 'thp-basic-' "$T_TMP/comm")" -gt 100
