@@ -44,8 +44,17 @@ struct ps_event_adapter {
 	u64 count;
 };
 
-/* Every adapter, terminated by a NULL name. */
+/* Every adapter, terminated by a NULL name: tracepoints and markers
+ * (adapters.c), the kprobe profile (adapters-kprobe.c). */
 extern const struct ps_adapter ps_adapters[];
+extern const struct ps_adapter ps_kprobe_adapters[];
+
+/* Does the recording define this event? */
+bool ps_trace_has_event(struct ps_trace *t, const char *system,
+			const char *name);
+/* One pending value per task, for entry/return probe pairs. */
+void ps_trace_pending_set(struct ps_trace *t, int pid, u64 value);
+u64 ps_trace_pending_take(struct ps_trace *t, int pid);
 
 /* Reads field i of the record (0 if the event lacks it), sign-extended. */
 s64 ps_field(struct ps_trace *t, struct ps_event_adapter *ea,

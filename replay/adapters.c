@@ -6,6 +6,7 @@
  * page flags are decoded from the names the event's own __print_flags
  * gives, never from bit numbers, since those move between kernels.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,6 +445,85 @@ static void marker_begin(struct ps_trace *t, const char *line)
 	}
 }
 
+static void marker_layout(struct ps_trace *t, const char *line)
+{
+	struct ps_layout *l = &ps_trace_meta_mut(t)->layout;
+	static const struct {
+		const char *key;
+		size_t off;
+		bool wide;
+	} keys[] = {
+#define K(k, f, w) { k, offsetof(struct ps_layout, f), w }
+		K("vmemmap_base", vmemmap_base, true),
+		K("struct_page", struct_page, false),
+		K("flags", off_flags, false),
+		K("mapcount", off_mapcount, false),
+		K("refcount", off_refcount, false),
+		K("compound_mapcount", off_compound_mapcount, false),
+		K("compound_pincount", off_compound_pincount, false),
+		K("foll_pin", foll_pin, true),
+		K("foll_get", foll_get, true),
+		K("foll_longterm", foll_longterm, true),
+		K("rmap_exclusive", rmap_exclusive, true),
+		K("rmap_compound", rmap_compound, true),
+#undef K
+	};
+	char buf[40];
+	size_t i;
+
+	kv(line, "source", l->source, sizeof(l->source));
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		u64 v;
+
+		if (!kv(line, keys[i].key, buf, sizeof(buf)))
+			continue;
+		v = strtoull(buf, NULL, keys[i].wide ? 16 : 10);
+		if (keys[i].wide)
+			*(u64 *)((char *)l + keys[i].off) = v;
+		else
+			*(u32 *)((char *)l + keys[i].off) = (u32)v;
+	}
+	l->valid = l->vmemmap_base && l->struct_page;
+}
+
+/*
+ * "pageflags locked=0 referenced=1 ...": bit numbers by name.  Aliases
+ * (PG_swapcache is PG_owner_priv_1, PG_anon_exclusive PG_mappedtodisk,
+ * PG_double_map PG_workingset on the first tail) mean different things
+ * on different page types: those are decoded by meaning elsewhere, never
+ * from the bit alone.
+ */
+static bool pageflag_is_alias(const char *name)
+{
+	static const char *const aliases[] = {
+		"swapcache", "anon_exclusive", "double_map", "PG_swapcache",
+		"PG_anon_exclusive", "PG_double_map",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(aliases); i++)
+		if (!strcmp(name, aliases[i]))
+			return true;
+	return false;
+}
+
+static void marker_pageflags(struct ps_trace *t, const char *line)
+{
+	struct ps_layout *l = &ps_trace_meta_mut(t)->layout;
+	const char *p = line;
+	char name[48];
+	int bit, n;
+
+	while ((p = strchr(p, ' '))) {
+		p++;
+		if (sscanf(p, "%47[a-z_0-9]=%d%n", name, &bit, &n) != 2)
+			continue;
+		if (bit >= 0 && bit < 64 && !pageflag_is_alias(name))
+			l->pg[bit] |= ps_pg_from_name(strncmp(name, "PG_", 3) ?
+						      name : name + 3);
+	}
+}
+
 static void ad_print(struct ps_trace *t, struct ps_event_adapter *ea,
 		     struct tep_record *rec, struct ps_op *op)
 {
@@ -480,6 +560,10 @@ static void ad_print(struct ps_trace *t, struct ps_event_adapter *ea,
 		ps_emit(t, op);
 	} else if (!strncmp(line, "begin ", 6)) {
 		marker_begin(t, line);
+	} else if (!strncmp(line, "layout ", 7)) {
+		marker_layout(t, line);
+	} else if (!strncmp(line, "pageflags ", 10)) {
+		marker_pageflags(t, line);
 	} else if (!strncmp(line, "end", 3)) {
 		ps_trace_meta_mut(t)->complete = true;
 	}

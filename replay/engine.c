@@ -697,9 +697,13 @@ static void op_rmap(struct ps_engine *e, const struct ps_op *op,
 		    struct ps_folio *f)
 {
 	bool compound = op->flags & PS_OPF_COMPOUND;
-	struct ps_subpage *sp = compound ? NULL : &f->sub[op->pfn - f->pfn];
+	struct ps_subpage *sp;
 	int delta = op->kind == PS_OP_RMAP_ADD ? 1 : -1;
 
+	/* page_add_new_anon_rmap(): a new THP is mapped by its PMD */
+	if (op->flags & PS_OPF_NEW)
+		compound = f->order > 0;
+	sp = compound ? NULL : &f->sub[op->pfn - f->pfn];
 	mapcount_add(e, f, sp, delta);
 	if (op->kind == PS_OP_RMAP_ADD) {
 		f->flags |= PS_PG_MMAP;
@@ -711,17 +715,25 @@ static void op_rmap(struct ps_engine *e, const struct ps_op *op,
 			else
 				sp->flags |= PS_SUB_ANON_EXCLUSIVE;
 		}
+	} else if (compound && !f->entire_mapcount) {
+		/* page_remove_anon_compound_rmap(): last PMD mapping gone */
+		f->flags &= ~PS_PG_DOUBLE_MAP;
 	}
 	if (!ps_folio_mapcount(f))
 		f->flags &= ~PS_PG_MMAP;
 }
 
 /*
- * __split_huge_pmd on 6.1: the PMD mapping becomes 512 PTE mappings.  The
- * kernel bumps each subpage's _mapcount directly (no rmap call) and then
- * drops the entire mapping with page_remove_rmap(compound), which the
- * rmap adapter reports as its own op; anon_exclusive moves from the head
- * to every subpage.
+ * __split_huge_pmd_locked(): the PMD mapping becomes 512 PTE mappings.
+ * The kernel bumps each subpage's _mapcount directly, without an rmap
+ * call, and anon_exclusive moves from the head to every subpage.  A PMD
+ * migration entry maps nothing: no mapcount moves.
+ *
+ * On 6.1 (PS_OPF_DROPS_ENTIRE) it also drops the entire mapping itself
+ * rather than through page_remove_rmap(), with PageDoubleMap: set while
+ * another PMD still maps the THP, cleared when the last one goes.  Our
+ * subpage mapcounts are the true PTE counts; the kernel's +1 DoubleMap
+ * bias in each _mapcount is the flag.
  */
 static void op_split_pmd(struct ps_engine *e, const struct ps_op *op,
 			 struct ps_folio *f)
@@ -729,12 +741,49 @@ static void op_split_pmd(struct ps_engine *e, const struct ps_op *op,
 	u64 i, nr = ps_folio_nr_pages(f);
 	bool ae = f->flags & PS_PG_ANON_EXCLUSIVE;
 
-	if (!f->order)
+	if (!f->order || (op->flags & PS_OPF_MIGRATION))
 		return;
 	for (i = 0; i < nr; i++) {
 		mapcount_add(e, f, &f->sub[i], 1);
 		if (ae)
 			f->sub[i].flags |= PS_SUB_ANON_EXCLUSIVE;
+	}
+	if (!(op->flags & PS_OPF_DROPS_ENTIRE))
+		return;
+	if (f->entire_mapcount > 1)
+		f->flags |= PS_PG_DOUBLE_MAP;
+	mapcount_add(e, f, NULL, -1);
+	if (!f->entire_mapcount)
+		f->flags &= ~PS_PG_DOUBLE_MAP;
+}
+
+/*
+ * Kprobes read struct page at function entry: what the kernel held just
+ * before the op.  That is a baseline for a page we met mid-trace and a
+ * cross-check for one we derived.  page->_mapcount counts the subpage's
+ * PTE mappings, plus one while PageDoubleMap is set (6.1).
+ */
+static void check_observed_before(struct ps_engine *e, struct ps_folio *f,
+				  const struct ps_op *op)
+{
+	struct ps_subpage *sp = &f->sub[op->pfn - f->pfn];
+	s64 derived;
+
+	if (!(op->flags & PS_OPF_HAS_OBS_MAPCOUNT) ||
+	    !(e->tracks & PS_KNOWN_MAPCOUNT))
+		return;
+	derived = sp->mapcount + !!(f->flags & PS_PG_DOUBLE_MAP);
+	if (f->known & PS_KNOWN_MAPCOUNT) {
+		if (derived != op->obs_mapcount) {
+			anomaly(e, PS_ANOM_OBS_MISMATCH);
+			f->sub_mapcount_sum += op->obs_mapcount - derived;
+			sp->mapcount += op->obs_mapcount - derived;
+		}
+	} else if (!f->order) {
+		f->sub_mapcount_sum += op->obs_mapcount - sp->mapcount;
+		sp->mapcount = op->obs_mapcount;
+		f->entire_mapcount = 0;
+		f->known |= PS_KNOWN_MAPCOUNT;
 	}
 }
 
@@ -836,6 +885,8 @@ int ps_engine_apply(struct ps_engine *e, const struct ps_op *op)
 				      op->kind == PS_OP_SPLIT ? order : 0,
 				      op->ts);
 	/* SPLIT carries the folio's order in order and the new one in val. */
+	if (f && (op->flags & PS_OPF_OBS_BEFORE))
+		check_observed_before(e, f, op);
 	if (e->nr_hooks)
 		ps_folio_state(f, op->pfn, &before);
 	if (f && op->pid > 0 && pid_is_workload(e, op->pid))

@@ -20,6 +20,7 @@
 #include <traceevent/event-parse.h>
 
 #include "pagestate/folio.h"
+#include "pagestate/probes.h"
 #include "adapter.h"
 
 /* From trace-cmd's private header; exported by libtracecmd 3.1. */
@@ -43,9 +44,22 @@ struct ps_trace {
 	int nr_adapters;
 	u32 tracks;
 
+	/*
+	 * common_type and common_pid, read in place when the file has the
+	 * host's byte order (nearly always): tep_data_type() and
+	 * tep_data_pid() cost a library call and a byte-order check each,
+	 * per record.  NULL: use those.
+	 */
+	struct tep_format_field *common_type;
+	struct tep_format_field *common_pid;
+	bool native;
+
 	ps_op_fn fn;
 	void *fn_data;
 	int stop;
+
+	/* entry/return probe pairs in flight, by pid (0: free) */
+	struct { int pid; u64 value; } pending[64];
 
 	u64 nr_records;
 	u64 missed;
@@ -150,22 +164,12 @@ static void read_options(struct ps_trace *t)
 	open_instances(t);
 }
 
-static void bind_adapters(struct ps_trace *t)
+static void bind_table(struct ps_trace *t, const struct ps_adapter *table)
 {
 	const struct ps_adapter *a;
-	int n = 0, i;
-	struct tep_event **events = tep_list_events(t->tep, TEP_EVENT_SORT_ID);
+	int i;
 
-	for (i = 0; events && events[i]; i++)
-		if (events[i]->id >= t->nr_ids)
-			t->nr_ids = events[i]->id + 1;
-	t->by_id = ps_xcalloc(t->nr_ids, sizeof(*t->by_id));
-	t->count_by_id = ps_xcalloc(t->nr_ids, sizeof(*t->count_by_id));
-	for (a = ps_adapters; a->name; a++)
-		n++;
-	t->adapters = ps_xcalloc(n, sizeof(*t->adapters));
-
-	for (a = ps_adapters; a->name; a++) {
+	for (a = table; a->name; a++) {
 		struct tep_event *ev = tep_find_event_by_name(t->tep,
 							      a->system,
 							      a->name);
@@ -182,8 +186,126 @@ static void bind_adapters(struct ps_trace *t)
 		t->by_id[ev->id] = ea;
 		t->tracks |= a->tracks;
 	}
-	/* page_ref carries mapcount too, but of one page, not the folio's
-	 * rmap history: mapcount becomes tracked with the rmap probes. */
+}
+
+static bool has_probe(struct ps_trace *t, const char *name)
+{
+	return ps_trace_has_event(t, PS_PROBE_GROUP, name);
+}
+
+static void bind_adapters(struct ps_trace *t)
+{
+	const struct ps_adapter *a;
+	int n = 0, i;
+	struct tep_event **events = tep_list_events(t->tep, TEP_EVENT_SORT_ID);
+
+	for (i = 0; events && events[i]; i++)
+		if (events[i]->id >= t->nr_ids)
+			t->nr_ids = events[i]->id + 1;
+	t->by_id = ps_xcalloc(t->nr_ids, sizeof(*t->by_id));
+	t->count_by_id = ps_xcalloc(t->nr_ids, sizeof(*t->count_by_id));
+	for (a = ps_adapters; a->name; a++)
+		n++;
+	for (a = ps_kprobe_adapters; a->name; a++)
+		n++;
+	t->adapters = ps_xcalloc(n, sizeof(*t->adapters));
+	bind_table(t, ps_adapters);
+	bind_table(t, ps_kprobe_adapters);
+
+	/*
+	 * A count is tracked only when every path that changes it is
+	 * recorded: one missing rmap probe (inlined on this kernel, say)
+	 * and derived mapcounts would drift.
+	 */
+	if (!has_probe(t, PS_PROBE_RMAP_ADD_ANON) ||
+	    !has_probe(t, PS_PROBE_RMAP_ADD_NEW_ANON) ||
+	    !has_probe(t, PS_PROBE_RMAP_REMOVE))
+		t->tracks &= ~PS_KNOWN_MAPCOUNT;
+	if (!has_probe(t, PS_PROBE_GUP_GRAB_FOLIO) ||
+	    !has_probe(t, PS_PROBE_GUP_GRAB_PAGE) ||
+	    (!has_probe(t, PS_PROBE_GUP_PUT_FOLIO) &&
+	     !has_probe(t, PS_PROBE_UNPIN_USER_PAGE)))
+		t->tracks &= ~PS_KNOWN_PINCOUNT;
+}
+
+bool ps_trace_has_event(struct ps_trace *t, const char *system,
+			const char *name)
+{
+	return tep_find_event_by_name(t->tep, system, name) != NULL;
+}
+
+void ps_trace_pending_set(struct ps_trace *t, int pid, u64 value)
+{
+	size_t i, free_slot = ARRAY_SIZE(t->pending);
+
+	for (i = 0; i < ARRAY_SIZE(t->pending); i++) {
+		if (t->pending[i].pid == pid)
+			break;
+		if (!t->pending[i].pid && free_slot == ARRAY_SIZE(t->pending))
+			free_slot = i;
+	}
+	if (i == ARRAY_SIZE(t->pending))
+		i = free_slot < ARRAY_SIZE(t->pending) ? free_slot :
+		    (size_t)pid % ARRAY_SIZE(t->pending);
+	t->pending[i].pid = pid;
+	t->pending[i].value = value;
+}
+
+u64 ps_trace_pending_take(struct ps_trace *t, int pid)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t->pending); i++)
+		if (t->pending[i].pid == pid) {
+			t->pending[i].pid = 0;
+			return t->pending[i].value;
+		}
+	return PS_PFN_NONE;
+}
+
+/*
+ * The common fields sit at the same place in every event: look them up
+ * once.  In place reads need the file's byte order to be ours.
+ */
+static void bind_common_fields(struct ps_trace *t)
+{
+	struct tep_event **events = tep_list_events(t->tep, TEP_EVENT_SORT_ID);
+
+	t->native = tep_is_file_bigendian(t->tep) ==
+		    tep_is_local_bigendian(t->tep);
+	if (!t->native || !events || !events[0])
+		return;
+	t->common_type = tep_find_common_field(events[0], "common_type");
+	t->common_pid = tep_find_common_field(events[0], "common_pid");
+}
+
+static inline u64 read_number(struct ps_trace *t, const void *ptr, int size)
+{
+	if (!t->native)
+		return tep_read_number(t->tep, ptr, size);
+	switch (size) {
+	case 1:
+		return *(const uint8_t *)ptr;
+	case 2: {
+		uint16_t v;
+
+		memcpy(&v, ptr, 2);
+		return v;
+	}
+	case 4: {
+		u32 v;
+
+		memcpy(&v, ptr, 4);
+		return v;
+	}
+	case 8: {
+		u64 v;
+
+		memcpy(&v, ptr, 8);
+		return v;
+	}
+	}
+	return tep_read_number(t->tep, ptr, size);
 }
 
 struct ps_trace *ps_trace_open(const char *path)
@@ -206,6 +328,7 @@ struct ps_trace *ps_trace_open(const char *path)
 	}
 	t->tep = tracecmd_get_tep(t->handle);
 	read_options(t);
+	bind_common_fields(t);
 	bind_adapters(t);
 	return t;
 }
@@ -237,7 +360,7 @@ s64 ps_field(struct ps_trace *t, struct ps_event_adapter *ea,
 
 	if (!f || f->offset < 0 || f->offset + f->size > rec->size)
 		return 0;
-	v = tep_read_number(t->tep, (char *)rec->data + f->offset, f->size);
+	v = read_number(t, (char *)rec->data + f->offset, f->size);
 	if ((f->flags & TEP_FIELD_IS_SIGNED) && f->size < 8) {
 		int shift = 64 - 8 * f->size;
 
@@ -282,7 +405,12 @@ static int replay_record(struct tracecmd_input *handle,
 		}
 		ps_emit(t, &op);
 	}
-	id = tep_data_type(t->tep, rec);
+	if (t->common_type)
+		id = (int)read_number(t, (char *)rec->data +
+				      t->common_type->offset,
+				      t->common_type->size);
+	else
+		id = tep_data_type(t->tep, rec);
 	if (id < 0 || id >= t->nr_ids)
 		return t->stop;
 	t->count_by_id[id]++;
@@ -294,7 +422,12 @@ static int replay_record(struct tracecmd_input *handle,
 	op.ts = rec->ts;
 	op.offset = rec->offset;
 	op.cpu = rec->cpu;
-	op.pid = tep_data_pid(t->tep, rec);
+	if (t->common_pid)
+		op.pid = (int)read_number(t, (char *)rec->data +
+					  t->common_pid->offset,
+					  t->common_pid->size);
+	else
+		op.pid = tep_data_pid(t->tep, rec);
 	op.event_id = id;
 	op.pfn = PS_PFN_NONE;
 	ea->a->fn(t, ea, rec, &op);

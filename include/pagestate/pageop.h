@@ -69,6 +69,13 @@ enum ps_op_kind {
 #define PS_OPF_HAS_OBS_FLAGS	(1u << 8)	/* obs_flags valid */
 #define PS_OPF_WORKLOAD		(1u << 9)	/* done by a workload task */
 #define PS_OPF_START_SNAP	(1u << 10)	/* snapshot taken at start */
+#define PS_OPF_OBS_BEFORE	(1u << 11)	/* obs_* were read before the op
+						 * acted (kprobes at entry) */
+#define PS_OPF_NEW		(1u << 12)	/* rmap of a new folio: compound
+						 * iff the folio is large */
+#define PS_OPF_MIGRATION	(1u << 13)	/* the PMD was a migration entry */
+#define PS_OPF_DROPS_ENTIRE	(1u << 14)	/* SPLIT_PMD drops the PMD mapping
+						 * itself, no rmap call (6.1) */
 
 /*
  * Page flags by meaning.  Adapters decode the kernel's printed flag names

@@ -32,6 +32,19 @@ struct ps_meta {
 	bool have_cpustats;
 	u64 snapshots;		/* snapshot pages */
 	int tasks;		/* workload tasks announced */
+	struct ps_layout {	/* the "layout" marker, see probes.h */
+		bool valid;
+		char source[32];
+		u64 vmemmap_base;
+		u32 struct_page;
+		u32 off_flags, off_mapcount, off_refcount;
+		u32 off_compound_mapcount, off_compound_pincount;
+		u64 foll_pin, foll_get, foll_longterm;
+		u64 rmap_exclusive, rmap_compound;
+		/* page->flags bit -> PS_PG_*, from the "pageflags" marker */
+		u64 pg[64];
+	} layout;
+	u64 probe_no_layout;	/* kprobe events we could not place */
 };
 
 typedef int (*ps_op_fn)(void *data, const struct ps_op *op);

@@ -149,10 +149,18 @@ static void test_first_sight_baseline_from_page_ref(void)
 	ps_engine_free(e);
 }
 
+static void split_pmd(struct ps_engine *e, u64 head, u32 flags)
+{
+	struct ps_op op = mkop(PS_OP_SPLIT_PMD, head, 9);
+
+	op.flags = flags;
+	ps_engine_apply(e, &op);
+}
+
 /*
  * 6.1 __split_huge_pmd of an anon THP mapped by one PMD: subpage
- * mapcounts go 0 -> 1 without rmap calls, then page_remove_rmap(compound)
- * drops the entire mapping; anon_exclusive moves to every subpage.
+ * mapcounts go 0 -> 1 without rmap calls, the entire mapping is dropped
+ * in place (no page_remove_rmap), anon_exclusive moves to every subpage.
  */
 static void test_split_pmd_moves_mapcount_to_subpages(void)
 {
@@ -169,17 +177,129 @@ static void test_split_pmd_moves_mapcount_to_subpages(void)
 	EXPECT_EQ(ps_folio_mapcount(f), 1);
 	EXPECT_TRUE(f->flags & PS_PG_ANON_EXCLUSIVE);
 
-	apply(e, PS_OP_SPLIT_PMD, head, 9);
-	rmap(e, PS_OP_RMAP_REMOVE, head, PS_OPF_COMPOUND | PS_OPF_ANON);
+	split_pmd(e, head, PS_OPF_DROPS_ENTIRE);
 	f = ps_folio_find(e, head);
 	EXPECT_EQ(f->entire_mapcount, 0);
 	EXPECT_EQ(ps_folio_mapcount(f), 512);
 	EXPECT_EQ(f->sub[0].mapcount, 1);
 	EXPECT_EQ(f->sub[511].mapcount, 1);
+	EXPECT_TRUE(!(f->flags & PS_PG_DOUBLE_MAP));
 	for (i = 0; i < 512; i++)
 		ae += !!(f->sub[i].flags & PS_SUB_ANON_EXCLUSIVE);
 	EXPECT_EQ(ae, 512);
 	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+}
+
+/* Later kernels drop the PMD mapping through the rmap call instead. */
+static void test_split_pmd_with_rmap_call(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+	u64 head = 0x300000;
+
+	apply(e, PS_OP_ALLOC, head, 9);
+	rmap(e, PS_OP_RMAP_ADD, head, PS_OPF_COMPOUND | PS_OPF_ANON);
+	split_pmd(e, head, 0);
+	rmap(e, PS_OP_RMAP_REMOVE, head, PS_OPF_COMPOUND | PS_OPF_ANON);
+	f = ps_folio_find(e, head);
+	EXPECT_EQ(f->entire_mapcount, 0);
+	EXPECT_EQ(ps_folio_mapcount(f), 512);
+	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+}
+
+/*
+ * PageDoubleMap (6.1): after fork two PMDs map the THP; splitting one
+ * leaves it PMD- and PTE-mapped: DoubleMap set.  When the other PMD goes
+ * (page_remove_rmap compound), the flag is cleared with it.
+ */
+static void test_double_map_set_and_cleared(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+	struct ps_op op;
+	u64 head = 0x500000;
+
+	apply(e, PS_OP_ALLOC, head, 9);
+	rmap(e, PS_OP_RMAP_ADD, head, PS_OPF_COMPOUND | PS_OPF_ANON);
+	rmap(e, PS_OP_RMAP_ADD, head, PS_OPF_COMPOUND | PS_OPF_ANON);
+	split_pmd(e, head, PS_OPF_DROPS_ENTIRE);
+	f = ps_folio_find(e, head);
+	EXPECT_EQ(f->entire_mapcount, 1);
+	EXPECT_EQ(f->sub[7].mapcount, 1);
+	EXPECT_TRUE(f->flags & PS_PG_DOUBLE_MAP);
+
+	/* the kernel's _mapcount of a subpage carries the DoubleMap bias */
+	op = mkop(PS_OP_RMAP_REMOVE, head + 7, 0);
+	op.flags = PS_OPF_ANON | PS_OPF_OBS_BEFORE | PS_OPF_HAS_OBS_MAPCOUNT;
+	op.obs_mapcount = 2;
+	ps_engine_apply(e, &op);
+	EXPECT_EQ(ps_engine_stats(e)->anomalies[PS_ANOM_OBS_MISMATCH], 0);
+	EXPECT_EQ(f->sub[7].mapcount, 0);
+
+	rmap(e, PS_OP_RMAP_REMOVE, head, PS_OPF_COMPOUND | PS_OPF_ANON);
+	EXPECT_EQ(f->entire_mapcount, 0);
+	EXPECT_TRUE(!(f->flags & PS_PG_DOUBLE_MAP));
+	EXPECT_EQ(ps_folio_mapcount(f), 511);
+	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+}
+
+/* A PMD migration entry being split maps nothing: no mapcount moves. */
+static void test_split_of_migration_pmd(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, 0x700000, 9);
+	split_pmd(e, 0x700000, PS_OPF_MIGRATION | PS_OPF_DROPS_ENTIRE);
+	f = ps_folio_find(e, 0x700000);
+	EXPECT_EQ(ps_folio_mapcount(f), 0);
+	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+}
+
+/* page_add_new_anon_rmap: compound iff the folio is large, exclusive. */
+static void test_new_anon_rmap(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, 0x900000, 9);
+	apply(e, PS_OP_ALLOC, 0x1000, 0);
+	rmap(e, PS_OP_RMAP_ADD, 0x900000, PS_OPF_NEW | PS_OPF_ANON |
+	     PS_OPF_EXCLUSIVE);
+	rmap(e, PS_OP_RMAP_ADD, 0x1000, PS_OPF_NEW | PS_OPF_ANON |
+	     PS_OPF_EXCLUSIVE);
+	f = ps_folio_find(e, 0x900000);
+	EXPECT_EQ(f->entire_mapcount, 1);
+	EXPECT_EQ(f->sub[0].mapcount, 0);
+	EXPECT_TRUE(f->flags & PS_PG_ANON_EXCLUSIVE);
+	f = ps_folio_find(e, 0x1000);
+	EXPECT_EQ(f->entire_mapcount, 0);
+	EXPECT_EQ(f->sub[0].mapcount, 1);
+	EXPECT_TRUE(f->sub[0].flags & PS_SUB_ANON_EXCLUSIVE);
+	ps_engine_free(e);
+}
+
+/* Kprobe values at entry: baseline for a page met mid-trace, then checks. */
+static void test_observed_before_sets_and_checks(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+	struct ps_op op = mkop(PS_OP_RMAP_REMOVE, 0xabc, 0);
+
+	op.flags = PS_OPF_ANON | PS_OPF_OBS_BEFORE | PS_OPF_HAS_OBS_MAPCOUNT;
+	op.obs_mapcount = 3;		/* mapped thrice before we looked */
+	ps_engine_apply(e, &op);
+	f = ps_folio_find(e, 0xabc);
+	EXPECT_TRUE(f && (f->known & PS_KNOWN_MAPCOUNT));
+	EXPECT_EQ(f ? ps_folio_mapcount(f) : -1, 2);
+	op.obs_mapcount = 5;		/* but we derived 2 */
+	ps_engine_apply(e, &op);
+	EXPECT_EQ(ps_engine_stats(e)->anomalies[PS_ANOM_OBS_MISMATCH], 1);
+	EXPECT_EQ(f ? ps_folio_mapcount(f) : -1, 4);
 	ps_engine_free(e);
 }
 
@@ -486,6 +606,11 @@ int main(void)
 	RUN(test_observed_mismatch_is_an_anomaly);
 	RUN(test_first_sight_baseline_from_page_ref);
 	RUN(test_split_pmd_moves_mapcount_to_subpages);
+	RUN(test_split_pmd_with_rmap_call);
+	RUN(test_double_map_set_and_cleared);
+	RUN(test_split_of_migration_pmd);
+	RUN(test_new_anon_rmap);
+	RUN(test_observed_before_sets_and_checks);
 	RUN(test_split_makes_order0_children);
 	RUN(test_free_of_subpage_infers_split);
 	RUN(test_remap_order0_infers_split);

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Adapters for the kprobe profile (include/pagestate/probes.h): rmap,
+ * GUP, PMD split and split_huge_page probes that `record` places on test
+ * kernels.  Probes hand us struct page pointers and raw page->flags; the
+ * recording's "layout" and "pageflags" markers say how to turn them into
+ * pfns and flags for the kernel that was traced.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pagestate/folio.h"
+#include "pagestate/probes.h"
+#include "adapter.h"
+
+enum { KF_PAGE, KF_PFLAGS, KF_MAPCOUNT, KF_REFCOUNT, KF_X1, KF_X2 };
+
+static u64 page_pfn(struct ps_trace *t, u64 page)
+{
+	const struct ps_layout *l = &ps_trace_meta_mut(t)->layout;
+
+	if (!l->valid || page < l->vmemmap_base || !l->struct_page)
+		return PS_PFN_NONE;
+	return (page - l->vmemmap_base) / l->struct_page;
+}
+
+static u64 pflags_decode(struct ps_trace *t, u64 raw)
+{
+	const struct ps_layout *l = &ps_trace_meta_mut(t)->layout;
+	u64 ps = 0;
+	int bit;
+
+	for (bit = 0; bit < 64; bit++)
+		if (raw & (1ull << bit))
+			ps |= l->pg[bit];
+	return ps;
+}
+
+/*
+ * The struct page fields every per-page probe fetched at function entry:
+ * the page's state BEFORE the function acted.  Returns false when the
+ * recording has no layout to place the page with.
+ */
+static bool page_fields(struct ps_trace *t, struct ps_event_adapter *ea,
+			struct tep_record *rec, struct ps_op *op)
+{
+	op->pfn = page_pfn(t, (u64)ps_field(t, ea, rec, KF_PAGE));
+	if (op->pfn == PS_PFN_NONE) {
+		ps_trace_meta_mut(t)->probe_no_layout++;
+		return false;
+	}
+	if (ea->f[KF_MAPCOUNT]) {
+		op->obs_mapcount = ps_field(t, ea, rec, KF_MAPCOUNT) + 1;
+		op->flags |= PS_OPF_HAS_OBS_MAPCOUNT | PS_OPF_OBS_BEFORE;
+	}
+	if (ea->f[KF_REFCOUNT]) {
+		op->obs_count = ps_field(t, ea, rec, KF_REFCOUNT);
+		op->flags |= PS_OPF_HAS_OBS_COUNT | PS_OPF_OBS_BEFORE;
+	}
+	if (ea->f[KF_PFLAGS]) {
+		op->obs_flags = pflags_decode(t, (u64)ps_field(t, ea, rec,
+							       KF_PFLAGS));
+		op->flags |= PS_OPF_HAS_OBS_FLAGS | PS_OPF_OBS_BEFORE;
+	}
+	return true;
+}
+
+/* PG_anon_exclusive shares PG_mappedtodisk's bit; on anon pages it is AE. */
+static void anon_page(struct ps_op *op)
+{
+	op->flags |= PS_OPF_ANON;
+	if (op->obs_flags & PS_PG_MAPPEDTODISK)
+		op->obs_flags = (op->obs_flags & ~PS_PG_MAPPEDTODISK) |
+				PS_PG_ANON_EXCLUSIVE;
+	op->obs_flags |= PS_PG_ANON;
+}
+
+static void ad_rmap_add_anon(struct ps_trace *t, struct ps_event_adapter *ea,
+			     struct tep_record *rec, struct ps_op *op)
+{
+	const struct ps_layout *l = &ps_trace_meta_mut(t)->layout;
+	u64 rflags = (u64)ps_field(t, ea, rec, KF_X2);
+
+	if (!page_fields(t, ea, rec, op))
+		return;
+	op->kind = PS_OP_RMAP_ADD;
+	op->addr = (u64)ps_field(t, ea, rec, KF_X1);
+	anon_page(op);
+	if (rflags & l->rmap_compound)
+		op->flags |= PS_OPF_COMPOUND;
+	if (rflags & l->rmap_exclusive)
+		op->flags |= PS_OPF_EXCLUSIVE;
+	ps_emit(t, op);
+}
+
+static void ad_rmap_add_new_anon(struct ps_trace *t,
+				 struct ps_event_adapter *ea,
+				 struct tep_record *rec, struct ps_op *op)
+{
+	if (!page_fields(t, ea, rec, op))
+		return;
+	op->kind = PS_OP_RMAP_ADD;
+	op->addr = (u64)ps_field(t, ea, rec, KF_X1);
+	anon_page(op);
+	/* __page_set_anon_rmap(..., exclusive = 1) */
+	op->flags |= PS_OPF_NEW | PS_OPF_EXCLUSIVE;
+	ps_emit(t, op);
+}
+
+static void ad_rmap_file_or_remove(struct ps_trace *t,
+				   struct ps_event_adapter *ea,
+				   struct tep_record *rec, struct ps_op *op)
+{
+	if (!page_fields(t, ea, rec, op))
+		return;
+	op->kind = strcmp(ea->a->name, PS_PROBE_RMAP_REMOVE) ?
+		   PS_OP_RMAP_ADD : PS_OP_RMAP_REMOVE;
+	if (op->kind == PS_OP_RMAP_ADD)
+		op->flags |= PS_OPF_FILE;
+	if (ps_field(t, ea, rec, KF_X1))
+		op->flags |= PS_OPF_COMPOUND;
+	ps_emit(t, op);
+}
+
+/* try_grab_folio(page, refs, flags), try_grab_page(page, flags) */
+static void ad_gup_grab(struct ps_trace *t, struct ps_event_adapter *ea,
+			struct tep_record *rec, struct ps_op *op)
+{
+	const struct ps_layout *l = &ps_trace_meta_mut(t)->layout;
+	bool page_only = !strcmp(ea->a->name, PS_PROBE_GUP_GRAB_PAGE);
+	s64 refs = page_only ? 1 : ps_field(t, ea, rec, KF_X1);
+	u64 gup = (u64)ps_field(t, ea, rec, page_only ? KF_X1 : KF_X2);
+
+	if (!(gup & l->foll_pin))
+		return;		/* FOLL_GET: a plain reference, page_ref's job */
+	if (!page_fields(t, ea, rec, op))
+		return;
+	op->kind = PS_OP_PIN;
+	op->val = refs;
+	op->flags |= PS_OPF_PIN;
+	if (gup & l->foll_longterm)
+		op->flags |= PS_OPF_LONGTERM;
+	ps_emit(t, op);
+}
+
+/* gup_put_folio(folio, refs, flags); unpin_user_page(page) */
+static void ad_gup_put(struct ps_trace *t, struct ps_event_adapter *ea,
+		       struct tep_record *rec, struct ps_op *op)
+{
+	const struct ps_layout *l = &ps_trace_meta_mut(t)->layout;
+	bool unpin = !strcmp(ea->a->name, PS_PROBE_UNPIN_USER_PAGE);
+
+	if (!unpin && !((u64)ps_field(t, ea, rec, KF_X2) & l->foll_pin))
+		return;
+	/*
+	 * unpin_user_page() ends in gup_put_folio(); when that one is probed
+	 * too, it reports the unpin and this one would count it twice.
+	 */
+	if (unpin && ps_trace_has_event(t, PS_PROBE_GROUP,
+					PS_PROBE_GUP_PUT_FOLIO))
+		return;
+	if (!page_fields(t, ea, rec, op))
+		return;
+	op->kind = PS_OP_UNPIN;
+	op->val = unpin ? 1 : ps_field(t, ea, rec, KF_X1);
+	op->flags |= PS_OPF_PIN;
+	ps_emit(t, op);
+}
+
+#define X86_PMD_PRESENT		(1ull << 0)
+#define X86_PMD_PSE		(1ull << 7)
+#define X86_PMD_PROTNONE	(1ull << 8)
+#define X86_PTE_PFN_MASK	0x000ffffffffff000ull
+
+/*
+ * Before 6.2, __split_huge_pmd_locked() drops the PMD mapping itself
+ * (compound_mapcount, PageDoubleMap) instead of calling page_remove_rmap.
+ */
+static bool split_pmd_drops_entire(struct ps_trace *t)
+{
+	const char *k = ps_trace_meta_mut(t)->kernel;
+	int major, minor;
+
+	if (sscanf(k, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major < 6 || (major == 6 && minor < 2);
+}
+
+/* __split_huge_pmd(vma, pmd, address, freeze, folio): *pmd at entry */
+static void ad_split_pmd(struct ps_trace *t, struct ps_event_adapter *ea,
+			 struct tep_record *rec, struct ps_op *op)
+{
+	u64 pmd = (u64)ps_field(t, ea, rec, 0);
+
+	op->kind = PS_OP_SPLIT_PMD;
+	op->addr = (u64)ps_field(t, ea, rec, 1);
+	op->val = pmd;
+	op->order = 9;
+	if (ps_field(t, ea, rec, 2))
+		op->val2 = 1;	/* freeze: ptes become migration entries */
+	if (split_pmd_drops_entire(t))
+		op->flags |= PS_OPF_DROPS_ENTIRE;
+	if (pmd & (X86_PMD_PRESENT | X86_PMD_PROTNONE)) {
+		if (!(pmd & X86_PMD_PSE))
+			return;	/* a page table: nothing to split */
+		op->pfn = (pmd & X86_PTE_PFN_MASK) >> 12;
+	} else if (pmd) {
+		/* a PMD migration entry: ptes become migration entries */
+		u64 off = (~pmd << 5) >> 14;
+
+		op->pfn = off & ((1ull << 34) - 1);
+		op->flags |= PS_OPF_MIGRATION;
+	} else {
+		return;
+	}
+	ps_emit(t, op);
+}
+
+/*
+ * split_huge_page_to_list(): the entry names the page, the kretprobe the
+ * result; pair them per task.
+ */
+static void ad_split_huge_page(struct ps_trace *t, struct ps_event_adapter *ea,
+			       struct tep_record *rec, struct ps_op *op)
+{
+	if (!page_fields(t, ea, rec, op))
+		return;
+	ps_trace_pending_set(t, op->pid, op->pfn);
+}
+
+static void ad_split_huge_page_ret(struct ps_trace *t,
+				   struct ps_event_adapter *ea,
+				   struct tep_record *rec, struct ps_op *op)
+{
+	op->pfn = ps_trace_pending_take(t, op->pid);
+	if (op->pfn == PS_PFN_NONE)
+		return;
+	op->result = (int)ps_field(t, ea, rec, 0);
+	op->kind = op->result ? PS_OP_SPLIT_RESULT : PS_OP_SPLIT;
+	op->val = 0;		/* split to order 0 */
+	ps_emit(t, op);
+}
+
+#define PAGE_FIELDS "page", "pflags", "mapcount", "refcount"
+
+const struct ps_adapter ps_kprobe_adapters[] = {
+	{ PS_PROBE_GROUP, PS_PROBE_RMAP_ADD_ANON,
+	  { PAGE_FIELDS, "addr", "rflags" }, ad_rmap_add_anon,
+	  PS_KNOWN_MAPCOUNT },
+	{ PS_PROBE_GROUP, PS_PROBE_RMAP_ADD_NEW_ANON,
+	  { PAGE_FIELDS, "addr" }, ad_rmap_add_new_anon, PS_KNOWN_MAPCOUNT },
+	{ PS_PROBE_GROUP, PS_PROBE_RMAP_ADD_FILE,
+	  { PAGE_FIELDS, "compound" }, ad_rmap_file_or_remove,
+	  PS_KNOWN_MAPCOUNT },
+	{ PS_PROBE_GROUP, PS_PROBE_RMAP_REMOVE,
+	  { PAGE_FIELDS, "compound" }, ad_rmap_file_or_remove,
+	  PS_KNOWN_MAPCOUNT },
+	{ PS_PROBE_GROUP, PS_PROBE_GUP_GRAB_FOLIO,
+	  { PAGE_FIELDS, "refs", "gup_flags" }, ad_gup_grab,
+	  PS_KNOWN_PINCOUNT },
+	{ PS_PROBE_GROUP, PS_PROBE_GUP_GRAB_PAGE,
+	  { PAGE_FIELDS, "gup_flags" }, ad_gup_grab, PS_KNOWN_PINCOUNT },
+	{ PS_PROBE_GROUP, PS_PROBE_GUP_PUT_FOLIO,
+	  { PAGE_FIELDS, "refs", "gup_flags" }, ad_gup_put, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_UNPIN_USER_PAGE,
+	  { PAGE_FIELDS }, ad_gup_put, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_SPLIT_PMD,
+	  { "pmdval", "addr", "freeze" }, ad_split_pmd, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_SPLIT_HUGE_PAGE,
+	  { PAGE_FIELDS }, ad_split_huge_page, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_SPLIT_HUGE_PAGE_RET,
+	  { "ret" }, ad_split_huge_page_ret, 0 },
+	{ NULL },
+};
