@@ -8,7 +8,7 @@
 #   make asan       ./pagestate-asan with ASan + UBSan (used by make check)
 
 CC ?= cc
-PKGS := libtracecmd libtracefs libtraceevent jansson
+PKGS := libtracecmd libtracefs libtraceevent jansson libbpf
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

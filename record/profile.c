@@ -7,6 +7,8 @@
  * with CONFIG_DEBUG_PAGE_REF adds page_ref:*, every refcount change with
  * absolute count and mapcount, which is what lets replay know a page's
  * state instead of guessing it; that profile is called "page_ref".
+ * A kernel with kprobe events adds the probes of kprobes.c: "kprobe",
+ * or "page_ref+kprobe" with both.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pagestate/probes.h"
 #include "pagestate/recording.h"
 #include "record.h"
 
@@ -82,13 +85,18 @@ int ps_caps_probe(struct ps_caps *caps)
 	return 0;
 }
 
-static const char *profile_name(const struct ps_caps *caps)
+const char *ps_profile_name(const struct ps_caps *caps, bool kprobes)
 {
-	return caps->group_events[PS_GROUP_PAGE_REF] > 0 ? "page_ref" : "host";
+	bool page_ref = caps->group_events[PS_GROUP_PAGE_REF] > 0;
+
+	if (kprobes)
+		return page_ref ? "page_ref+kprobe" : "kprobe";
+	return page_ref ? "page_ref" : "host";
 }
 
 void ps_caps_print(const struct ps_caps *caps)
 {
+	bool kprobes;
 	int g;
 
 	printf("%-20s %s\n", "tracefs", caps->tracing_dir);
@@ -103,12 +111,13 @@ void ps_caps_print(const struct ps_caps *caps)
 			       caps->group_events[g]);
 	}
 	printf("%-20s %s\n", "kprobe_events",
-	       caps->kprobe_events ? "present (not used yet)" : "absent");
+	       caps->kprobe_events ? "present" : "absent");
+	kprobes = ps_kprobes_print(caps) > 0;
 	printf("%-20s %s\n", "options/stacktrace",
 	       caps->stacktrace ? "present" : "absent");
 	printf("%-20s %s\n", "/proc/kpageflags",
 	       caps->kpageflags ? "readable" : "not readable");
-	printf("%-20s %s\n", "profile", profile_name(caps));
+	printf("%-20s %s\n", "profile", ps_profile_name(caps, kprobes));
 }
 
 static bool event_set_has(const struct ps_event_set *set, const char *name)
@@ -121,8 +130,8 @@ static bool event_set_has(const struct ps_event_set *set, const char *name)
 	return false;
 }
 
-static void event_set_add(struct ps_event_set *set, const char *system,
-			  const char *event)
+void ps_event_set_add(struct ps_event_set *set, const char *system,
+		      const char *event)
 {
 	char *name;
 
@@ -173,7 +182,7 @@ static int add_group(struct ps_event_set *set, const char *tracing_dir,
 	if (!list)
 		return -1;
 	for (i = 0; list[i]; i++)
-		event_set_add(set, system, list[i]);
+		ps_event_set_add(set, system, list[i]);
 	tracefs_list_free(list);
 	return 0;
 }
@@ -192,7 +201,7 @@ static int add_user_event(struct ps_event_set *set, const char *tracing_dir,
 		if (add_group(set, tracing_dir, system))
 			ret = -1;
 	} else if (event_exists(tracing_dir, system, event)) {
-		event_set_add(set, system, event);
+		ps_event_set_add(set, system, event);
 	} else {
 		ret = -1;
 	}
@@ -209,10 +218,10 @@ int ps_profile_build(struct ps_recorder *rec, const struct ps_strlist *extra)
 	size_t i;
 	int g;
 
-	rec->profile = profile_name(&rec->caps);
+	rec->profile = ps_profile_name(&rec->caps, false);
 	for (i = 0; i < ARRAY_SIZE(kmem_events); i++)
 		if (event_exists(dir, "kmem", kmem_events[i]))
-			event_set_add(&rec->events, "kmem", kmem_events[i]);
+			ps_event_set_add(&rec->events, "kmem", kmem_events[i]);
 	for (g = PS_GROUP_HUGE_MEMORY; g < PS_NR_GROUPS; g++)
 		if (rec->caps.group_events[g] > 0)
 			add_group(&rec->events, dir, group_names[g]);
@@ -247,6 +256,11 @@ int ps_profile_enable(struct ps_recorder *rec)
 		char *colon = strchr(name, ':');
 
 		*colon = '\0';
+		/* kprobes.c enables ours after the layout marker */
+		if (rec->kprobes && !strcmp(name, PS_PROBE_GROUP)) {
+			free(name);
+			continue;
+		}
 		snprintf(file, sizeof(file), "events/%s/%s/enable", name,
 			 colon + 1);
 		free(name);
@@ -283,9 +297,7 @@ void ps_profile_mark(struct ps_recorder *rec)
 	for (g = PS_GROUP_HUGE_MEMORY; g < PS_NR_GROUPS; g++)
 		if (caps->group_events[g] <= 0)
 			ps_mark(rec, "missing %s why=absent", group_names[g]);
-	/* kprobe profiles are not written yet; say why they are missing. */
-	ps_mark(rec, "missing kprobes why=%s",
-		caps->kprobe_events ? "unsupported" : "absent");
+	ps_kprobes_mark(rec);
 	if (!rec->caps.kpageflags || !rec->snap_exit)
 		ps_mark(rec, "missing snapshots why=%s",
 			rec->caps.kpageflags ? "disabled" : "absent");

@@ -7,12 +7,13 @@
  *   probe the kernel, pick the profile        profile.c
  *   start the command stopped, or attach      workload.c
  *   our own tracefs instance, events on, one  buffers.c
+ *     kprobes (global, group pagestate)       kprobes.c, layout.c
  *     splicing reader per CPU, tracing on
  *   begin/cap/event/task markers, run it      marker.c, workload.c
  *   exit snapshots at each process's exit     snapshot.c
  *   end marker, tracing off, drain, stats
  *   trace.dat through libtracecmd             output.c
- *   remove the instance
+ *   remove the instance and the kprobes
  *
  * We record system-wide, without a pid filter: khugepaged, kcompactd and
  * kswapd act on the workload's pages from their own context.  Only our
@@ -168,6 +169,7 @@ static int instance_setup(struct ps_recorder *rec)
 		return -1;
 	/* A new instance traces from the start; nothing until we are ready. */
 	tracefs_trace_off(rec->instance);
+	ps_kprobes_place(rec);
 	snprintf(kb, sizeof(kb), "%d", rec->buffer_kb);
 	if (tracefs_instance_file_write(rec->instance, "buffer_size_kb", kb) < 0) {
 		ps_error("cannot set a %d KiB ring buffer per CPU (%s): try a smaller -b",
@@ -201,6 +203,7 @@ static void recorder_cleanup(struct ps_recorder *rec)
 		tracefs_instance_free(rec->instance);
 		rec->instance = NULL;
 	}
+	ps_kprobes_destroy(rec);
 	tracefs_put_tracing_file(rec->instance_dir);
 	rec->instance_dir = NULL;
 	ps_event_set_clear(&rec->events);
@@ -268,7 +271,7 @@ static int recorder_start(struct ps_recorder *rec, const char **cmd,
 	ps_info("recording profile=%s (%d events, %d KiB per CPU) into %s",
 		rec->profile, rec->events.nr, rec->buffer_kb, rec->output);
 	mark_begin(rec, cmd, pid);
-	return 0;
+	return ps_kprobes_enable(rec);
 }
 
 static int recorder_finish(struct ps_recorder *rec)

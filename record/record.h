@@ -52,6 +52,7 @@ struct ps_event_set {
 };
 
 struct ps_cpu_reader;
+struct ps_kprobes;
 
 struct ps_recorder {
 	/* what the user asked for */
@@ -65,6 +66,7 @@ struct ps_recorder {
 	struct ps_caps caps;
 	const char *profile;
 	struct ps_event_set events;
+	struct ps_kprobes *kprobes;	/* kprobes.c; NULL without kprobes */
 
 	/* our tracefs instance and its per-CPU readers */
 	struct tracefs_instance *instance;
@@ -92,6 +94,40 @@ int ps_profile_build(struct ps_recorder *rec, const struct ps_strlist *extra);
 int ps_profile_enable(struct ps_recorder *rec);
 void ps_profile_mark(struct ps_recorder *rec);
 void ps_event_set_clear(struct ps_event_set *set);
+void ps_event_set_add(struct ps_event_set *set, const char *system,
+		      const char *event);
+const char *ps_profile_name(const struct ps_caps *caps, bool kprobes);
+
+/*
+ * layout.c: where the running kernel keeps what the kprobes fetch, as
+ * the "pagestate: layout" marker of include/pagestate/probes.h says it.
+ */
+struct btf;
+struct ps_kernel_layout {
+	char source[32];		/* offsets: "btf" or "table:<release>" */
+	char consts_source[32];		/* FOLL_*: "btf", "table:..", "unknown" */
+	const char *vmemmap_source;	/* "probe", "default" or "unknown" */
+	bool known_release;		/* the release is in our table */
+	u64 vmemmap_base;
+	int struct_page, flags, mapcount, refcount;
+	int compound_mapcount, compound_pincount;	/* in the 1st tail page */
+	u32 foll_pin, foll_get, foll_longterm;
+	u32 rmap_exclusive, rmap_compound;
+	char pageflags[2048];		/* "locked=0 referenced=1 ..." */
+	struct btf *btf;		/* NULL without /sys/kernel/btf/vmlinux */
+};
+int ps_layout_derive(struct ps_kernel_layout *l);
+int ps_layout_read_vmemmap(struct ps_kernel_layout *l);
+bool ps_layout_func_matches(const struct ps_kernel_layout *l,
+			    const char *func, const char *params);
+void ps_layout_release(struct ps_kernel_layout *l);
+
+/* kprobes.c */
+void ps_kprobes_place(struct ps_recorder *rec);
+void ps_kprobes_mark(struct ps_recorder *rec);
+int ps_kprobes_enable(struct ps_recorder *rec);
+void ps_kprobes_destroy(struct ps_recorder *rec);
+int ps_kprobes_print(const struct ps_caps *caps);
 
 /* buffers.c */
 int ps_buffers_open(struct ps_recorder *rec);

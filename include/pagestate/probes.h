@@ -58,7 +58,9 @@
  * unpin_user_page      unpin_user_page(page)
  * split_pmd            __split_huge_pmd(vma, pmd, address, freeze, folio)
  *                                                       pmdval (x64: *pmd), addr (x64),
- *                                                       freeze (u8); no page fields
+ *                                                       freeze (u8), hzp_pfn (x64:
+ *                                                       @huge_zero_pfn, where the
+ *                                                       symbol exists); no page fields
  * split_huge_page      split_huge_page_to_list(page, list)
  * split_huge_page_ret  kretprobe of the same            ret (s32)
  * madvise_collapse     madvise_collapse(vma, prev, start, end)
@@ -69,6 +71,21 @@
  *                                                       (inlined on many kernels)
  * copy_page_range      copy_page_range(dst_vma, src_vma) no fields: fork copies page
  *                                                       tables from here (marks fork)
+ * copy_page_range_ret  kretprobe of the same            ret (s32): the fork window ends
+ * vm_normal_page_ret   kretprobe of vm_normal_page(vma, addr, pte)
+ *                                                       page fields of the returned page
+ *                                                       (page 0: none).  Inside a fork
+ *                                                       window this is the page whose
+ *                                                       PTE copy_present_pte() is about
+ *                                                       to duplicate: 6.1 bumps its
+ *                                                       _mapcount inline
+ *                                                       (page_try_dup_anon_rmap,
+ *                                                       page_dup_file_rmap), which no
+ *                                                       probe can see
+ * copy_huge_pmd        copy_huge_pmd(dst_mm, src_mm, dst_pmd, src_pmd, addr, dst_vma, src_vma)
+ *                                                       pmdval (x64: *src_pmd), addr (x64)
+ * copy_huge_pmd_ret    kretprobe of the same            ret (s32): 0 when the PMD was
+ *                                                       shared with the child
  */
 #define PS_PROBE_RMAP_ADD_ANON		"rmap_add_anon"
 #define PS_PROBE_RMAP_ADD_NEW_ANON	"rmap_add_new_anon"
@@ -85,5 +102,9 @@
 #define PS_PROBE_MADVISE_COLLAPSE_RET	"madvise_collapse_ret"
 #define PS_PROBE_COLLAPSE_HUGE_PAGE	"collapse_huge_page"
 #define PS_PROBE_COPY_PAGE_RANGE	"copy_page_range"
+#define PS_PROBE_COPY_PAGE_RANGE_RET	"copy_page_range_ret"
+#define PS_PROBE_VM_NORMAL_PAGE_RET	"vm_normal_page_ret"
+#define PS_PROBE_COPY_HUGE_PMD		"copy_huge_pmd"
+#define PS_PROBE_COPY_HUGE_PMD_RET	"copy_huge_pmd_ret"
 
 #endif /* PAGESTATE_PROBES_H */

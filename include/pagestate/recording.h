@@ -37,8 +37,11 @@
 
 #define PS_MARK_PREFIX		"pagestate: "
 #define PS_MARK_VERSION		1
-/* Stay well below the kernel's trace_marker write limit (~4 KiB). */
-#define PS_MARK_MAX		3072
+/*
+ * One trace_marker write: 6.1 cuts a write at 1024 bytes (newer kernels
+ * allow ~4 KiB); stay below the smallest, with room for the newline.
+ */
+#define PS_MARK_MAX		1000
 #define PS_INSTANCE_PREFIX	"pagestate-"
 
 #endif
