@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * huge-zero: the huge zero page mapped, split and written (issue 4, the
+ * 2023 FOLL_SPLIT_PMD / split_huge_pmd on the huge zero page seed,
+ * invariant 5).
+ *
+ *   1. a read fault on an aligned MADV_HUGEPAGE region maps the huge
+ *      zero page by PMD when transparent_hugepage/use_zero_page is 1:
+ *      pagemap shows 512 consecutive pfns            (hzp-read)
+ *   2. mprotect() of one 4 KiB page in it: split_huge_pmd of the zero
+ *      page's PMD; every address now maps the small zero page
+ *                                                    (hzp-split)
+ *   3. a write to the split range: COW of the small zero page into a
+ *      small anon page                               (hzp-split-write)
+ *   4. a second region: read fault, then a write straight to the huge
+ *      zero PMD (do_huge_pmd_wp_page: 6.1 splits the PMD and falls back
+ *      to a small page; other kernels may allocate a THP) (hzp-write)
+ *
+ * Userspace cannot reach FOLL_SPLIT_PMD on anon memory; mprotect() goes
+ * through the same split_huge_pmd().  The zero page must never reach
+ * split_huge_page().
+ *
+ * Every observation is one line that tests grep:
+ *   workload: <label> pid=<n> vaddr=0x<hex> pfn=0x<hex> thp=<0|1>
+ * plus `workload: huge-zero-page yes|no ...` after each read fault.  A
+ * step the running kernel refuses is reported with a "failed" line and
+ * the run goes on; the exit status is 0 unless memory cannot be mapped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define KPF_ZERO_PAGE	24
+
+#define PAGE_SIZE	4096UL
+#define HPAGE_SIZE	(2UL << 20)
+#define HPAGE_NR	(HPAGE_SIZE / PAGE_SIZE)
+
+#define PM_PFN_MASK	((1ULL << 55) - 1)
+#define PM_PRESENT	(1ULL << 63)
+#define KPF_THP		22
+
+/* pfn mapped at @addr in this process, 0 if none or unreadable. */
+static uint64_t vaddr_to_pfn(const void *addr)
+{
+	uint64_t ent = 0;
+	off_t off = (uintptr_t)addr / PAGE_SIZE * sizeof(ent);
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent), off) != sizeof(ent))
+		ent = 0;
+	close(fd);
+	if (!(ent & PM_PRESENT))
+		return 0;
+	return ent & PM_PFN_MASK;
+}
+
+/* AnonHugePages (PMD-mapped THP) of the smaps VMA holding @addr, in kB. */
+static unsigned long smaps_anon_huge_kb(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long start, end, kb = 0;
+	int inside = 0;
+	char line[512];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			inside = (uintptr_t)addr >= start && (uintptr_t)addr < end;
+			continue;
+		}
+		if (inside && sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+/* KPF_THP of @pfn from /proc/kpageflags; smaps as the fallback. */
+static int page_is_thp(const void *addr, uint64_t pfn)
+{
+	uint64_t flags;
+	int fd;
+
+	if (!pfn)
+		return smaps_anon_huge_kb(addr) > 0;
+	fd = open("/proc/kpageflags", O_RDONLY);
+	if (fd < 0)
+		return smaps_anon_huge_kb(addr) > 0;
+	if (pread(fd, &flags, sizeof(flags), pfn * sizeof(flags)) !=
+	    sizeof(flags)) {
+		close(fd);
+		return smaps_anon_huge_kb(addr) > 0;
+	}
+	close(fd);
+	return !!(flags & (1ULL << KPF_THP));
+}
+
+static void observe(const char *label, const void *addr)
+{
+	uint64_t pfn = vaddr_to_pfn(addr);
+
+	printf("workload: %s pid=%d vaddr=%#lx pfn=%#llx thp=%d\n", label,
+	       getpid(), (unsigned long)(uintptr_t)addr,
+	       (unsigned long long)pfn, page_is_thp(addr, pfn));
+	fflush(stdout);
+}
+
+static void report_failure(const char *step)
+{
+	printf("workload: %s failed: %s (errno=%d)\n", step, strerror(errno),
+	       errno);
+	fflush(stdout);
+}
+
+/* @size bytes of anon memory starting on a 2 MiB boundary. */
+static char *map_aligned(size_t size)
+{
+	size_t len = size + HPAGE_SIZE;
+	char *raw, *p;
+
+	raw = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	p = (char *)(((uintptr_t)raw + HPAGE_SIZE - 1) & ~(HPAGE_SIZE - 1));
+	if (p > raw)
+		munmap(raw, p - raw);
+	if (p + size < raw + len)
+		munmap(p + size, raw + len - (p + size));
+	return p;
+}
+
+static int kpf_zero_page(uint64_t pfn)
+{
+	uint64_t flags = 0;
+	int fd = open("/proc/kpageflags", O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &flags, sizeof(flags), pfn * sizeof(flags)) !=
+	    sizeof(flags))
+		flags = 0;
+	close(fd);
+	return !!(flags & (1ULL << KPF_ZERO_PAGE));
+}
+
+/* transparent_hugepage/use_zero_page, -1 when unreadable. */
+static int use_zero_page(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/use_zero_page",
+			"r");
+	int val = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &val) != 1)
+			val = -1;
+		fclose(f);
+	}
+	return val;
+}
+
+/* Offsets 0, 4 KiB and the last 4 KiB of the 2 MiB region. */
+static void observe3(const char *label, const char *p)
+{
+	observe(label, p);
+	observe(label, p + PAGE_SIZE);
+	observe(label, p + HPAGE_SIZE - PAGE_SIZE);
+}
+
+/* The huge zero page: one compound page, so consecutive pfns. */
+static void classify(const char *label, const char *p)
+{
+	uint64_t a = vaddr_to_pfn(p), b = vaddr_to_pfn(p + PAGE_SIZE);
+	uint64_t z = vaddr_to_pfn(p + HPAGE_SIZE - PAGE_SIZE);
+
+	printf("workload: huge-zero-page %s at=%s pfn0=%#llx pfn1=%#llx pfn511=%#llx zero_page=%d\n",
+	       a && b == a + 1 && z == a + HPAGE_NR - 1 ? "yes" : "no", label,
+	       (unsigned long long)a, (unsigned long long)b,
+	       (unsigned long long)z, a ? kpf_zero_page(a) : -1);
+	fflush(stdout);
+}
+
+static char *read_fault_region(const char *label)
+{
+	char *p = map_aligned(HPAGE_SIZE);
+	volatile char *v;
+
+	if (!p) {
+		report_failure("mmap");
+		return NULL;
+	}
+	if (madvise(p, HPAGE_SIZE, MADV_HUGEPAGE))
+		report_failure("madvise(MADV_HUGEPAGE)");
+	v = p;
+	(void)v[0];
+	observe3(label, p);
+	classify(label, p);
+	return p;
+}
+
+static void step_split_then_write(void)
+{
+	char *p = read_fault_region("hzp-read");
+
+	if (!p)
+		return;
+	if (mprotect(p + PAGE_SIZE, PAGE_SIZE, PROT_READ))
+		report_failure("mprotect");
+	observe3("hzp-split", p);
+	classify("hzp-split", p);
+	p[0] = 1;
+	observe3("hzp-split-write", p);
+}
+
+static void step_write_huge_zero(void)
+{
+	char *p = read_fault_region("hzp-read2");
+
+	if (!p)
+		return;
+	p[0] = 1;
+	observe3("hzp-write", p);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("workload: use_zero_page=%d\n", use_zero_page());
+	step_split_then_write();
+	step_write_huge_zero();
+	printf("workload: done pid=%d\n", getpid());
+	return 0;
+}
