@@ -19,69 +19,22 @@ struct mismatch {
 };
 
 struct ps_verify {
-	/* pfns freed and not reallocated, open addressing, 0 = empty */
-	u64 *freed;
-	u64 nr_freed;
-	u64 cap_freed;
+	struct ps_engine *e;
+	u64 snap_begin;		/* ts of the snapshot being replayed */
 	struct ps_verify_result r;
 	struct mismatch bad[MAX_REPORTED];
 	int nr_bad;
 	u64 total_bad;
+	ps_verify_mismatch_fn mismatch_fn;
+	void *mismatch_data;
 };
 
-static u64 *freed_slot(struct ps_verify *v, u64 pfn)
-{
-	u64 key = pfn + 1, h = (key * 0x9e3779b97f4a7c15ull) >> 17;
-
-	for (h &= v->cap_freed - 1;; h = (h + 1) & (v->cap_freed - 1))
-		if (v->freed[h] == key || !v->freed[h])
-			return &v->freed[h];
-}
-
-static void freed_grow(struct ps_verify *v)
-{
-	u64 *old = v->freed, cap = v->cap_freed, i;
-
-	v->cap_freed = cap ? cap * 2 : 1024;
-	v->freed = ps_xcalloc(v->cap_freed, sizeof(*v->freed));
-	v->nr_freed = 0;
-	for (i = 0; i < cap; i++)
-		if (old[i] && old[i] != ~0ull) {
-			*freed_slot(v, old[i] - 1) = old[i];
-			v->nr_freed++;
-		}
-	free(old);
-}
-
-static void freed_set(struct ps_verify *v, u64 pfn, u64 nr, bool set)
-{
-	u64 i, *s;
-
-	for (i = 0; i < nr; i++) {
-		if (set && 2 * (v->nr_freed + 1) > v->cap_freed)
-			freed_grow(v);
-		if (!v->cap_freed)
-			return;
-		s = freed_slot(v, pfn + i);
-		if (set && !*s) {
-			*s = pfn + i + 1;
-			v->nr_freed++;
-		} else if (!set && *s) {
-			/* tombstone keeps probe chains intact */
-			*s = ~0ull;
-		}
-	}
-}
-
-static bool freed_has(struct ps_verify *v, u64 pfn)
-{
-	return v->cap_freed && *freed_slot(v, pfn) == pfn + 1;
-}
-
 static void mismatch(struct ps_verify *v, const struct ps_op *op,
-		     const char *what)
+		     const struct ps_folio *f, const char *what)
 {
 	v->total_bad++;
+	if (v->mismatch_fn)
+		v->mismatch_fn(v->mismatch_data, op, f, what);
 	if (v->nr_bad < MAX_REPORTED) {
 		struct mismatch *m = &v->bad[v->nr_bad++];
 
@@ -98,11 +51,23 @@ static void check_snapshot(struct ps_verify *v, const struct ps_op *op,
 	bool large = op->obs_flags & (PS_PG_COMPOUND_HEAD | PS_PG_COMPOUND_TAIL);
 	char buf[96];
 
+	u64 freed_at;
+
 	v->r.pages++;
+	/*
+	 * The page changed while the recorder read the snapshot (recordings
+	 * older than snap-begin markers cannot tell).
+	 */
+	if (v->snap_begin && ((f && f->last_ts > v->snap_begin) ||
+	    (!f && ps_engine_pfn_freed(v->e, op->pfn, &freed_at) &&
+	     freed_at > v->snap_begin))) {
+		v->r.raced++;
+		return;
+	}
 	if (!f || !(f->known & PS_KNOWN_BIRTH)) {
-		if (!f && freed_has(v, op->pfn)) {
+		if (!f && ps_engine_pfn_freed(v->e, op->pfn, NULL)) {
 			v->r.full++;
-			mismatch(v, op, "derived: freed; kernel: mapped");
+			mismatch(v, op, NULL, "derived: freed; kernel: mapped");
 		} else {
 			v->r.no_history++;
 		}
@@ -112,7 +77,7 @@ static void check_snapshot(struct ps_verify *v, const struct ps_op *op,
 	if (large != (f->order > 0)) {
 		snprintf(buf, sizeof(buf), "derived: order %u; kernel: %s page",
 			 f->order, large ? "compound" : "small");
-		mismatch(v, op, buf);
+		mismatch(v, op, f, buf);
 		return;
 	}
 	if (large && (op->pfn == f->pfn) !=
@@ -120,7 +85,7 @@ static void check_snapshot(struct ps_verify *v, const struct ps_op *op,
 		snprintf(buf, sizeof(buf), "derived: head 0x%llx; kernel: %s",
 			 (unsigned long long)f->pfn,
 			 op->obs_flags & PS_PG_COMPOUND_HEAD ? "head" : "tail");
-		mismatch(v, op, buf);
+		mismatch(v, op, f, buf);
 		return;
 	}
 	if (f->known & PS_KNOWN_MAPCOUNT) {
@@ -133,7 +98,7 @@ static void check_snapshot(struct ps_verify *v, const struct ps_op *op,
 				 "derived: mapcount %lld; kernel: %lld",
 				 (long long)derived,
 				 (long long)op->obs_mapcount);
-			mismatch(v, op, buf);
+			mismatch(v, op, f, buf);
 			return;
 		}
 	}
@@ -146,36 +111,33 @@ static void verify_hook(void *data, const struct ps_op *op,
 {
 	struct ps_verify *v = data;
 
-	switch (op->kind) {
-	case PS_OP_FREE:
-		freed_set(v, op->pfn, 1ull << op->order, true);
-		break;
-	case PS_OP_ALLOC:
-		freed_set(v, op->pfn, 1ull << op->order, false);
-		break;
-	case PS_OP_SNAPSHOT:
-		if (!(op->flags & PS_OPF_START_SNAP))
-			check_snapshot(v, op, f);
-		break;
-	default:
-		break;
-	}
+	if (op->kind != PS_OP_SNAPSHOT || (op->flags & PS_OPF_START_SNAP))
+		return;
+	if (op->flags & PS_OPF_SNAP_BEGIN)
+		v->snap_begin = op->ts;
+	else
+		check_snapshot(v, op, f);
 }
 
 struct ps_verify *ps_verify_new(struct ps_engine *e)
 {
 	struct ps_verify *v = ps_xcalloc(1, sizeof(*v));
 
+	v->e = e;
 	ps_engine_add_hook(e, verify_hook, v);
 	return v;
 }
 
 void ps_verify_free(struct ps_verify *v)
 {
-	if (!v)
-		return;
-	free(v->freed);
 	free(v);
+}
+
+void ps_verify_set_mismatch_hook(struct ps_verify *v, ps_verify_mismatch_fn fn,
+				 void *data)
+{
+	v->mismatch_fn = fn;
+	v->mismatch_data = data;
 }
 
 void ps_verify_result(const struct ps_verify *v, struct ps_verify_result *r)
@@ -190,9 +152,10 @@ void ps_verify_print(const struct ps_verify *v, FILE *f)
 	fprintf(f, "agree %llu/%llu pages", (unsigned long long)v->r.agree,
 		(unsigned long long)v->r.full);
 	fprintf(f, " (exit snapshot: %llu pages, %llu allocated before the "
-		"recording; mapcount compared on %llu)\n",
-		(unsigned long long)v->r.pages,
+		"recording, %llu changed while it was read; mapcount compared "
+		"on %llu)\n", (unsigned long long)v->r.pages,
 		(unsigned long long)v->r.no_history,
+		(unsigned long long)v->r.raced,
 		(unsigned long long)v->r.mapcount_compared);
 	if (!v->r.pages)
 		fprintf(f, "  no exit snapshot in this recording: nothing to "

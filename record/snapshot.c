@@ -260,6 +260,8 @@ int ps_snapshot_take(struct ps_recorder *rec, pid_t pid, const char *when)
 	s->pid = pid;
 	s->when = when;
 	s->page_size = sysconf(_SC_PAGESIZE);
+	/* other tasks run on while we read: mark where the reading starts */
+	ps_mark(rec, "snap-begin pid=%d when=%s", pid, when);
 	snap_maps(s, maps);
 	snap_flush(s);
 	ps_mark(rec, "snap-end pid=%d when=%s pages=%llu lines=%u", pid, when,

@@ -49,9 +49,23 @@ struct ps_event_adapter {
 extern const struct ps_adapter ps_adapters[];
 extern const struct ps_adapter ps_kprobe_adapters[];
 
-/* Does the recording define this event? */
-bool ps_trace_has_event(struct ps_trace *t, const char *system,
-			const char *name);
+/*
+ * A fork in flight, per forking task: between copy_page_range and its
+ * return every page vm_normal_page() hands back is about to be
+ * duplicated into the child; the last one is held back until we know
+ * the duplicate was not replaced by a copy (a maybe-pinned page).
+ */
+struct ps_fork_slot {
+	int pid;
+	bool in_window;
+	bool has_dup;
+	struct ps_op dup;
+	bool has_pmd;
+	struct ps_op pmd;
+};
+struct ps_fork_slot *ps_trace_fork_slot(struct ps_trace *t, int pid,
+					bool create);
+
 /* One pending value per task, for entry/return probe pairs. */
 void ps_trace_pending_set(struct ps_trace *t, int pid, u64 value);
 u64 ps_trace_pending_take(struct ps_trace *t, int pid);
@@ -70,5 +84,16 @@ u64 ps_flags_decode(const struct ps_event_adapter *ea, u64 raw);
 u64 ps_pg_from_name(const char *name);
 /* PS_PG_* for a /proc/kpageflags word. */
 u64 ps_pg_from_kpageflags(u64 kpf);
+
+struct tracecmd_input;
+/*
+ * replay/kbuf.c: the default reader, kbuffer over one mmap.  -1 with errno
+ * ENOTSUP when the file is not one it reads exactly as libtracecmd.
+ */
+int ps_kbuf_iterate(const char *path, struct tracecmd_input **handles,
+		    int nr_handles,
+		    int (*fn)(struct tracecmd_input *handle,
+			      struct tep_record *rec, int cpu, void *data),
+		    void *data);
 
 #endif

@@ -16,6 +16,11 @@
 
 enum { KF_PAGE, KF_PFLAGS, KF_MAPCOUNT, KF_REFCOUNT, KF_X1, KF_X2 };
 
+#define X86_PMD_PRESENT		(1ull << 0)
+#define X86_PMD_PSE		(1ull << 7)
+#define X86_PMD_PROTNONE	(1ull << 8)
+#define X86_PTE_PFN_MASK	0x000ffffffffff000ull
+
 static u64 page_pfn(struct ps_trace *t, u64 page)
 {
 	const struct ps_layout *l = &ps_trace_meta_mut(t)->layout;
@@ -94,10 +99,98 @@ static void ad_rmap_add_anon(struct ps_trace *t, struct ps_event_adapter *ea,
 	ps_emit(t, op);
 }
 
+/* --- fork ------------------------------------------------------------------ */
+
+static void fork_flush(struct ps_trace *t, struct ps_fork_slot *fs)
+{
+	if (fs->has_dup)
+		ps_emit(t, &fs->dup);
+	fs->has_dup = false;
+}
+
+static void ad_copy_page_range(struct ps_trace *t, struct ps_event_adapter *ea,
+			       struct tep_record *rec, struct ps_op *op)
+{
+	struct ps_fork_slot *fs = ps_trace_fork_slot(t, op->pid, true);
+
+	fork_flush(t, fs);
+	fs->in_window = true;
+}
+
+static void ad_copy_page_range_ret(struct ps_trace *t,
+				   struct ps_event_adapter *ea,
+				   struct tep_record *rec, struct ps_op *op)
+{
+	struct ps_fork_slot *fs = ps_trace_fork_slot(t, op->pid, false);
+
+	if (!fs)
+		return;
+	fork_flush(t, fs);
+	fs->in_window = false;
+}
+
+/* Inside a fork window: the page copy_present_pte() is about to share. */
+static void ad_vm_normal_page_ret(struct ps_trace *t,
+				  struct ps_event_adapter *ea,
+				  struct tep_record *rec, struct ps_op *op)
+{
+	struct ps_fork_slot *fs = ps_trace_fork_slot(t, op->pid, false);
+
+	if (!fs || !fs->in_window || !ps_field(t, ea, rec, KF_PAGE) ||
+	    !page_fields(t, ea, rec, op))
+		return;
+	/*
+	 * The same page again is copy_pte_range() retrying after it
+	 * allocated the copy a maybe-pinned page needs: not a second dup.
+	 */
+	if (!fs->has_dup || fs->dup.pfn != op->pfn)
+		fork_flush(t, fs);
+	op->kind = PS_OP_FORK_DUP;
+	fs->dup = *op;
+	fs->has_dup = true;
+}
+
+static void ad_copy_huge_pmd(struct ps_trace *t, struct ps_event_adapter *ea,
+			     struct tep_record *rec, struct ps_op *op)
+{
+	struct ps_fork_slot *fs = ps_trace_fork_slot(t, op->pid, true);
+	u64 pmd = (u64)ps_field(t, ea, rec, 0);
+
+	fs->has_pmd = false;
+	if ((pmd & (X86_PMD_PRESENT | X86_PMD_PROTNONE)) &&
+	    (pmd & X86_PMD_PSE)) {
+		op->kind = PS_OP_FORK_DUP;
+		op->pfn = (pmd & X86_PTE_PFN_MASK) >> 12;
+		op->addr = (u64)ps_field(t, ea, rec, 1);
+		op->flags |= PS_OPF_COMPOUND;
+		fs->pmd = *op;
+		fs->has_pmd = true;
+	}
+}
+
+/* 0: the PMD is shared with the child; else it was split or copied. */
+static void ad_copy_huge_pmd_ret(struct ps_trace *t,
+				 struct ps_event_adapter *ea,
+				 struct tep_record *rec, struct ps_op *op)
+{
+	struct ps_fork_slot *fs = ps_trace_fork_slot(t, op->pid, false);
+
+	if (!fs || !fs->has_pmd)
+		return;
+	if (!ps_field(t, ea, rec, 0))
+		ps_emit(t, &fs->pmd);
+	fs->has_pmd = false;
+}
+
 static void ad_rmap_add_new_anon(struct ps_trace *t,
 				 struct ps_event_adapter *ea,
 				 struct tep_record *rec, struct ps_op *op)
 {
+	struct ps_fork_slot *fs = ps_trace_fork_slot(t, op->pid, false);
+
+	/* fork copied the held-back page instead: no duplicate happened */
+	if (fs && fs->in_window)
+		fs->has_dup = false;
 	if (!page_fields(t, ea, rec, op))
 		return;
 	op->kind = PS_OP_RMAP_ADD;
@@ -168,10 +261,6 @@ static void ad_gup_put(struct ps_trace *t, struct ps_event_adapter *ea,
 	ps_emit(t, op);
 }
 
-#define X86_PMD_PRESENT		(1ull << 0)
-#define X86_PMD_PSE		(1ull << 7)
-#define X86_PMD_PROTNONE	(1ull << 8)
-#define X86_PTE_PFN_MASK	0x000ffffffffff000ull
 
 /*
  * Before 6.2, __split_huge_pmd_locked() drops the PMD mapping itself
@@ -195,6 +284,12 @@ static void ad_split_pmd(struct ps_trace *t, struct ps_event_adapter *ea,
 
 	op->kind = PS_OP_SPLIT_PMD;
 	op->addr = (u64)ps_field(t, ea, rec, 1);
+	if (ea->f[3]) {
+		u64 hzp = (u64)ps_field(t, ea, rec, 3);
+
+		if (hzp && hzp != PS_PFN_NONE)
+			ps_trace_meta_mut(t)->huge_zero_pfn = hzp;
+	}
 	op->val = pmd;
 	op->order = 9;
 	if (ps_field(t, ea, rec, 2))
@@ -266,10 +361,20 @@ const struct ps_adapter ps_kprobe_adapters[] = {
 	{ PS_PROBE_GROUP, PS_PROBE_UNPIN_USER_PAGE,
 	  { PAGE_FIELDS }, ad_gup_put, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_SPLIT_PMD,
-	  { "pmdval", "addr", "freeze" }, ad_split_pmd, 0 },
+	  { "pmdval", "addr", "freeze", "hzp_pfn" }, ad_split_pmd, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_SPLIT_HUGE_PAGE,
 	  { PAGE_FIELDS }, ad_split_huge_page, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_SPLIT_HUGE_PAGE_RET,
 	  { "ret" }, ad_split_huge_page_ret, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_COPY_PAGE_RANGE, { NULL },
+	  ad_copy_page_range, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_COPY_PAGE_RANGE_RET, { "ret" },
+	  ad_copy_page_range_ret, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_VM_NORMAL_PAGE_RET, { PAGE_FIELDS },
+	  ad_vm_normal_page_ret, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_COPY_HUGE_PMD, { "pmdval", "addr" },
+	  ad_copy_huge_pmd, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_COPY_HUGE_PMD_RET, { "ret" },
+	  ad_copy_huge_pmd_ret, 0 },
 	{ NULL },
 };

@@ -530,7 +530,7 @@ static void ad_print(struct ps_trace *t, struct ps_event_adapter *ea,
 	struct tep_format_field *f = ea->f[1];
 	const char *buf, *line;
 	size_t plen = strlen(PS_MARK_PREFIX);
-	char tmp[PS_MARK_MAX + 64];
+	char tmp[8192];		/* any marker a kernel accepts (<= a page) */
 	int len;
 
 	if (!f || f->offset < 0 || f->offset >= rec->size)
@@ -547,6 +547,11 @@ static void ad_print(struct ps_trace *t, struct ps_event_adapter *ea,
 
 	if (!strncmp(line, "snap ", 5)) {
 		marker_snap(t, line, op);
+	} else if (!strncmp(line, "snap-begin ", 11)) {
+		op->kind = PS_OP_SNAPSHOT;
+		op->flags |= PS_OPF_SNAP_BEGIN;
+		op->pid = (int)kv_long(line, "pid", op->pid);
+		ps_emit(t, op);
 	} else if (!strncmp(line, "task ", 5)) {
 		op->kind = PS_OP_TASK;
 		op->pid = (int)kv_long(line, "pid", 0);

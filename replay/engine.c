@@ -47,6 +47,8 @@ struct migration_entry {
 };
 
 #define PS_MIG_BUCKETS		1024
+/* entry values read this close to another CPU's op on the folio may be stale */
+#define PS_OBS_RACE_NS		20000
 #define PS_PID_SLOTS		1024	/* workload pids (open addressing) */
 
 struct ps_engine {
@@ -55,12 +57,26 @@ struct ps_engine {
 	u64 nr_buckets;		/* power of two */
 	u32 max_order;		/* largest order live so far */
 	u64 nr_large;		/* live folios with order > 0 */
+	/*
+	 * Live large folios per 2 MiB region (pfn >> 9), open addressing:
+	 * a pfn whose own head is not in the hash is inside a large folio
+	 * only if its region has one, so most misses cost one probe.
+	 */
+	struct region { u64 key; u64 nr; } *regions;	/* key: region + 1 */
+	u64 nr_regions, cap_regions;
+	/* freed pfns, not allocated since: key pfn + 1 (~0: tombstone) */
+	struct freed { u64 key; u64 ts; } *freed;
+	u64 nr_freed, cap_freed;
 	u64 next_id;
 
 	struct ps_hook *hooks;
 	int nr_hooks;
 	ps_folio_end_fn end_fn;
 	void *end_data;
+	ps_anomaly_fn anomaly_fn;
+	void *anomaly_data;
+	const struct ps_op *cur_op;	/* the op being applied */
+	struct ps_folio *cur_folio;	/* ...and its folio, when known */
 
 	int workload_pids[PS_PID_SLOTS];
 	int nr_workload_pids;
@@ -129,6 +145,13 @@ void ps_engine_set_end_hook(struct ps_engine *e, ps_folio_end_fn fn,
 	e->end_data = data;
 }
 
+void ps_engine_set_anomaly_hook(struct ps_engine *e, ps_anomaly_fn fn,
+				void *data)
+{
+	e->anomaly_fn = fn;
+	e->anomaly_data = data;
+}
+
 const struct ps_engine_stats *ps_engine_stats(const struct ps_engine *e)
 {
 	return &e->stats;
@@ -171,6 +194,130 @@ static void hash_grow(struct ps_engine *e)
 	e->nr_buckets = nr;
 }
 
+#define REGION_SHIFT	9
+
+static struct region *region_slot(struct ps_engine *e, u64 region)
+{
+	u64 key = region + 1, h = (key * 0x9e3779b97f4a7c15ull) >> 24;
+
+	for (h &= e->cap_regions - 1;; h = (h + 1) & (e->cap_regions - 1))
+		if (e->regions[h].key == key || !e->regions[h].key)
+			return &e->regions[h];
+}
+
+static void regions_grow(struct ps_engine *e)
+{
+	struct region *old = e->regions;
+	u64 i, cap = e->cap_regions;
+
+	e->cap_regions = cap ? 2 * cap : 256;
+	e->regions = ps_xcalloc(e->cap_regions, sizeof(*e->regions));
+	e->nr_regions = 0;
+	for (i = 0; i < cap; i++)
+		if (old[i].key && old[i].nr) {
+			*region_slot(e, old[i].key - 1) = old[i];
+			e->nr_regions++;
+		}
+	free(old);
+}
+
+/* Counts f in every 2 MiB region it covers (one, up to order 9). */
+static void regions_account(struct ps_engine *e, const struct ps_folio *f,
+			    int delta)
+{
+	u64 r = f->pfn >> REGION_SHIFT;
+	u64 last = (f->pfn + ps_folio_nr_pages(f) - 1) >> REGION_SHIFT;
+
+	for (; r <= last; r++) {
+		struct region *rg;
+
+		if (delta > 0 && 2 * (e->nr_regions + 1) > e->cap_regions)
+			regions_grow(e);
+		rg = region_slot(e, r);
+		if (!rg->key) {
+			if (delta < 0)
+				continue;
+			rg->key = r + 1;
+			e->nr_regions++;
+		}
+		rg->nr += delta;
+	}
+}
+
+static struct freed *freed_slot(const struct ps_engine *e, u64 pfn)
+{
+	u64 key = pfn + 1, h = (key * 0x9e3779b97f4a7c15ull) >> 17;
+
+	for (h &= e->cap_freed - 1;; h = (h + 1) & (e->cap_freed - 1))
+		if (e->freed[h].key == key || !e->freed[h].key)
+			return &e->freed[h];
+}
+
+static void freed_grow(struct ps_engine *e)
+{
+	struct freed *old = e->freed;
+	u64 i, cap = e->cap_freed;
+
+	e->cap_freed = cap ? 2 * cap : 4096;
+	e->freed = ps_xcalloc(e->cap_freed, sizeof(*e->freed));
+	e->nr_freed = 0;
+	for (i = 0; i < cap; i++)
+		if (old[i].key && old[i].key != ~0ull) {
+			*freed_slot(e, old[i].key - 1) = old[i];
+			e->nr_freed++;
+		}
+	free(old);
+}
+
+/* Tombstones stay counted in nr_freed, so the table always has room. */
+static void freed_mark(struct ps_engine *e, u64 pfn, u64 nr, u64 ts)
+{
+	struct freed *fr;
+	u64 i;
+
+	for (i = 0; i < nr; i++) {
+		if (2 * (e->nr_freed + 1) > e->cap_freed)
+			freed_grow(e);
+		fr = freed_slot(e, pfn + i);
+		if (!fr->key) {
+			fr->key = pfn + i + 1;
+			e->nr_freed++;
+		}
+		fr->ts = ts;
+	}
+}
+
+static void freed_clear(struct ps_engine *e, u64 pfn, u64 nr)
+{
+	struct freed *fr;
+	u64 i;
+
+	for (i = 0; e->cap_freed && i < nr; i++) {
+		fr = freed_slot(e, pfn + i);
+		if (fr->key)
+			fr->key = ~0ull;
+	}
+}
+
+bool ps_engine_pfn_freed(const struct ps_engine *e, u64 pfn, u64 *when)
+{
+	struct freed *fr;
+
+	if (!e->cap_freed)
+		return false;
+	fr = freed_slot(e, pfn);
+	if (fr->key != pfn + 1)
+		return false;
+	if (when)
+		*when = fr->ts;
+	return true;
+}
+
+static bool region_has_large(struct ps_engine *e, u64 pfn)
+{
+	return e->cap_regions && region_slot(e, pfn >> REGION_SHIFT)->nr;
+}
+
 static void hash_insert(struct ps_engine *e, struct ps_folio *f)
 {
 	u64 h;
@@ -187,6 +334,7 @@ static void hash_insert(struct ps_engine *e, struct ps_folio *f)
 		e->nr_large++;
 		if (f->order > e->max_order)
 			e->max_order = f->order;
+		regions_account(e, f, 1);
 	}
 }
 
@@ -200,8 +348,10 @@ static void hash_remove(struct ps_engine *e, struct ps_folio *f)
 		return;
 	*pp = f->hash_next;
 	e->stats.live--;
-	if (f->order)
+	if (f->order) {
 		e->nr_large--;
+		regions_account(e, f, -1);
+	}
 }
 
 struct ps_folio *ps_folio_find(struct ps_engine *e, u64 pfn)
@@ -209,7 +359,7 @@ struct ps_folio *ps_folio_find(struct ps_engine *e, u64 pfn)
 	struct ps_folio *f = hash_lookup(e, pfn);
 	u32 o;
 
-	if (f || !e->nr_large)
+	if (f || !e->nr_large || !region_has_large(e, pfn))
 		return f;
 	for (o = 1; o <= e->max_order; o++) {
 		u64 head = pfn & ~((1ull << o) - 1);
@@ -301,6 +451,42 @@ static struct ps_folio *folio_first_sight(struct ps_engine *e, u64 pfn,
 				       ts);
 
 	e->stats.unknown++;
+	return f;
+}
+
+/* Ops that may be the first thing to happen to a page allocated untraced. */
+static bool op_starts_a_life(enum ps_op_kind k)
+{
+	switch (k) {
+	case PS_OP_REF_SET:		/* post_alloc_hook's set_page_refcounted */
+	case PS_OP_RMAP_ADD:		/* a migration target being mapped */
+	case PS_OP_MIGRATION_REMOVE:
+	case PS_OP_MAP_PTE:
+	case PS_OP_FLAGS:		/* put on the LRU */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A pfn we saw freed is in use again without an allocation event: the
+ * page came back through a path that does not trace mm_page_alloc
+ * (compaction's isolated free pages as migration targets, 6.1).  It was
+ * free, so its state is a fresh page's: no mapping, no pin, refcount set
+ * by post_alloc_hook (page_ref reports it).  Order 0: compaction hands
+ * out base pages.
+ */
+static struct ps_folio *folio_untraced_alloc(struct ps_engine *e,
+					     const struct ps_op *op)
+{
+	struct ps_folio *f = folio_new(e, op->pfn, 0, op->ts);
+
+	freed_clear(e, op->pfn, 1);
+	f->known = PS_KNOWN_BIRTH | (e->tracks & (PS_KNOWN_MAPCOUNT |
+						   PS_KNOWN_PINCOUNT));
+	f->untraced = true;
+	e->stats.untraced_allocs++;
 	return f;
 }
 
@@ -561,6 +747,8 @@ static u64 mig_remove(struct ps_engine *e, u64 addr)
 static void anomaly(struct ps_engine *e, enum ps_anomaly a)
 {
 	e->stats.anomalies[a]++;
+	if (e->anomaly_fn && e->cur_op)
+		e->anomaly_fn(e->anomaly_data, a, e->cur_op, e->cur_folio);
 }
 
 static struct ps_folio *op_alloc(struct ps_engine *e, const struct ps_op *op)
@@ -569,17 +757,27 @@ static struct ps_folio *op_alloc(struct ps_engine *e, const struct ps_op *op)
 	struct ps_folio *f = ps_folio_find(e, op->pfn);
 	u64 p;
 
-	/* Anything still live there was freed behind our back. */
-	if (f && (f->known & PS_KNOWN_BIRTH))
-		anomaly(e, PS_ANOM_ALLOC_OVER_LIVE);
+	/*
+	 * post_alloc_hook() sets the refcount (page_ref_set) before
+	 * __alloc_pages() traces the allocation: folios we just took for
+	 * untraced allocations in the range are this one.  Anything else
+	 * still live there was freed behind our back.
+	 */
 	if (f || (op->order && e->stats.live)) {
 		for (p = op->pfn; p < op->pfn + nr; p++) {
 			f = ps_folio_find(e, p);
-			if (f && (f->known & PS_KNOWN_BIRTH) && p != op->pfn)
+			if (!f || f->pfn != p)
+				continue;
+			if (f->untraced) {
+				f->untraced = false;
+				e->stats.untraced_allocs--;
+			} else if (f->known & PS_KNOWN_BIRTH) {
 				anomaly(e, PS_ANOM_ALLOC_OVER_LIVE);
+			}
 		}
 		retire_range(e, op->pfn, nr, PS_FOLIO_FREED);
 	}
+	freed_clear(e, op->pfn, nr);
 	f = folio_new(e, op->pfn, op->order, op->ts);
 	/*
 	 * A fresh folio: one reference, no mappings, no pins.  Which of those
@@ -743,6 +941,15 @@ static void op_split_pmd(struct ps_engine *e, const struct ps_op *op,
 
 	if (!f->order || (op->flags & PS_OPF_MIGRATION))
 		return;
+	/*
+	 * A PMD that maps a folio with no PMD mapping in its rmap is the
+	 * huge zero page (__split_huge_zero_page_pmd): it becomes small
+	 * zero-page PTEs and no mapcount moves.
+	 */
+	if ((f->known & PS_KNOWN_MAPCOUNT) && !f->entire_mapcount) {
+		f->flags |= PS_PG_ZERO_PAGE;
+		return;
+	}
 	for (i = 0; i < nr; i++) {
 		mapcount_add(e, f, &f->sub[i], 1);
 		if (ae)
@@ -763,15 +970,54 @@ static void op_split_pmd(struct ps_engine *e, const struct ps_op *op,
  * cross-check for one we derived.  page->_mapcount counts the subpage's
  * PTE mappings, plus one while PageDoubleMap is set (6.1).
  */
+/*
+ * PG_anon_exclusive as a probe saw it at entry.  It lives per subpage of
+ * a PTE-mapped folio and on the head of a PMD-mapped one; a tail page of
+ * a PMD-mapped THP says nothing.
+ */
+static void observe_anon_exclusive(struct ps_folio *f, const struct ps_op *op)
+{
+	bool ae = op->obs_flags & (PS_PG_ANON_EXCLUSIVE | PS_PG_MAPPEDTODISK);
+	struct ps_subpage *sp = &f->sub[op->pfn - f->pfn];
+
+	if (!(op->flags & PS_OPF_HAS_OBS_FLAGS) ||
+	    !((op->obs_flags | f->flags) & PS_PG_ANON))
+		return;
+	if (f->order && f->entire_mapcount > 0) {
+		if (op->pfn != f->pfn)
+			return;
+		if (ae)
+			f->flags |= PS_PG_ANON_EXCLUSIVE;
+		else
+			f->flags &= ~PS_PG_ANON_EXCLUSIVE;
+		return;
+	}
+	if (ae)
+		sp->flags |= PS_SUB_ANON_EXCLUSIVE;
+	else
+		sp->flags &= ~PS_SUB_ANON_EXCLUSIVE;
+}
+
 static void check_observed_before(struct ps_engine *e, struct ps_folio *f,
 				  const struct ps_op *op)
 {
 	struct ps_subpage *sp = &f->sub[op->pfn - f->pfn];
 	s64 derived;
 
+	observe_anon_exclusive(f, op);
 	if (!(op->flags & PS_OPF_HAS_OBS_MAPCOUNT) ||
 	    !(e->tracks & PS_KNOWN_MAPCOUNT))
 		return;
+	/*
+	 * Two CPUs in the rmap code of one page at once (parent and child
+	 * unmapping a shared page) both read it before either changed it:
+	 * the later reading is stale by the other's op, not a disagreement.
+	 */
+	if (f->nr_ops && f->last_cpu != op->cpu &&
+	    op->ts - f->last_ts < PS_OBS_RACE_NS) {
+		e->stats.obs_racy++;
+		return;
+	}
 	derived = sp->mapcount + !!(f->flags & PS_PG_DOUBLE_MAP);
 	if (f->known & PS_KNOWN_MAPCOUNT) {
 		if (derived != op->obs_mapcount) {
@@ -785,6 +1031,25 @@ static void check_observed_before(struct ps_engine *e, struct ps_folio *f,
 		f->entire_mapcount = 0;
 		f->known |= PS_KNOWN_MAPCOUNT;
 	}
+}
+
+/*
+ * fork: copy_present_pte()/copy_huge_pmd() duplicate a mapping into the
+ * child without an rmap call (6.1: page_try_dup_anon_rmap(), which also
+ * clears PG_anon_exclusive; page_dup_file_rmap() for file pages).
+ */
+static void op_fork_dup(struct ps_engine *e, const struct ps_op *op,
+			struct ps_folio *f)
+{
+	bool compound = (op->flags & PS_OPF_COMPOUND) && f->order;
+	struct ps_subpage *sp = compound ? NULL : &f->sub[op->pfn - f->pfn];
+
+	mapcount_add(e, f, sp, 1);
+	f->flags |= PS_PG_MMAP;
+	if (compound)
+		f->flags &= ~PS_PG_ANON_EXCLUSIVE;
+	else
+		sp->flags &= ~PS_SUB_ANON_EXCLUSIVE;
 }
 
 static void op_flags(const struct ps_op *op, struct ps_folio *f)
@@ -839,6 +1104,7 @@ static bool op_wants_folio(enum ps_op_kind k)
 	case PS_OP_RMAP_ADD:
 	case PS_OP_RMAP_REMOVE:
 	case PS_OP_MAP_PTE:
+	case PS_OP_FORK_DUP:
 	case PS_OP_SPLIT_PMD:
 	case PS_OP_SPLIT:
 	case PS_OP_MIGRATION_SET:
@@ -861,7 +1127,7 @@ static void run_hooks(struct ps_engine *e, const struct ps_op *op,
 		e->hooks[i].fn(e->hooks[i].data, op, f, before, &after);
 }
 
-int ps_engine_apply(struct ps_engine *e, const struct ps_op *op)
+static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 {
 	struct ps_folio *f = NULL;
 	struct ps_state before;
@@ -880,15 +1146,30 @@ int ps_engine_apply(struct ps_engine *e, const struct ps_op *op)
 
 	if (op->pfn != PS_PFN_NONE)
 		f = ps_folio_find(e, op->pfn);
-	if (!f && op_wants_folio(op->kind) && op->pfn != PS_PFN_NONE)
-		f = folio_first_sight(e, op->pfn,
-				      op->kind == PS_OP_SPLIT ? order : 0,
-				      op->ts);
+	if (!f && op_wants_folio(op->kind) && op->pfn != PS_PFN_NONE) {
+		if (op_starts_a_life(op->kind) &&
+		    ps_engine_pfn_freed(e, op->pfn, NULL))
+			f = folio_untraced_alloc(e, op);
+		else
+			f = folio_first_sight(e, op->pfn,
+					      op->kind == PS_OP_SPLIT ? order :
+					      0, op->ts);
+	}
 	/* SPLIT carries the folio's order in order and the new one in val. */
-	if (f && (op->flags & PS_OPF_OBS_BEFORE))
-		check_observed_before(e, f, op);
+	/*
+	 * A tail page gets a refcount of its own only while
+	 * __split_huge_page() hands them out (page_ref_unfreeze of each
+	 * tail): the folio is being split.
+	 */
+	if (f && f->order && op->pfn != f->pfn &&
+	    (op->kind == PS_OP_REF || op->kind == PS_OP_REF_SET))
+		f = folio_split(e, f, 0, op->pfn, op->ts, true);
+	e->cur_folio = f;
+	/* before: what we derived, so rules can hold it against obs_* */
 	if (e->nr_hooks)
 		ps_folio_state(f, op->pfn, &before);
+	if (f && (op->flags & PS_OPF_OBS_BEFORE))
+		check_observed_before(e, f, op);
 	if (f && op->pid > 0 && pid_is_workload(e, op->pid))
 		f->workload = true;
 
@@ -915,6 +1196,7 @@ int ps_engine_apply(struct ps_engine *e, const struct ps_op *op)
 		}
 		collapse_note_free(e, op);
 		op_free(e, op, f);
+		freed_mark(e, op->pfn, 1ull << op->order, op->ts);
 		return 0;
 	case PS_OP_REF:
 	case PS_OP_REF_SET:
@@ -930,6 +1212,9 @@ int ps_engine_apply(struct ps_engine *e, const struct ps_op *op)
 		break;
 	case PS_OP_MAP_PTE:
 		f->flags |= PS_PG_MMAP;
+		break;
+	case PS_OP_FORK_DUP:
+		op_fork_dup(e, op, f);
 		break;
 	case PS_OP_SPLIT_PMD:
 		op_split_pmd(e, op, f);
@@ -969,13 +1254,27 @@ int ps_engine_apply(struct ps_engine *e, const struct ps_op *op)
 	default:
 		break;
 	}
-	if (f) {
+	/* a snapshot observes the folio; it does nothing to it */
+	if (f && op->kind != PS_OP_SNAPSHOT) {
 		f->last_ts = op->ts;
+		f->last_cpu = op->cpu;
 		f->nr_ops++;
 	}
 	if (e->nr_hooks)
 		run_hooks(e, op, f, &before);
 	return 0;
+}
+
+int ps_engine_apply(struct ps_engine *e, const struct ps_op *op)
+{
+	int ret;
+
+	e->cur_op = op;
+	e->cur_folio = NULL;
+	ret = engine_apply(e, op);
+	e->cur_op = NULL;
+	e->cur_folio = NULL;
+	return ret;
 }
 
 void ps_engine_finish(struct ps_engine *e)
@@ -1004,6 +1303,8 @@ void ps_engine_free(struct ps_engine *e)
 		}
 	}
 	free(e->buckets);
+	free(e->regions);
+	free(e->freed);
 	free(e->hooks);
 	free(e);
 }

@@ -18,6 +18,7 @@ static const char *const kind_names[PS_OP_NR_KINDS] = {
 	[PS_OP_RMAP_ADD] = "rmap_add",
 	[PS_OP_RMAP_REMOVE] = "rmap_remove",
 	[PS_OP_MAP_PTE] = "map_pte",
+	[PS_OP_FORK_DUP] = "fork_dup",
 	[PS_OP_SPLIT_PMD] = "split_pmd",
 	[PS_OP_SPLIT] = "split",
 	[PS_OP_SPLIT_RESULT] = "split_result",

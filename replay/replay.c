@@ -274,6 +274,9 @@ static void print_summary(struct replay *r)
 	       (unsigned long long)s->max_live);
 	printf("  unknown baseline     %llu (allocated before the recording)\n",
 	       (unsigned long long)s->unknown);
+	printf("  untraced allocations %llu (freed pages reused with no alloc "
+	       "event, e.g. by compaction)\n",
+	       (unsigned long long)s->untraced_allocs);
 	printf("  workload folios      %llu (%llu THP)\n",
 	       (unsigned long long)r->workload_folios,
 	       (unsigned long long)r->workload_thps);

@@ -28,6 +28,7 @@ const char *tracecmd_get_cpustats(struct tracecmd_input *handle);
 const char *tracecmd_get_uname(struct tracecmd_input *handle);
 int tracecmd_cpus(struct tracecmd_input *handle);
 
+
 struct ps_trace {
 	char *path;
 	struct tracecmd_input *handle;
@@ -60,6 +61,7 @@ struct ps_trace {
 
 	/* entry/return probe pairs in flight, by pid (0: free) */
 	struct { int pid; u64 value; } pending[64];
+	struct ps_fork_slot forks[16];
 
 	u64 nr_records;
 	u64 missed;
@@ -249,6 +251,27 @@ void ps_trace_pending_set(struct ps_trace *t, int pid, u64 value)
 		    (size_t)pid % ARRAY_SIZE(t->pending);
 	t->pending[i].pid = pid;
 	t->pending[i].value = value;
+}
+
+struct ps_fork_slot *ps_trace_fork_slot(struct ps_trace *t, int pid,
+					bool create)
+{
+	size_t i, n = ARRAY_SIZE(t->forks);
+	struct ps_fork_slot *free_slot = NULL;
+
+	for (i = 0; i < n; i++) {
+		if (t->forks[i].pid == pid)
+			return &t->forks[i];
+		if (!t->forks[i].pid && !free_slot)
+			free_slot = &t->forks[i];
+	}
+	if (!create)
+		return NULL;
+	if (!free_slot)
+		free_slot = &t->forks[(size_t)pid % n];
+	memset(free_slot, 0, sizeof(*free_slot));
+	free_slot->pid = pid;
+	return free_slot;
 }
 
 u64 ps_trace_pending_take(struct ps_trace *t, int pid)
@@ -479,6 +502,21 @@ static void guard_faults(const struct ps_trace *t, bool on)
 	sigaction(SIGBUS, &sa, NULL);
 }
 
+/*
+ * replay/kbuf.c reads uncompressed files faster than libtracecmd's
+ * iteration (no record allocated per event, pages dropped as it goes,
+ * so memory stays flat however long the file), with the same records in
+ * the same order.  Files it cannot read exactly as libtracecmd does
+ * (compressed, converted timestamps) go to libtracecmd anyway;
+ * PAGESTATE_READER=libtracecmd forces that path.
+ */
+static bool use_kbuf(void)
+{
+	const char *s = getenv("PAGESTATE_READER");
+
+	return !s || strcmp(s, "libtracecmd");
+}
+
 int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 {
 	int ret;
@@ -487,12 +525,20 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 	t->fn = fn;
 	t->fn_data = data;
 	t->stop = 0;
-	if (t->nr_handles > 1)
-		ret = tracecmd_iterate_events_multi(t->handles, t->nr_handles,
-						    replay_record, t);
-	else
-		ret = tracecmd_iterate_events(t->handle, NULL, 0,
-					      replay_record, t);
+	ret = -1;
+	errno = ENOTSUP;
+	if (use_kbuf())
+		ret = ps_kbuf_iterate(t->path, t->handles, t->nr_handles,
+				      replay_record, t);
+	if (ret < 0 && errno == ENOTSUP) {
+		if (t->nr_handles > 1)
+			ret = tracecmd_iterate_events_multi(t->handles,
+							    t->nr_handles,
+							    replay_record, t);
+		else
+			ret = tracecmd_iterate_events(t->handle, NULL, 0,
+						      replay_record, t);
+	}
 	guard_faults(NULL, false);
 	if (ret < 0) {
 		ps_error("%s: reading event data failed after offset %llu "

@@ -92,9 +92,11 @@ struct ps_folio {
 
 	u64 born_ts;		/* allocation, or first sight */
 	u64 last_ts;
+	int last_cpu;		/* cpu of the op at last_ts */
 	u64 nr_ops;
 	u64 id;			/* unique per engine, in order of creation */
 	bool workload;		/* touched by a workload task or its snapshot */
+	bool untraced;		/* born without an alloc event (engine.c) */
 
 	struct ps_folio *hash_next;
 };
@@ -151,6 +153,10 @@ struct ps_engine_stats {
 	u64 live;		/* currently live */
 	u64 max_live;
 	u64 unknown;		/* folios first seen without their allocation */
+	u64 obs_racy;		/* entry values skipped: another CPU was
+				 * changing the same folio at that moment */
+	u64 untraced_allocs;	/* freed pfns back in use with no alloc event
+				 * (compaction's isolated free pages, ...) */
 	u64 splits;
 	u64 splits_inferred;
 	u64 collapses;
@@ -159,7 +165,14 @@ struct ps_engine_stats {
 	u64 anomalies[PS_ANOM_NR];
 };
 
+/* Called for every anomaly, with the op being applied and its folio. */
+typedef void (*ps_anomaly_fn)(void *data, enum ps_anomaly a,
+			      const struct ps_op *op,
+			      const struct ps_folio *folio);
+
 struct ps_engine *ps_engine_new(u32 tracks);
+void ps_engine_set_anomaly_hook(struct ps_engine *e, ps_anomaly_fn fn,
+				void *data);
 void ps_engine_free(struct ps_engine *e);
 /* Which fields the recording's sources track (PS_KNOWN_*), see folio.h. */
 u32 ps_engine_tracks(const struct ps_engine *e);
@@ -171,6 +184,13 @@ void ps_engine_set_end_hook(struct ps_engine *e, ps_folio_end_fn fn,
 int ps_engine_apply(struct ps_engine *e, const struct ps_op *op);
 /* Retires every live folio through the end hook (end of replay). */
 void ps_engine_finish(struct ps_engine *e);
+
+/*
+ * Was pfn freed (and not allocated again since)?  *when gets the time of
+ * the free.  The engine keeps every freed pfn: memory follows the pfns
+ * the recording touched, bounded by physical memory.
+ */
+bool ps_engine_pfn_freed(const struct ps_engine *e, u64 pfn, u64 *when);
 
 /* The live folio containing pfn, or NULL. */
 struct ps_folio *ps_folio_find(struct ps_engine *e, u64 pfn);

@@ -35,6 +35,9 @@ enum ps_op_kind {
 	PS_OP_RMAP_ADD,		/* subpage pfn; flags PS_OPF_COMPOUND for a PMD map */
 	PS_OP_RMAP_REMOVE,
 	PS_OP_MAP_PTE,		/* a PTE now maps pfn (remove_migration_pte, ...) */
+	PS_OP_FORK_DUP,		/* fork shared pfn's mapping with the child
+				 * (PS_OPF_COMPOUND: the PMD); anon: no
+				 * longer exclusive */
 	/* THP */
 	PS_OP_SPLIT_PMD,	/* __split_huge_pmd: the PMD map of a folio became PTE maps */
 	PS_OP_SPLIT,		/* split_huge_page: folio of order -> folios of order val */
@@ -74,6 +77,8 @@ enum ps_op_kind {
 #define PS_OPF_NEW		(1u << 12)	/* rmap of a new folio: compound
 						 * iff the folio is large */
 #define PS_OPF_MIGRATION	(1u << 13)	/* the PMD was a migration entry */
+#define PS_OPF_SNAP_BEGIN	(1u << 15)	/* SNAPSHOT: a snapshot starts
+						 * (no pfn), its pages follow */
 #define PS_OPF_DROPS_ENTIRE	(1u << 14)	/* SPLIT_PMD drops the PMD mapping
 						 * itself, no rmap call (6.1) */
 

@@ -19,6 +19,9 @@
  *   pagestate: missing <what> why=<word>   a source or probe we could not use
  *   pagestate: task pid=<n> ppid=<n> comm=<comm>   a workload task appeared
  *   pagestate: exit pid=<n> status=<n>     a workload task reached exit-stop
+ *   pagestate: snap-begin pid=<n> when=<start|exit>
+ *       written before the first page is read: a page that changed
+ *       between this and its snap line raced with the snapshot
  *   pagestate: snap pid=<n> when=<start|exit> seq=<n> pages=<vaddr>:<pfn>:<mapcount>:<kpageflags>,...
  *       one snapshot may span several lines (same pid/when, seq counts up
  *       from 0); numbers in pages= are hex without 0x; mapcount is what

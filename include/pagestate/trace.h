@@ -45,6 +45,7 @@ struct ps_meta {
 		u64 pg[64];
 	} layout;
 	u64 probe_no_layout;	/* kprobe events we could not place */
+	u64 huge_zero_pfn;	/* from the split_pmd probe; 0 unknown */
 };
 
 typedef int (*ps_op_fn)(void *data, const struct ps_op *op);
@@ -83,6 +84,9 @@ struct ps_event_count {
 int ps_trace_event_counts(struct ps_trace *t, struct ps_event_count *out,
 			  int max);
 u64 ps_trace_nr_records(const struct ps_trace *t);
+/* Does the recording define this event? */
+bool ps_trace_has_event(struct ps_trace *t, const char *system,
+			const char *name);
 /* Events the ring buffer reported lost while reading, and how often the
  * count itself was unknown (the kernel only said "some"). */
 u64 ps_trace_missed(const struct ps_trace *t);

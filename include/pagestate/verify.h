@@ -27,10 +27,18 @@ struct ps_verify_result {
 	u64 full;		/* ...with full history (M) */
 	u64 agree;		/* ...agreeing on every compared field (N) */
 	u64 no_history;		/* allocated before the recording started */
+	u64 raced;		/* changed while the snapshot was being read */
 	u64 mapcount_compared;	/* pages whose mapcount was compared */
 };
 
 void ps_verify_result(const struct ps_verify *v, struct ps_verify_result *r);
+
+/* Called for each disagreement (the end-state rule reports them). */
+typedef void (*ps_verify_mismatch_fn)(void *data, const struct ps_op *op,
+				      const struct ps_folio *f,
+				      const char *what);
+void ps_verify_set_mismatch_hook(struct ps_verify *v, ps_verify_mismatch_fn fn,
+				 void *data);
 /* "agree N/M pages" and the first disagreements, one per line. */
 void ps_verify_print(const struct ps_verify *v, FILE *f);
 

@@ -41,6 +41,15 @@ static void ref(struct ps_engine *e, u64 pfn, s64 delta, s64 count)
 	ps_engine_apply(e, &op);
 }
 
+static void op_ref_set(struct ps_engine *e, u64 pfn, s64 count)
+{
+	struct ps_op op = mkop(PS_OP_REF_SET, pfn, 0);
+
+	op.obs_count = count;
+	op.flags = PS_OPF_HAS_OBS_COUNT;
+	ps_engine_apply(e, &op);
+}
+
 static void rmap(struct ps_engine *e, enum ps_op_kind kind, u64 pfn,
 		 u32 flags)
 {
@@ -598,6 +607,59 @@ static void test_verify_folio_shape(void)
 	ps_engine_free(e);
 }
 
+/*
+ * Parent and child unmap a shared page at the same instant on two CPUs:
+ * both probes read mapcount 2 before either dropped it.  The second
+ * reading is stale, not a disagreement; the page ends unmapped.
+ */
+static void test_concurrent_entry_reads_are_not_mismatches(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+	struct ps_op op;
+
+	apply(e, PS_OP_ALLOC, 0x50000, 0);
+	rmap(e, PS_OP_RMAP_ADD, 0x50000, PS_OPF_ANON);
+	op = mkop(PS_OP_FORK_DUP, 0x50000, 0);
+	ps_engine_apply(e, &op);
+	op = mkop(PS_OP_RMAP_REMOVE, 0x50000, 0);
+	op.flags = PS_OPF_ANON | PS_OPF_OBS_BEFORE | PS_OPF_HAS_OBS_MAPCOUNT;
+	op.obs_mapcount = 2;
+	op.cpu = 0;
+	ps_engine_apply(e, &op);
+	op.cpu = 1;			/* same instant, other CPU, stale 2 */
+	ps_engine_apply(e, &op);
+	f = ps_folio_find(e, 0x50000);
+	EXPECT_EQ(ps_engine_stats(e)->anomalies[PS_ANOM_OBS_MISMATCH], 0);
+	EXPECT_EQ(ps_engine_stats(e)->obs_racy, 1);
+	EXPECT_EQ(f ? ps_folio_mapcount(f) : -1, 0);
+	ps_engine_free(e);
+}
+
+/* A freed page mapped again with no alloc event: compaction's free pages. */
+static void test_untraced_allocation(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, 0x60000, 0);
+	apply(e, PS_OP_FREE, 0x60000, 0);
+	EXPECT_TRUE(ps_engine_pfn_freed(e, 0x60000, NULL));
+	rmap(e, PS_OP_RMAP_ADD, 0x60000, PS_OPF_ANON);
+	f = ps_folio_find(e, 0x60000);
+	EXPECT_TRUE(f && (f->known & PS_KNOWN_BIRTH));
+	EXPECT_EQ(f ? ps_folio_mapcount(f) : -1, 1);
+	EXPECT_EQ(ps_engine_stats(e)->untraced_allocs, 1);
+	EXPECT_TRUE(!ps_engine_pfn_freed(e, 0x60000, NULL));
+	/* page_ref_set before the alloc event is that same allocation */
+	apply(e, PS_OP_FREE, 0x60000, 0);
+	op_ref_set(e, 0x60000, 1);
+	apply(e, PS_OP_ALLOC, 0x60000, 0);
+	EXPECT_EQ(ps_engine_stats(e)->untraced_allocs, 1);
+	EXPECT_EQ(ps_engine_stats(e)->anomalies[PS_ANOM_ALLOC_OVER_LIVE], 0);
+	ps_engine_free(e);
+}
+
 int main(void)
 {
 	RUN(test_alloc_thp_found_by_tail);
@@ -624,5 +686,7 @@ int main(void)
 	RUN(test_memory_follows_live_folios);
 	RUN(test_verify_agreement);
 	RUN(test_verify_folio_shape);
+	RUN(test_concurrent_entry_reads_are_not_mismatches);
+	RUN(test_untraced_allocation);
 	return UNIT_EXIT();
 }
