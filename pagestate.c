@@ -20,6 +20,7 @@ struct cmd_struct {
 static const struct cmd_struct commands[] = {
 	{ "record", cmd_record, "capture page events around a workload into a trace.dat" },
 	{ "replay", cmd_replay, "rebuild folio timelines from a recording" },
+	{ "check", cmd_check, "run the invariant rules; exit 1 on a break" },
 };
 
 static void usage(FILE *f)

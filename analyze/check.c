@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The rule runner (check.h) and `pagestate check`.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pagestate/builtin.h"
+#include "pagestate/check.h"
+
+/* --- the runner ----------------------------------------------------------- */
+
+static bool rule_selected(const char *ids, const char *id)
+{
+	size_t n = strlen(id);
+	const char *p = ids;
+
+	if (!ids)
+		return true;
+	while ((p = strstr(p, id))) {
+		if ((p == ids || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static int check_ids(const char *ids)
+{
+	char *copy, *tok, *save = NULL;
+	int ret = 0;
+
+	if (!ids)
+		return 0;
+	copy = ps_xstrdup(ids);
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!ps_rule_find(tok)) {
+			ps_error("unknown rule '%s'; 'pagestate check "
+				 "--list-rules' lists them", tok);
+			ret = -1;
+			break;
+		}
+	}
+	free(copy);
+	return ret;
+}
+
+/* Does the recording give the rule what it needs?  Says why not. */
+static bool rule_can_run(struct ps_check *c, struct ps_check_rule_state *rs)
+{
+	const struct ps_rule *r = rs->rule;
+	u32 tracks = ps_trace_tracks(c->t);
+	int i;
+
+	if ((r->needs_tracks & tracks) != r->needs_tracks ||
+	    (r->needs_any_tracks && !(r->needs_any_tracks & tracks))) {
+		snprintf(rs->why_not, sizeof(rs->why_not), "needs %s",
+			 r->needs);
+		return false;
+	}
+	if (r->can_run && !r->can_run(c, rs->why_not, sizeof(rs->why_not)))
+		return false;
+	if (!r->needs_any_event[0])
+		return true;
+	for (i = 0; i < 4 && r->needs_any_event[i]; i++) {
+		char sys[64];
+		const char *name = strchr(r->needs_any_event[i], ':');
+
+		if (!name)
+			continue;
+		snprintf(sys, sizeof(sys), "%.*s",
+			 (int)(name - r->needs_any_event[i]),
+			 r->needs_any_event[i]);
+		if (ps_trace_has_event(c->t, sys, name + 1))
+			return true;
+	}
+	snprintf(rs->why_not, sizeof(rs->why_not), "needs %s", r->needs);
+	return false;
+}
+
+struct ps_check *ps_check_new(struct ps_trace *t, const char *ids,
+			      bool keep_uncertain)
+{
+	struct ps_check *c;
+	int i, n = 0;
+
+	if (check_ids(ids))
+		return NULL;
+	c = ps_xcalloc(1, sizeof(*c));
+	c->t = t;
+	c->keep_uncertain = keep_uncertain;
+	for (i = 0; ps_rules[i]; i++)
+		n++;
+	c->rules = ps_xcalloc(n, sizeof(*c->rules));
+	for (i = 0; ps_rules[i]; i++) {
+		struct ps_check_rule_state *rs;
+
+		if (!rule_selected(ids, ps_rules[i]->id))
+			continue;
+		rs = &c->rules[c->nr_rules++];
+		rs->rule = ps_rules[i];
+		rs->checked = rule_can_run(c, rs);
+		if (rs->checked && rs->rule->priv_size)
+			rs->priv = ps_xcalloc(1, rs->rule->priv_size);
+	}
+	return c;
+}
+
+struct ps_engine *ps_check_engine(struct ps_check *c)
+{
+	return c->e;
+}
+
+bool ps_check_lost_since(const struct ps_check *c, u64 ts)
+{
+	return c->any_lost && c->last_lost_ts >= ts;
+}
+
+static struct ps_check_rule_state *rule_state(struct ps_check *c,
+					      const struct ps_rule *r)
+{
+	int i;
+
+	for (i = 0; i < c->nr_rules; i++)
+		if (c->rules[i].rule == r)
+			return &c->rules[i];
+	return NULL;
+}
+
+void ps_check_report(struct ps_check *c, const struct ps_rule *r,
+		     enum ps_severity sev, const struct ps_op *op,
+		     const struct ps_folio *f, const struct ps_state *before,
+		     const struct ps_state *after, const char *fmt, ...)
+{
+	struct ps_check_rule_state *rs = rule_state(c, r);
+	struct ps_finding *fi;
+	va_list ap;
+
+	/* Lost events in the folio's life make any verdict unsure. */
+	if (sev == PS_SEV_BREAK && f && ps_check_lost_since(c, f->born_ts))
+		sev = PS_SEV_UNCERTAIN;
+	if (rs) {
+		if (sev == PS_SEV_BREAK)
+			rs->breaks++;
+		else if (sev == PS_SEV_INFO)
+			rs->infos++;
+		else
+			rs->uncertain++;
+	}
+	if (sev == PS_SEV_UNCERTAIN && !c->keep_uncertain)
+		return;
+	if (c->nr_findings >= PS_CHECK_MAX_FINDINGS) {
+		c->dropped_findings++;
+		return;
+	}
+	if (c->nr_findings == c->alloc_findings) {
+		c->alloc_findings = c->alloc_findings ? 2 * c->alloc_findings : 16;
+		c->findings = ps_xrealloc(c->findings, c->alloc_findings *
+					  sizeof(*c->findings));
+	}
+	fi = &c->findings[c->nr_findings++];
+	memset(fi, 0, sizeof(*fi));
+	fi->rule = r;
+	fi->severity = sev;
+	fi->op = *op;
+	fi->pfn = op->pfn;
+	if (before)
+		fi->before = *before;
+	if (after)
+		fi->after = *after;
+	if (f) {
+		fi->folio_pfn = f->pfn;
+		fi->order = f->order;
+		if (f->nr_lineage) {
+			fi->lineage = ps_xmalloc(f->nr_lineage *
+						 sizeof(*fi->lineage));
+			memcpy(fi->lineage, f->lineage,
+			       f->nr_lineage * sizeof(*fi->lineage));
+			fi->nr_lineage = f->nr_lineage;
+		}
+	} else {
+		fi->folio_pfn = op->pfn;
+	}
+	va_start(ap, fmt);
+	vsnprintf(fi->what, sizeof(fi->what), fmt, ap);
+	va_end(ap);
+}
+
+static int apply_op(void *data, const struct ps_op *op)
+{
+	struct ps_check *c = data;
+
+	if (op->kind == PS_OP_LOST) {
+		c->any_lost = true;
+		c->last_lost_ts = op->ts;
+	}
+	ps_engine_apply(c->e, op);
+	return 0;
+}
+
+static void rules_op_hook(void *data, const struct ps_op *op,
+			  const struct ps_folio *f,
+			  const struct ps_state *before,
+			  const struct ps_state *after)
+{
+	struct ps_check *c = data;
+	int i;
+
+	for (i = 0; i < c->nr_rules; i++) {
+		struct ps_check_rule_state *rs = &c->rules[i];
+
+		if (rs->checked && rs->rule->op)
+			rs->rule->op(c, rs->priv, op, f, before, after);
+	}
+}
+
+static void rules_anomaly_hook(void *data, enum ps_anomaly a,
+			       const struct ps_op *op,
+			       const struct ps_folio *f)
+{
+	struct ps_check *c = data;
+	int i;
+
+	for (i = 0; i < c->nr_rules; i++) {
+		struct ps_check_rule_state *rs = &c->rules[i];
+
+		if (rs->checked && rs->rule->anomaly)
+			rs->rule->anomaly(c, rs->priv, a, op, f);
+	}
+}
+
+int ps_check_run(struct ps_check *c)
+{
+	int i, ret;
+
+	c->e = ps_engine_new(ps_trace_tracks(c->t));
+	c->verify = ps_verify_new(c->e);
+	ps_engine_add_hook(c->e, rules_op_hook, c);
+	ps_engine_set_anomaly_hook(c->e, rules_anomaly_hook, c);
+	for (i = 0; i < c->nr_rules; i++) {
+		struct ps_check_rule_state *rs = &c->rules[i];
+
+		if (rs->checked && rs->rule->init)
+			rs->rule->init(c, rs->priv);
+	}
+	ret = ps_trace_replay(c->t, apply_op, c);
+	for (i = 0; !ret && i < c->nr_rules; i++) {
+		struct ps_check_rule_state *rs = &c->rules[i];
+
+		if (rs->checked && rs->rule->end)
+			rs->rule->end(c, rs->priv);
+	}
+	ps_engine_finish(c->e);
+	return ret;
+}
+
+/* --- second pass: the events before each finding -------------------------- */
+
+struct window_pass {
+	struct ps_check *c;
+	struct ps_engine *e;
+};
+
+static void window_hook(void *data, const struct ps_op *op,
+			const struct ps_folio *f, const struct ps_state *before,
+			const struct ps_state *after)
+{
+	struct window_pass *w = data;
+	struct ps_check *c = w->c;
+	int i;
+
+	for (i = 0; i < c->nr_findings; i++) {
+		struct ps_finding *fi = &c->findings[i];
+		struct ps_window *win = &c->windows[i];
+		bool mine;
+
+		if (op->ts > fi->op.ts ||
+		    (op->ts == fi->op.ts && op->offset > fi->op.offset))
+			continue;
+		mine = (f && f->pfn == fi->folio_pfn) ||
+		       (before->live && before->head == fi->folio_pfn) ||
+		       op->pfn == fi->pfn;
+		if (!mine || op->kind == PS_OP_SNAPSHOT)
+			continue;
+		if (win->nr == PS_WINDOW_MAX) {
+			memmove(win->ops, win->ops + 1,
+				(PS_WINDOW_MAX - 1) * sizeof(win->ops[0]));
+			memmove(win->after, win->after + 1,
+				(PS_WINDOW_MAX - 1) * sizeof(win->after[0]));
+			win->nr--;
+		}
+		win->ops[win->nr] = *op;
+		win->after[win->nr] = *after;
+		win->nr++;
+	}
+}
+
+static int window_apply(void *data, const struct ps_op *op)
+{
+	struct window_pass *w = data;
+
+	ps_engine_apply(w->e, op);
+	return 0;
+}
+
+int ps_check_windows(struct ps_check *c, const char *path, int n)
+{
+	struct window_pass w = { .c = c };
+	struct ps_trace *t;
+	int i, ret;
+
+	if (!c->nr_findings)
+		return 0;
+	c->windows = ps_xcalloc(c->nr_findings, sizeof(*c->windows));
+	t = ps_trace_open(path);
+	if (!t)
+		return -1;
+	w.e = ps_engine_new(ps_trace_tracks(t));
+	ps_engine_add_hook(w.e, window_hook, &w);
+	ret = ps_trace_replay(t, window_apply, &w);
+	ps_engine_free(w.e);
+	ps_trace_close(t);
+	/* keep the last n */
+	for (i = 0; i < c->nr_findings && n < PS_WINDOW_MAX; i++) {
+		struct ps_window *win = &c->windows[i];
+
+		if (win->nr > n) {
+			memmove(win->ops, win->ops + win->nr - n,
+				n * sizeof(win->ops[0]));
+			memmove(win->after, win->after + win->nr - n,
+				n * sizeof(win->after[0]));
+			win->nr = n;
+		}
+	}
+	return ret;
+}
+
+void ps_check_free(struct ps_check *c)
+{
+	int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nr_rules; i++) {
+		if (c->rules[i].priv && c->rules[i].rule->priv_free)
+			c->rules[i].rule->priv_free(c->rules[i].priv);
+		free(c->rules[i].priv);
+	}
+	for (i = 0; i < c->nr_findings; i++)
+		free(c->findings[i].lineage);
+	free(c->findings);
+	free(c->windows);
+	free(c->rules);
+	ps_verify_free(c->verify);
+	ps_engine_free(c->e);
+	free(c);
+}
+
+int ps_check_nr_checked(const struct ps_check *c)
+{
+	int i, n = 0;
+
+	for (i = 0; i < c->nr_rules; i++)
+		n += c->rules[i].checked;
+	return n;
+}
+
+u64 ps_check_nr_breaks(const struct ps_check *c)
+{
+	u64 n = 0;
+	int i;
+
+	for (i = 0; i < c->nr_rules; i++)
+		n += c->rules[i].breaks;
+	return n;
+}
+
+/* --- pagestate check ------------------------------------------------------- */
+
+static const char *const check_usage[] = {
+	"pagestate check [--rules ID,...] [--uncertain] FILE",
+	"pagestate check --list-rules",
+	NULL,
+};
+
+const char *ps_severity_name(enum ps_severity s)
+{
+	switch (s) {
+	case PS_SEV_BREAK:
+		return "BREAK";
+	case PS_SEV_INFO:
+		return "info";
+	case PS_SEV_UNCERTAIN:
+		return "uncertain";
+	}
+	return "?";
+}
+
+static void list_rules(void)
+{
+	int i;
+
+	for (i = 0; ps_rules[i]; i++) {
+		const struct ps_rule *r = ps_rules[i];
+
+		printf("%s\n    %s\n    needs: %s\n    from:  %s\n", r->id,
+		       r->summary, r->needs, r->source);
+	}
+}
+
+void ps_finding_line(struct ps_trace *t, const struct ps_finding *fi,
+		     FILE *out)
+{
+	fprintf(out, "%-9s %-24s folio 0x%llx/%u pfn 0x%llx  %llu.%06llu "
+		"%s-%d: %s\n", ps_severity_name(fi->severity), fi->rule->id,
+		(unsigned long long)fi->folio_pfn, fi->order,
+		(unsigned long long)fi->pfn,
+		(unsigned long long)(fi->op.ts / 1000000000ull),
+		(unsigned long long)(fi->op.ts % 1000000000ull / 1000),
+		ps_trace_comm(t, fi->op.pid), fi->op.pid, fi->what);
+}
+
+int cmd_check(int argc, const char **argv)
+{
+	const char *ids = NULL;
+	int list = 0, uncertain = 0, n, i, ret;
+	struct ps_option opts[] = {
+		{ PS_OPT_STRING, 0, "rules", &ids, "id,...",
+		  "run only these rules" },
+		{ PS_OPT_BOOL, 0, "uncertain", &uncertain, NULL,
+		  "also list cases that could not be decided" },
+		{ PS_OPT_BOOL, 0, "list-rules", &list, NULL,
+		  "list every rule and exit" },
+		PS_OPT_END_MARK,
+	};
+	struct ps_check *c;
+	struct ps_trace *t;
+
+	n = ps_parse_options(argc, argv, opts, check_usage, NULL);
+	if (n == -2)
+		return PS_EXIT_OK;
+	if (n < 0)
+		return PS_EXIT_USAGE;
+	if (list) {
+		list_rules();
+		return PS_EXIT_OK;
+	}
+	if (n != 1) {
+		ps_error(n ? "check takes one recording, got %d" :
+			 "check needs a recording (e.g. trace.dat)", n);
+		return PS_EXIT_USAGE;
+	}
+	if (check_ids(ids))
+		return PS_EXIT_USAGE;
+	t = ps_trace_open(argv[0]);
+	if (!t)
+		return PS_EXIT_USAGE;
+	c = ps_check_new(t, ids, uncertain);
+	if (ps_check_run(c)) {
+		ret = PS_EXIT_USAGE;
+		goto out;
+	}
+	for (i = 0; i < c->nr_findings; i++)
+		ps_finding_line(t, &c->findings[i], stdout);
+	if (c->dropped_findings)
+		printf("... %llu more findings not kept\n",
+		       (unsigned long long)c->dropped_findings);
+
+	printf("\n");
+	for (i = 0; i < c->nr_rules; i++) {
+		struct ps_check_rule_state *rs = &c->rules[i];
+
+		if (!rs->checked)
+			printf("%-28s not checked: %s\n", rs->rule->id,
+			       rs->why_not);
+		else
+			printf("%-28s %llu break%s, %llu info, %llu uncertain\n",
+			       rs->rule->id, (unsigned long long)rs->breaks,
+			       rs->breaks == 1 ? "" : "s",
+			       (unsigned long long)rs->infos,
+			       (unsigned long long)rs->uncertain);
+	}
+	if (!ps_check_nr_checked(c)) {
+		ps_error("%s: no rule could be checked: the recording lacks "
+			 "the events every selected rule needs", argv[0]);
+		ret = PS_EXIT_USAGE;
+	} else {
+		ret = ps_check_nr_breaks(c) ? PS_EXIT_FINDINGS : PS_EXIT_OK;
+	}
+out:
+	ps_check_free(c);
+	ps_trace_close(t);
+	return ret;
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * anon-exclusive-pinned: PG_anon_exclusive is what makes GUP pins of
+ * anonymous pages reliable (David Hildenbrand's 2022 series "mm: COW
+ * fixes part 2: reliable GUP pins of anonymous pages").  Its rules:
+ *
+ *  - FOLL_PIN only an anon (sub)page that is exclusive to this mm: the
+ *    bit per subpage of a PTE-mapped folio, on the head of a PMD-mapped
+ *    one.  (GUP-fast may grab and immediately drop a non-exclusive page;
+ *    a pin undone by the same task at once is not a break.)
+ *  - never clear the bit while the page may be pinned (fork copies such
+ *    pages instead of sharing them, KSM leaves them alone);
+ *  - so a pinned anon page never gains a mapping in a second mm.
+ *
+ * The bit is read at every probe (kprobes fetch page->flags at entry),
+ * so a clear the kernel made between two probes shows at the next one.
+ */
+#include <string.h>
+
+#include "pagestate/check.h"
+
+extern const struct ps_rule rule_anon_exclusive_pinned;
+
+#define SLOTS 16
+
+struct pending_pin {
+	int pid;
+	struct ps_op op;
+	struct ps_state before;
+	bool pmd_mapped;
+};
+
+struct ae_priv {
+	struct pending_pin p[SLOTS];
+};
+
+static bool is_anon(const struct ps_op *op, const struct ps_state *before)
+{
+	return (op->obs_flags | before->flags) & PS_PG_ANON;
+}
+
+/* Exclusive as the kernel held it at the op, or -1 when unknown. */
+static int exclusive_at(const struct ps_op *op, const struct ps_state *before,
+			bool *pmd_mapped)
+{
+	*pmd_mapped = before->live && before->order &&
+		      before->entire_mapcount > 0;
+	if (*pmd_mapped)
+		return !!(before->flags & PS_PG_ANON_EXCLUSIVE);
+	if (op->flags & PS_OPF_HAS_OBS_FLAGS)
+		return !!(op->obs_flags & (PS_PG_ANON_EXCLUSIVE |
+					   PS_PG_MAPPEDTODISK));
+	return -1;
+}
+
+static void flush_pin(struct ps_check *c, struct pending_pin *pp)
+{
+	const struct ps_folio *f;
+
+	if (!pp->pid)
+		return;
+	f = ps_folio_find(ps_check_engine(c), pp->op.pfn);
+	ps_check_report(c, &rule_anon_exclusive_pinned, PS_SEV_BREAK, &pp->op,
+			f, &pp->before, &pp->before, "FOLL_PIN of an anon %s "
+			"that is not anon_exclusive",
+			pp->pmd_mapped ? "PMD-mapped THP (head bit clear)" :
+			"page");
+	memset(pp, 0, sizeof(*pp));
+}
+
+static struct pending_pin *slot(struct ae_priv *ap, int pid)
+{
+	int i;
+
+	for (i = 0; i < SLOTS; i++)
+		if (ap->p[i].pid == pid)
+			return &ap->p[i];
+	return NULL;
+}
+
+static void ae_op(struct ps_check *c, void *priv, const struct ps_op *op,
+		  const struct ps_folio *f, const struct ps_state *before,
+		  const struct ps_state *after)
+{
+	struct ae_priv *ap = priv;
+	struct pending_pin *pp = slot(ap, op->pid);
+	bool pmd_mapped, was;
+	int ae;
+
+	/* GUP-fast's grab-then-drop of a page that must be unshared */
+	if (pp && op->kind == PS_OP_UNPIN && op->pfn == pp->op.pfn) {
+		memset(pp, 0, sizeof(*pp));
+		return;
+	}
+	if (pp)
+		flush_pin(c, pp);
+	if (!f || !is_anon(op, before))
+		return;
+
+	ae = exclusive_at(op, before, &pmd_mapped);
+	if (op->kind == PS_OP_PIN) {
+		if (ae < 0) {
+			ps_check_report(c, &rule_anon_exclusive_pinned,
+					PS_SEV_UNCERTAIN, op, f, before, after,
+					"FOLL_PIN: anon_exclusive unknown");
+		} else if (!ae) {
+			int i;
+
+			for (i = 0; i < SLOTS && ap->p[i].pid; i++)
+				;
+			pp = &ap->p[i < SLOTS ? i : op->pid % SLOTS];
+			if (pp->pid)
+				flush_pin(c, pp);
+			pp->pid = op->pid;
+			pp->op = *op;
+			pp->before = *before;
+			pp->pmd_mapped = pmd_mapped;
+		}
+	}
+
+	if (!(before->known & PS_KNOWN_PINCOUNT) || before->pincount <= 0)
+		return;
+	/* the bit, as we last saw it, against what the kernel shows now */
+	was = pmd_mapped ? before->flags & PS_PG_ANON_EXCLUSIVE :
+	      before->sub_flags & PS_SUB_ANON_EXCLUSIVE;
+	if (was && ae == 0)
+		ps_check_report(c, &rule_anon_exclusive_pinned, PS_SEV_BREAK,
+				op, f, before, after, "anon_exclusive was "
+				"cleared while the page is pinned (pincount "
+				"%d)", before->pincount);
+	if (op->kind == PS_OP_RMAP_ADD && (op->flags & PS_OPF_ANON) &&
+	    !(op->flags & PS_OPF_NEW) && before->mapcount > 0)
+		ps_check_report(c, &rule_anon_exclusive_pinned, PS_SEV_BREAK,
+				op, f, before, after, "a pinned anon page "
+				"(pincount %d) gained another mapping",
+				before->pincount);
+}
+
+static void ae_end(struct ps_check *c, void *priv)
+{
+	struct ae_priv *ap = priv;
+	int i;
+
+	for (i = 0; i < SLOTS; i++)
+		flush_pin(c, &ap->p[i]);
+}
+
+const struct ps_rule rule_anon_exclusive_pinned = {
+	.id = "anon-exclusive-pinned",
+	.summary = "FOLL_PIN only anon_exclusive pages; never clear "
+		   "anon_exclusive, or share the page, while it may be pinned",
+	.source = "2022 \"mm: COW fixes part 2: reliable GUP pins of "
+		  "anonymous pages\" (PG_anon_exclusive)",
+	.needs = "GUP and rmap kprobes",
+	.needs_tracks = PS_KNOWN_PINCOUNT,
+	.op = ae_op,
+	.end = ae_end,
+	.priv_size = sizeof(struct ae_priv),
+};

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * collapse-pinned: khugepaged / MADV_COLLAPSE must not replace a page
+ * that someone else holds.  The kernel's own test (is_refcount_suitable()
+ * in __collapse_huge_page_isolate()) is refcount == total mapcount (+
+ * swap cache); GUP pins always hold real references, so a pinned page
+ * fails it.  Source: the 2020 khugepaged "page shared across fork" fix
+ * and the GUP pin discussions after it.
+ *
+ * Where we look: after a successful isolation, the collapsing task
+ * copies each old page and drops its PTE with page_remove_rmap() (6.1
+ * __collapse_huge_page_copy()).  At that call the page holds its mapping
+ * and the isolation reference (handed to the LRU by putback_lru_page()),
+ * nothing more; anything above that, or a pin, is an external reference
+ * that the collapse is about to orphan: the holder keeps the old page
+ * while the process maps the new one.  Findings wait for the collapse's
+ * result: one that did not go ahead broke nothing.
+ */
+#include <string.h>
+
+#include "pagestate/check.h"
+
+extern const struct ps_rule rule_collapse_pinned;
+
+#define SLOTS	8
+#define PENDING	16
+
+struct pending {
+	struct ps_op op;
+	struct ps_state before;
+	char what[160];
+	enum ps_severity sev;
+	u64 folio_pfn;
+};
+
+struct collapse_win {
+	int pid;
+	bool open;
+	int nr;
+	struct pending p[PENDING];
+};
+
+struct collapse_priv {
+	struct collapse_win w[SLOTS];
+};
+
+static bool succeeded(const struct ps_op *op)
+{
+	return op->result_name ? !strcmp(op->result_name, "succeeded") :
+	       op->result == 1;
+}
+
+static bool refused_for_refs(const struct ps_op *op)
+{
+	return op->result_name &&
+	       !strcmp(op->result_name, "not_suitable_page_count");
+}
+
+static struct collapse_win *win(struct collapse_priv *cp, int pid, bool make)
+{
+	int i, free_slot = -1;
+
+	for (i = 0; i < SLOTS; i++) {
+		if (cp->w[i].pid == pid)
+			return &cp->w[i];
+		if (!cp->w[i].pid && free_slot < 0)
+			free_slot = i;
+	}
+	if (!make)
+		return NULL;
+	i = free_slot >= 0 ? free_slot : pid % SLOTS;
+	memset(&cp->w[i], 0, sizeof(cp->w[i]));
+	cp->w[i].pid = pid;
+	return &cp->w[i];
+}
+
+static void check_source_page(struct collapse_win *w, const struct ps_op *op,
+			      const struct ps_folio *f,
+			      const struct ps_state *before)
+{
+	bool have_ref = (op->flags & PS_OPF_HAS_OBS_COUNT) ||
+			(before->known & PS_KNOWN_REFCOUNT);
+	bool have_map = (op->flags & PS_OPF_HAS_OBS_MAPCOUNT) ||
+			(before->known & PS_KNOWN_MAPCOUNT);
+	s64 ref = (op->flags & PS_OPF_HAS_OBS_COUNT) ? op->obs_count :
+		  before->refcount;
+	s64 map = (op->flags & PS_OPF_HAS_OBS_MAPCOUNT) ? op->obs_mapcount :
+		  before->sub_mapcount + before->entire_mapcount;
+	s64 swap = (before->flags & PS_PG_SWAPCACHE) ? 1 : 0;
+	struct pending *p;
+	s64 extra;
+
+	if (w->nr == PENDING)
+		return;
+	p = &w->p[w->nr];
+	p->op = *op;
+	p->before = *before;
+	p->folio_pfn = f ? f->pfn : op->pfn;
+	if ((before->known & PS_KNOWN_PINCOUNT) && before->pincount > 0) {
+		p->sev = PS_SEV_BREAK;
+		snprintf(p->what, sizeof(p->what), "collapse replaced a page "
+			 "pinned %d time%s (FOLL_PIN); the pin now holds a "
+			 "page the process no longer maps", before->pincount,
+			 before->pincount == 1 ? "" : "s");
+		w->nr++;
+		return;
+	}
+	if (!have_ref || !have_map) {
+		p->sev = PS_SEV_UNCERTAIN;
+		snprintf(p->what, sizeof(p->what), "collapse source page: "
+			 "refcount unknown");
+		w->nr++;
+		return;
+	}
+	/* mapping(s) + swap cache + the isolation/LRU reference */
+	extra = ref - map - swap - 1;
+	if (extra <= 0)
+		return;
+	p->sev = PS_SEV_BREAK;
+	snprintf(p->what, sizeof(p->what), "collapse went ahead with %lld "
+		 "external reference%s on this page (refcount %lld, mapcount "
+		 "%lld, swapcache %lld)", (long long)extra, extra == 1 ? "" : "s",
+		 (long long)ref, (long long)map, (long long)swap);
+	w->nr++;
+}
+
+static void collapse_op(struct ps_check *c, void *priv, const struct ps_op *op,
+			const struct ps_folio *f, const struct ps_state *before,
+			const struct ps_state *after)
+{
+	struct collapse_priv *cp = priv;
+	struct collapse_win *w;
+	int i;
+
+	switch (op->kind) {
+	case PS_OP_COLLAPSE_SCAN:
+	case PS_OP_COLLAPSE_ISOLATE:
+		if (refused_for_refs(op))
+			ps_check_report(c, &rule_collapse_pinned, PS_SEV_INFO,
+					op, f, before, after, "collapse refused "
+					"(SCAN_PAGE_COUNT): a page had extra "
+					"references; the kernel did its job");
+		if (op->kind == PS_OP_COLLAPSE_ISOLATE && succeeded(op)) {
+			w = win(cp, op->pid, true);
+			w->open = true;
+			w->nr = 0;
+		}
+		break;
+	case PS_OP_RMAP_REMOVE:
+		w = win(cp, op->pid, false);
+		if (w && w->open && !(op->flags & PS_OPF_COMPOUND))
+			check_source_page(w, op, f, before);
+		break;
+	case PS_OP_COLLAPSE:
+		w = win(cp, op->pid, false);
+		if (refused_for_refs(op))
+			ps_check_report(c, &rule_collapse_pinned, PS_SEV_INFO,
+					op, f, before, after, "collapse refused "
+					"(SCAN_PAGE_COUNT): a page had extra "
+					"references; the kernel did its job");
+		if (!w)
+			break;
+		for (i = 0; succeeded(op) && i < w->nr; i++) {
+			struct pending *p = &w->p[i];
+			const struct ps_folio *pf =
+				ps_folio_find(ps_check_engine(c), p->op.pfn);
+
+			ps_check_report(c, &rule_collapse_pinned, p->sev,
+					&p->op, pf, &p->before, &p->before,
+					"%s", p->what);
+		}
+		memset(w, 0, sizeof(*w));
+		break;
+	default:
+		break;
+	}
+}
+
+static bool collapse_can_run(struct ps_check *c, char *why, size_t size)
+{
+	if (!ps_trace_has_event(c->t, "huge_memory",
+				"mm_collapse_huge_page_isolate") ||
+	    !ps_trace_has_event(c->t, "pagestate", "rmap_remove")) {
+		snprintf(why, size, "needs huge_memory collapse tracepoints "
+			 "and the rmap_remove kprobe");
+		return false;
+	}
+	return true;
+}
+
+const struct ps_rule rule_collapse_pinned = {
+	.id = "collapse-pinned",
+	.summary = "a page khugepaged/MADV_COLLAPSE replaces has no external "
+		   "reference or pin: refcount == mapcount + swapcache",
+	.source = "2020 khugepaged \"page shared across fork\" fix "
+		  "(is_refcount_suitable), GUP pins take real references",
+	.needs = "huge_memory tracepoints and rmap kprobes (refcount from "
+		 "the probe or page_ref)",
+	.can_run = collapse_can_run,
+	.op = collapse_op,
+	.priv_size = sizeof(struct collapse_priv),
+};

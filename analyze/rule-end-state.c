@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * end-state: what the engine derived for the workload's pages must be
+ * what the kernel itself reported at the workload's exit (the snapshot
+ * of /proc/kpagecount and /proc/kpageflags taken at exit-stop).
+ */
+#include "pagestate/check.h"
+
+extern const struct ps_rule rule_end_state;
+
+static void end_state_mismatch(void *data, const struct ps_op *op,
+			       const struct ps_folio *f, const char *what)
+{
+	struct ps_check *c = data;
+	struct ps_state st;
+
+	ps_folio_state(f, op->pfn, &st);
+	ps_check_report(c, &rule_end_state, PS_SEV_BREAK, op, f, &st, &st,
+			"exit snapshot disagrees: %s", what);
+}
+
+static void end_state_init(struct ps_check *c, void *priv)
+{
+	ps_verify_set_mismatch_hook(c->verify, end_state_mismatch, c);
+}
+
+const struct ps_rule rule_end_state = {
+	.id = "end-state",
+	.summary = "the state derived for every page with a full history "
+		   "equals the kernel's own at the workload's exit",
+	.source = "generic (cross-check against /proc/kpagecount and "
+		  "/proc/kpageflags)",
+	.needs = "an exit snapshot (pagestate record -- CMD)",
+	.needs_any_event = { "ftrace:print" },
+	.init = end_state_init,
+};

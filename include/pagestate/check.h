@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Running the rules over a recording, for `check`, `report` and the TUI.
+ *
+ * ps_check_run() replays the file once with every selected rule hooked to
+ * the engine and keeps the findings; ps_check_windows() replays it again
+ * to collect, for each finding, the events before it on its folio (so the
+ * first pass keeps nothing per event).
+ */
+#ifndef PAGESTATE_CHECK_H
+#define PAGESTATE_CHECK_H
+
+#include <stdio.h>
+
+#include "pagestate/rule.h"
+#include "pagestate/trace.h"
+#include "pagestate/verify.h"
+
+#define PS_CHECK_MAX_FINDINGS	10000
+#define PS_WINDOW_MAX		64
+
+struct ps_check_rule_state {
+	const struct ps_rule *rule;
+	bool checked;		/* the recording has what it needs */
+	char why_not[160];	/* when not checked */
+	u64 breaks, infos, uncertain;
+	void *priv;
+};
+
+struct ps_window {
+	struct ps_op ops[PS_WINDOW_MAX];
+	struct ps_state after[PS_WINDOW_MAX];
+	int nr;			/* ops kept, oldest first */
+};
+
+struct ps_check {
+	struct ps_trace *t;
+	struct ps_engine *e;
+	struct ps_verify *verify;
+	struct ps_check_rule_state *rules;
+	int nr_rules;
+
+	struct ps_finding *findings;
+	struct ps_window *windows;	/* parallel to findings, or NULL */
+	int nr_findings;
+	int alloc_findings;
+	u64 dropped_findings;		/* beyond PS_CHECK_MAX_FINDINGS */
+	bool keep_uncertain;
+
+	u64 last_lost_ts;		/* latest LOST op seen */
+	bool any_lost;
+};
+
+/*
+ * Selects rules by comma-separated ids (NULL: all).  Returns NULL after
+ * printing an error naming an unknown id.
+ */
+struct ps_check *ps_check_new(struct ps_trace *t, const char *ids,
+			      bool keep_uncertain);
+/* Replays the recording with the rules.  0, or -1 on a read error. */
+int ps_check_run(struct ps_check *c);
+/* Second pass: up to n events before each finding on its folio. */
+int ps_check_windows(struct ps_check *c, const char *path, int n);
+void ps_check_free(struct ps_check *c);
+
+/* One line per finding, as `check` prints it. */
+void ps_finding_line(struct ps_trace *t, const struct ps_finding *fi,
+		     FILE *out);
+const char *ps_severity_name(enum ps_severity s);
+
+/* Rules that could run; 0 means nothing was checked. */
+int ps_check_nr_checked(const struct ps_check *c);
+u64 ps_check_nr_breaks(const struct ps_check *c);
+
+#endif /* PAGESTATE_CHECK_H */

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Invariant rules (analyze/): each watches the page ops and the folio
+ * state the engine derives, and reports a finding where the state broke
+ * a rule of the design, with the evidence a bug thread needs.
+ *
+ * A rule is one file (analyze/rule-*.c) and one line in the table in
+ * analyze/rules.c.  It says what it needs (which folio fields must be
+ * tracked, which events must be in the recording); where the recording
+ * lacks them the rule is "not checked", never silently passed.  A rule
+ * never fires on unknown state: a value without a baseline, or a folio
+ * whose window saw lost events, makes the case "uncertain", counted and
+ * listed with --uncertain.
+ */
+#ifndef PAGESTATE_RULE_H
+#define PAGESTATE_RULE_H
+
+#include "pagestate/folio.h"
+
+struct ps_trace;
+struct ps_check;
+
+enum ps_severity {
+	PS_SEV_BREAK,		/* the design was broken */
+	PS_SEV_INFO,		/* the kernel did its job; worth showing */
+	PS_SEV_UNCERTAIN,	/* would be checked, but state is unknown */
+};
+
+/* One finding: what broke, where, and the state around it. */
+struct ps_finding {
+	const struct ps_rule *rule;
+	enum ps_severity severity;
+	u64 folio_pfn;		/* head pfn of the folio */
+	u32 order;
+	u64 pfn;		/* the subpage */
+	struct ps_op op;	/* the breaking event */
+	struct ps_state before;
+	struct ps_state after;
+	char what[256];		/* one sentence */
+	/* lineage of the folio at the time, copied */
+	struct ps_lineage *lineage;
+	u32 nr_lineage;
+};
+
+struct ps_rule {
+	const char *id;		/* "collapse-pinned" */
+	const char *summary;	/* the invariant in one sentence */
+	const char *source;	/* the linux-mm discussion it comes from */
+	const char *needs;	/* human words for what it needs */
+	u32 needs_tracks;	/* PS_KNOWN_* that must all be tracked */
+	u32 needs_any_tracks;	/* PS_KNOWN_* of which one must be */
+	/* events (system:name) of which at least one must be recorded */
+	const char *needs_any_event[4];
+	/* anything else (kernel version...): false and why if it cannot run */
+	bool (*can_run)(struct ps_check *c, char *why, size_t size);
+
+	/* once, before the replay */
+	void (*init)(struct ps_check *c, void *priv);
+	/* per-op check; may call ps_check_report() */
+	void (*op)(struct ps_check *c, void *priv, const struct ps_op *op,
+		   const struct ps_folio *f, const struct ps_state *before,
+		   const struct ps_state *after);
+	/* called for every engine anomaly (underflow, mismatch, ...) */
+	void (*anomaly)(struct ps_check *c, void *priv, enum ps_anomaly a,
+			const struct ps_op *op, const struct ps_folio *f);
+	/* end of the recording */
+	void (*end)(struct ps_check *c, void *priv);
+	size_t priv_size;	/* zeroed per run, freed at the end */
+	void (*priv_free)(void *priv);
+};
+
+/* The rule table, NULL-terminated by id. */
+extern const struct ps_rule *const ps_rules[];
+const struct ps_rule *ps_rule_find(const char *id);
+
+/*
+ * Reports a finding of rule r.  f may be NULL for findings not about a
+ * live folio.  Uncertain findings are counted (and kept for --uncertain).
+ */
+void ps_check_report(struct ps_check *c, const struct ps_rule *r,
+		     enum ps_severity sev, const struct ps_op *op,
+		     const struct ps_folio *f, const struct ps_state *before,
+		     const struct ps_state *after, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
+
+/* Were events lost since ts (any CPU)?  Then state after ts is unsure. */
+bool ps_check_lost_since(const struct ps_check *c, u64 ts);
+struct ps_engine *ps_check_engine(struct ps_check *c);
+
+#endif /* PAGESTATE_RULE_H */
