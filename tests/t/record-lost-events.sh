@@ -12,8 +12,9 @@ if [ -n "$why" ]; then
 fi
 
 f="$T_TMP/over.dat"
-# 8 KiB per CPU for ~300k events: the kernel overwrites most of them.
-"$PS" record -b 8 -o "$f" -- "$churn" 50 8 > "$T_TMP/out" 2> "$T_TMP/err"
+# 8 KiB per CPU for ~3M events in 64 MiB bursts: the kernel overwrites
+# most of them, however fast the reader is.
+"$PS" record -b 8 -o "$f" -- "$churn" 50 64 > "$T_TMP/out" 2> "$T_TMP/err"
 t_check "record with -b 8 exits 0" test $? = 0
 line=$(grep "lost events:" "$T_TMP/err")
 total=$(sed -n 's/.*lost events: \([0-9]*\).*/\1/p' <<< "$line")
