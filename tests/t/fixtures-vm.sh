@@ -1,0 +1,66 @@
+# The committed recordings from the 6.1 test kernels (tests/fixtures/vm-*)
+# replay here without qemu: zero engine anomalies, 100% agreement with
+# their exit snapshots with mapcount compared, `check` clean, and the
+# behaviour each workload exists for.
+source "$(dirname "$0")/../lib.sh"
+
+pfn_of() { sed -n "s/^workload: $2 .*pfn=\(0x[0-9a-f]*\).*/\1/p" "$FIXTURES/$1.workload" | head -1; }
+
+for f in "$FIXTURES"/vm-*.dat; do
+	n=$(basename "$f" .dat)
+	"$PS" replay "$f" > "$T_TMP/$n.sum"
+	anom=$(sed -n 's/^engine anomalies: //p' "$T_TMP/$n.sum")
+	"$PS" replay --verify "$f" > "$T_TMP/$n.verify"
+	set -- $(sed -n 's/^agree \([0-9]*\)\/\([0-9]*\) pages.*/\1 \2/p' "$T_TMP/$n.verify")
+	if [ "$anom" = 0 ] && [ -n "${2:-}" ] && [ "$1" = "$2" ] && [ "$2" -gt 0 ] &&
+	   grep -q "mapcount compared on $2)" "$T_TMP/$n.verify"; then
+		t_ok "$n: 0 anomalies, agree $1/$2 pages"
+	else
+		t_fail "$n: anomalies/verify" "anomalies=$anom $(head -2 "$T_TMP/$n.verify")"
+	fi
+	"$PS" check "$f" > "$T_TMP/$n.check"
+	t_check "$n: check finds no break" test $? = 0
+done
+
+# stock 6.1, thp-basic: the kprobe layout came from BTF; PMD split
+f="$FIXTURES/vm-stock61-thp-basic.dat"
+t_check "stock: profile kprobe on 6.1.0" \
+	grep -q "^profile:   kprobe" "$T_TMP/vm-stock61-thp-basic.sum"
+p=$(pfn_of vm-stock61-thp-basic split-thp)
+"$PS" replay "$f" --folio "$p" > "$T_TMP/split"
+t_check "stock: mprotect splits the PMD of $p into 512 PTE mappings" \
+	grep -q "split_pmd .* map=512(entire 0 sub 1)" "$T_TMP/split"
+p=$(pfn_of vm-stock61-thp-basic collapse-after)
+"$PS" replay "$f" --folio "$p" > "$T_TMP/col"
+t_check "stock: MADV_COLLAPSE into $p names 512 source pages" \
+	grep -q "lineage: collapse from 512 folios" "$T_TMP/col"
+p=$(pfn_of vm-stock61-thp-basic thp)
+"$PS" replay "$f" --folio "$p" > "$T_TMP/thp"
+t_check "stock: fork shares the PMD of THP $p with the child (entire 2)" \
+	grep -q "fork_dup .*compound.* map=2(entire 2 sub 0)" "$T_TMP/thp"
+
+# stock 6.1, huge-zero: the huge zero page's PMD split, as info
+grep "huge-zero-split" "$T_TMP/vm-stock61-huge-zero.check" > "$T_TMP/hz"
+t_check "stock: huge zero page PMD splits reported as info" \
+	grep -q "^info .*PMD split of the huge zero page" "$T_TMP/hz"
+
+# custom 6.1, cow-thp: page_ref gives refcounts; fork shares, then COW
+f="$FIXTURES/vm-custom61-cow-thp.dat"
+t_check "custom: profile page_ref+kprobe, refcount tracked" \
+	grep -q "^tracked:   refcount yes, mapcount yes, pincount yes" "$T_TMP/vm-custom61-cow-thp.sum"
+p=$(pfn_of vm-custom61-cow-thp pte-fork)
+"$PS" replay "$f" --pfn "$p" > "$T_TMP/cow"
+if grep -q "fork_dup  *pfn=$p .*sub 2)" "$T_TMP/cow" &&
+   ! grep "fork_dup  *pfn=$p" "$T_TMP/cow" | grep -q "sub:anon_exclusive"; then
+	t_ok "custom: fork shares subpage $p (mapcount 2), anon_exclusive cleared"
+else
+	t_fail "custom: fork of a PTE-mapped THP" "$(grep -m2 fork_dup "$T_TMP/cow")"
+fi
+
+# custom 6.1, collapse-pinned: the kernel refused the pinned range
+t_check "custom: MADV_COLLAPSE of the pinned range refused (EAGAIN)" \
+	grep -q "madv_collapse pin ret=-1 errno=11" "$FIXTURES/vm-custom61-collapse-pinned.workload"
+p=$(pfn_of vm-custom61-collapse-pinned collapse-clean-after)
+"$PS" replay "$FIXTURES/vm-custom61-collapse-pinned.dat" --folio "$p" > "$T_TMP/cc"
+t_check "custom: the clean collapse into $p names 512 source pages" \
+	grep -q "lineage: collapse from 512 folios" "$T_TMP/cc"
