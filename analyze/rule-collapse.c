@@ -74,24 +74,58 @@ static struct collapse_win *win(struct collapse_priv *cp, int pid, bool make)
 	return &cp->w[i];
 }
 
+/*
+ * The page's references and mappings as the kernel counts them for
+ * is_refcount_suitable(): a small page's own; a PTE-mapped THP's are
+ * the folio's (_refcount on the head, total mapcount).  False when the
+ * recording cannot tell.
+ */
+static bool source_counts(const struct ps_op *op, const struct ps_state *before,
+			  s64 *ref, s64 *map)
+{
+	if (before->live && before->order) {
+		if (!(before->known & PS_KNOWN_MAPCOUNT))
+			return false;
+		*map = before->mapcount;
+		if (before->known & PS_KNOWN_REFCOUNT)
+			*ref = before->refcount;
+		else if (op->pfn == before->head &&
+			 (op->flags & PS_OPF_HAS_OBS_COUNT))
+			*ref = op->obs_count;
+		else
+			return false;
+		return true;
+	}
+	if (op->flags & PS_OPF_HAS_OBS_COUNT)
+		*ref = op->obs_count;
+	else if (before->known & PS_KNOWN_REFCOUNT)
+		*ref = before->refcount;
+	else
+		return false;
+	if (op->flags & PS_OPF_HAS_OBS_MAPCOUNT)
+		*map = op->obs_mapcount;
+	else if (before->known & PS_KNOWN_MAPCOUNT)
+		*map = before->sub_mapcount + before->entire_mapcount;
+	else
+		return false;
+	return true;
+}
+
 static void check_source_page(struct collapse_win *w, const struct ps_op *op,
 			      const struct ps_folio *f,
 			      const struct ps_state *before)
 {
-	bool have_ref = (op->flags & PS_OPF_HAS_OBS_COUNT) ||
-			(before->known & PS_KNOWN_REFCOUNT);
-	bool have_map = (op->flags & PS_OPF_HAS_OBS_MAPCOUNT) ||
-			(before->known & PS_KNOWN_MAPCOUNT);
-	s64 ref = (op->flags & PS_OPF_HAS_OBS_COUNT) ? op->obs_count :
-		  before->refcount;
-	s64 map = (op->flags & PS_OPF_HAS_OBS_MAPCOUNT) ? op->obs_mapcount :
-		  before->sub_mapcount + before->entire_mapcount;
 	s64 swap = (before->flags & PS_PG_SWAPCACHE) ? 1 : 0;
 	struct pending *p;
-	s64 extra;
+	s64 ref, map, extra;
+	int i;
 
 	if (w->nr == PENDING)
 		return;
+	/* a compound source is judged once, on the folio's counts */
+	for (i = 0; before->order && i < w->nr; i++)
+		if (w->p[i].folio_pfn == before->head)
+			return;
 	p = &w->p[w->nr];
 	p->op = *op;
 	p->before = *before;
@@ -105,11 +139,13 @@ static void check_source_page(struct collapse_win *w, const struct ps_op *op,
 		w->nr++;
 		return;
 	}
-	if (!have_ref || !have_map) {
-		p->sev = PS_SEV_UNCERTAIN;
-		snprintf(p->what, sizeof(p->what), "collapse source page: "
-			 "refcount unknown");
-		w->nr++;
+	if (!source_counts(op, before, &ref, &map)) {
+		if (!before->order || op->pfn == before->head) {
+			p->sev = PS_SEV_UNCERTAIN;
+			snprintf(p->what, sizeof(p->what), "collapse source "
+				 "page: refcount or mapcount unknown");
+			w->nr++;
+		}
 		return;
 	}
 	/* mapping(s) + swap cache + the isolation/LRU reference */
@@ -118,9 +154,10 @@ static void check_source_page(struct collapse_win *w, const struct ps_op *op,
 		return;
 	p->sev = PS_SEV_BREAK;
 	snprintf(p->what, sizeof(p->what), "collapse went ahead with %lld "
-		 "external reference%s on this page (refcount %lld, mapcount "
+		 "external reference%s on this %s (refcount %lld, mapcount "
 		 "%lld, swapcache %lld)", (long long)extra, extra == 1 ? "" : "s",
-		 (long long)ref, (long long)map, (long long)swap);
+		 before->order ? "THP" : "page", (long long)ref, (long long)map,
+		 (long long)swap);
 	w->nr++;
 }
 

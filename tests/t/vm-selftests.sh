@@ -1,0 +1,58 @@
+# The upstream mm selftests of linux-source-6.1 (tools/testing/selftests/vm)
+# recorded under pagestate in the custom DEBUG_PAGE_REF kernel: a
+# realistic corpus the engine and the rules must take without a false
+# finding.  Each recording: zero engine anomalies, 100% agreement with
+# the exit snapshot, `check` exits 0.  (6.1 has no cow.c or
+# gup_longterm.c; migration needs 3 CPUs: tests/vm/build-selftests.)
+source "$(dirname "$0")/../lib.sh"
+
+VM="$TOP/tests/vm/run"
+why=
+command -v qemu-system-x86_64 >/dev/null || why="qemu-system-x86_64 not installed"
+[ -n "$why" ] || dir=$("$TOP/tests/vm/build-selftests" -q 2>"$T_TMP/build.err") ||
+	why="selftests do not build: $(tail -1 "$T_TMP/build.err")"
+if [ -n "$why" ]; then
+	t_skip "vm-selftests" "$why"
+	exit 0
+fi
+
+out="$T_TMP/st"
+if ! "$VM" --kernel custom --mem 3G --timeout 400 --out "$out" \
+	--bin "$dir/split_huge_page_test" --bin "$dir/transhuge-stress" \
+	--bin "$dir/khugepaged" -- sh -c '
+	/pagestate record -q -b 32768 -o /out/split_huge_page_test.dat -- split_huge_page_test > /out/split_huge_page_test.out 2>&1
+	echo "split_huge_page_test exit $?"
+	/pagestate record -q -b 32768 -o /out/transhuge-stress.dat -- timeout 5 transhuge-stress 64 > /out/transhuge-stress.out 2>&1
+	echo "transhuge-stress exit $?"
+	/pagestate record -q -b 65536 -o /out/khugepaged.dat -- khugepaged > /out/khugepaged.out 2>&1
+	echo "khugepaged exit $?"' > "$out.log" 2>&1; then
+	t_fail "vm-selftests: boot and record" "$(tail -3 "$out.log")"
+	exit 0
+fi
+
+for t in split_huge_page_test transhuge-stress khugepaged; do
+	f="$out/$t.dat"
+	if [ ! -s "$f" ]; then
+		t_fail "vm-selftests: $t recorded" "$(grep "$t" "$out.log")"
+		continue
+	fi
+	"$PS" replay "$f" > "$out/$t.sum"
+	anom=$(sed -n 's/^engine anomalies: //p' "$out/$t.sum")
+	lost=$(sed -n 's/^lost events: //p' "$out/$t.sum")
+	"$PS" replay --verify "$f" > "$out/$t.verify"
+	set -- $(sed -n 's/^agree \([0-9]*\)\/\([0-9]*\) pages.*/\1 \2/p' "$out/$t.verify")
+	echo "$t: $(grep "^records" "$out/$t.sum"), lost $lost; $(head -1 "$out/$t.verify")"
+	if [ "$anom" = 0 ] && [ -n "${2:-}" ] && [ "$1" = "$2" ]; then
+		t_ok "vm-selftests: $t: 0 anomalies, agree $1/$2 pages"
+	else
+		t_fail "vm-selftests: $t: anomalies/verify" "anomalies=$anom $(head -2 "$out/$t.verify")"
+	fi
+	"$PS" check "$f" > "$out/$t.check"; rc=$?
+	if [ "$rc" = 0 ]; then
+		t_ok "vm-selftests: $t: check finds no break"
+	else
+		t_fail "vm-selftests: $t: check" "exit $rc: $(grep -m2 BREAK "$out/$t.check")"
+	fi
+done
+t_check "vm-selftests: split_huge_page_test passes under the recorder" \
+	grep -q "split_huge_page_test exit 0" "$out.log"
