@@ -259,9 +259,12 @@ int ps_check_run(struct ps_check *c)
 
 /* --- second pass: the events before each finding -------------------------- */
 
+#define WINDOW_CPUS	512
+
 struct window_pass {
 	struct ps_check *c;
 	struct ps_engine *e;
+	u64 last_offset[WINDOW_CPUS];	/* last event record per cpu */
 };
 
 static void window_hook(void *data, const struct ps_op *op,
@@ -298,10 +301,31 @@ static void window_hook(void *data, const struct ps_op *op,
 	}
 }
 
+/* options/stacktrace writes an event's stack right after it, same cpu */
+static void window_stack(struct window_pass *w, const struct ps_op *op)
+{
+	struct ps_check *c = w->c;
+	int i;
+
+	if (op->cpu < 0 || op->cpu >= WINDOW_CPUS)
+		return;
+	for (i = 0; i < c->nr_findings; i++) {
+		struct ps_finding *fi = &c->findings[i];
+
+		if (!fi->stack_offset && fi->op.cpu == op->cpu &&
+		    fi->op.offset == w->last_offset[op->cpu])
+			fi->stack_offset = op->offset;
+	}
+}
+
 static int window_apply(void *data, const struct ps_op *op)
 {
 	struct window_pass *w = data;
 
+	if (op->kind == PS_OP_STACK)
+		window_stack(w, op);
+	else if (op->cpu >= 0 && op->cpu < WINDOW_CPUS && op->offset)
+		w->last_offset[op->cpu] = op->offset;
 	ps_engine_apply(w->e, op);
 	return 0;
 }
@@ -322,7 +346,7 @@ int ps_check_windows(struct ps_check *c, const char *path, int n)
 	ps_engine_add_hook(w.e, window_hook, &w);
 	ret = ps_trace_replay(t, window_apply, &w);
 	ps_engine_free(w.e);
-	ps_trace_close(t);
+	c->window_trace = t;
 	/* keep the last n */
 	for (i = 0; i < c->nr_findings && n < PS_WINDOW_MAX; i++) {
 		struct ps_window *win = &c->windows[i];
@@ -353,6 +377,7 @@ void ps_check_free(struct ps_check *c)
 		free(c->findings[i].lineage);
 	free(c->findings);
 	free(c->windows);
+	ps_trace_close(c->window_trace);
 	free(c->rules);
 	ps_verify_free(c->verify);
 	ps_engine_free(c->e);

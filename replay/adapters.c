@@ -574,6 +574,14 @@ static void ad_print(struct ps_trace *t, struct ps_event_adapter *ea,
 	}
 }
 
+/* options/stacktrace: the stack of the event just before, on this cpu */
+static void ad_kernel_stack(struct ps_trace *t, struct ps_event_adapter *ea,
+			    struct tep_record *rec, struct ps_op *op)
+{
+	op->kind = PS_OP_STACK;
+	ps_emit(t, op);
+}
+
 /*
  * The table.  fields[] are looked up once per file; an event whose
  * kernel lacks a listed field still adapts, reading 0 for it.
@@ -623,5 +631,6 @@ const struct ps_adapter ps_adapters[] = {
 	PAGE_REF("page_ref_unfreeze", ad_page_ref_set),
 #undef PAGE_REF
 	{ "ftrace", "print", { "ip", "buf" }, ad_print, 0 },
+	{ "ftrace", "kernel_stack", { "size" }, ad_kernel_stack, 0 },
 	{ NULL },
 };

@@ -34,6 +34,7 @@ static const char *const kind_names[PS_OP_NR_KINDS] = {
 	[PS_OP_TASK] = "task",
 	[PS_OP_TASK_EXIT] = "task_exit",
 	[PS_OP_LOST] = "lost",
+	[PS_OP_STACK] = "stack",
 };
 
 const char *ps_op_kind_name(enum ps_op_kind kind)

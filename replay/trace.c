@@ -575,6 +575,52 @@ const char *ps_trace_comm(struct ps_trace *t, int pid)
 	return c ? c : "<...>";
 }
 
+int ps_trace_stack(struct ps_trace *t, u64 offset, char *buf, size_t size)
+{
+	struct tep_format_field *field;
+	struct tep_record *rec;
+	struct tep_event *ev;
+	int cpu, i, n = 0, frames = 0, word;
+	size_t len = 0;
+
+	if (size)
+		buf[0] = '\0';
+	rec = tracecmd_read_at(t->handle, offset, &cpu);
+	if (!rec)
+		return -1;
+	ev = tep_find_event_by_record(t->tep, rec);
+	field = ev && !strcmp(ev->name, "kernel_stack") ?
+		tep_find_field(ev, "caller") : NULL;
+	if (!field) {
+		tracecmd_free_record(rec);
+		return -1;
+	}
+	word = tep_get_long_size(t->tep);
+	if (word <= 0)
+		word = 8;
+	n = (rec->size - field->offset) / word;
+	for (i = 0; i < n && len + 1 < size; i++) {
+		u64 addr = tep_read_number(t->tep, (char *)rec->data +
+					   field->offset + i * word, word);
+		const char *fn;
+		unsigned long long start;
+
+		if (!addr || addr == ~0ull)
+			break;
+		fn = tep_find_function(t->tep, addr);
+		start = tep_find_function_address(t->tep, addr);
+		if (fn)
+			len += snprintf(buf + len, size - len, "%s+0x%llx\n",
+					fn, (unsigned long long)(addr - start));
+		else
+			len += snprintf(buf + len, size - len, "0x%llx\n",
+					(unsigned long long)addr);
+		frames++;
+	}
+	tracecmd_free_record(rec);
+	return frames;
+}
+
 const char *ps_trace_event_name(struct ps_trace *t, int event_id)
 {
 	struct tep_event *ev;

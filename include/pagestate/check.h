@@ -42,6 +42,8 @@ struct ps_check {
 
 	struct ps_finding *findings;
 	struct ps_window *windows;	/* parallel to findings, or NULL */
+	/* the windows' ops point into this one (result names): kept open */
+	struct ps_trace *window_trace;
 	int nr_findings;
 	int alloc_findings;
 	u64 dropped_findings;		/* beyond PS_CHECK_MAX_FINDINGS */

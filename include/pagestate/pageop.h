@@ -57,6 +57,8 @@ enum ps_op_kind {
 	PS_OP_TASK,		/* a workload task appeared (pid, ppid in val) */
 	PS_OP_TASK_EXIT,	/* a workload task reached exit-stop */
 	PS_OP_LOST,		/* the ring buffer lost val events on cpu */
+	PS_OP_STACK,		/* a kernel stack (options/stacktrace) for the
+				 * previous event on cpu; offset = its record */
 	PS_OP_NR_KINDS
 };
 

@@ -40,6 +40,9 @@ struct ps_finding {
 	/* lineage of the folio at the time, copied */
 	struct ps_lineage *lineage;
 	u32 nr_lineage;
+	/* file offset of the kernel stack recorded with op (0: none);
+	 * found by ps_check_windows() */
+	u64 stack_offset;
 };
 
 struct ps_rule {

@@ -70,6 +70,13 @@ struct tep_handle *ps_trace_tep(const struct ps_trace *t);
 
 /* comm of pid from the file's saved cmdlines, "<...>" when unknown. */
 const char *ps_trace_comm(struct ps_trace *t, int pid);
+/*
+ * The kernel stack recorded at file offset (a PS_OP_STACK op's offset),
+ * one "function+0xoff" per line into buf.  Returns the number of frames,
+ * or -1 when the record is not a stack.
+ */
+int ps_trace_stack(struct ps_trace *t, u64 offset, char *buf, size_t size);
+
 /* "system:name" of a tep event id, "?" when unknown. */
 const char *ps_trace_event_name(struct ps_trace *t, int event_id);
 
