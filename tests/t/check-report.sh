@@ -63,7 +63,8 @@ for f in "$FIXTURES"/*.dat; do
 done
 t_check "report under ASan/UBSan on every fixture: clean" test "$bad" = 0
 
-# --rules and bad input
+# --rules and bad input, on the host recording (tracepoints only)
+f="$FIXTURES/host-thp-basic.dat"
 "$PS" check --rules migration-entry-left,end-state "$FIXTURES/host-thp-basic.dat" > "$T_TMP/sel"
 t_check "check --rules runs only those rules" test "$(grep -c ' breaks\?,\|not checked' "$T_TMP/sel")" = 2
 for bin in "$PS" "$PS_ASAN"; do
