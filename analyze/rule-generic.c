@@ -126,7 +126,7 @@ static void use_after_free(struct ps_check *c, void *priv,
 {
 	if ((op->kind != PS_OP_REF && op->kind != PS_OP_PIN) ||
 	    (op->kind == PS_OP_REF && op->val <= 0) || before->live ||
-	    !ps_engine_pfn_freed(ps_check_engine(c), op->pfn, NULL))
+	    !ps_engine_pfn_last_free(ps_check_engine(c), op->pfn, NULL))
 		return;
 	ps_check_report(c, &rule_use_after_free, PS_SEV_BREAK, op, f, before,
 			after, "%s on a page freed earlier and not "

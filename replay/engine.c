@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "pagestate/folio.h"
+#include "pagestate/u64map.h"
 
 struct ps_hook {
 	ps_op_hook_fn fn;
@@ -58,15 +59,13 @@ struct ps_engine {
 	u32 max_order;		/* largest order live so far */
 	u64 nr_large;		/* live folios with order > 0 */
 	/*
-	 * Live large folios per 2 MiB region (pfn >> 9), open addressing:
-	 * a pfn whose own head is not in the hash is inside a large folio
-	 * only if its region has one, so most misses cost one probe.
+	 * Live large folios per 2 MiB region (pfn >> 9): a pfn whose own
+	 * head is not in the hash is inside a large folio only if its
+	 * region has one, so most misses cost one probe.
 	 */
-	struct region { u64 key; u64 nr; } *regions;	/* key: region + 1 */
-	u64 nr_regions, cap_regions;
-	/* freed pfns, not allocated since: key pfn + 1 (~0: tombstone) */
-	struct freed { u64 key; u64 ts; } *freed;
-	u64 nr_freed, cap_freed;
+	struct ps_u64map regions;
+	/* freed pfns, not allocated since -> time of the free */
+	struct ps_u64map freed;
 	u64 next_id;
 
 	struct ps_hook *hooks;
@@ -196,31 +195,6 @@ static void hash_grow(struct ps_engine *e)
 
 #define REGION_SHIFT	9
 
-static struct region *region_slot(struct ps_engine *e, u64 region)
-{
-	u64 key = region + 1, h = (key * 0x9e3779b97f4a7c15ull) >> 24;
-
-	for (h &= e->cap_regions - 1;; h = (h + 1) & (e->cap_regions - 1))
-		if (e->regions[h].key == key || !e->regions[h].key)
-			return &e->regions[h];
-}
-
-static void regions_grow(struct ps_engine *e)
-{
-	struct region *old = e->regions;
-	u64 i, cap = e->cap_regions;
-
-	e->cap_regions = cap ? 2 * cap : 256;
-	e->regions = ps_xcalloc(e->cap_regions, sizeof(*e->regions));
-	e->nr_regions = 0;
-	for (i = 0; i < cap; i++)
-		if (old[i].key && old[i].nr) {
-			*region_slot(e, old[i].key - 1) = old[i];
-			e->nr_regions++;
-		}
-	free(old);
-}
-
 /* Counts f in every 2 MiB region it covers (one, up to order 9). */
 static void regions_account(struct ps_engine *e, const struct ps_folio *f,
 			    int delta)
@@ -229,93 +203,50 @@ static void regions_account(struct ps_engine *e, const struct ps_folio *f,
 	u64 last = (f->pfn + ps_folio_nr_pages(f) - 1) >> REGION_SHIFT;
 
 	for (; r <= last; r++) {
-		struct region *rg;
+		u64 *nr = ps_u64map_put(&e->regions, r);
 
-		if (delta > 0 && 2 * (e->nr_regions + 1) > e->cap_regions)
-			regions_grow(e);
-		rg = region_slot(e, r);
-		if (!rg->key) {
-			if (delta < 0)
-				continue;
-			rg->key = r + 1;
-			e->nr_regions++;
-		}
-		rg->nr += delta;
+		*nr += delta;
+		if (!*nr)
+			ps_u64map_del(&e->regions, r);
 	}
-}
-
-static struct freed *freed_slot(const struct ps_engine *e, u64 pfn)
-{
-	u64 key = pfn + 1, h = (key * 0x9e3779b97f4a7c15ull) >> 17;
-
-	for (h &= e->cap_freed - 1;; h = (h + 1) & (e->cap_freed - 1))
-		if (e->freed[h].key == key || !e->freed[h].key)
-			return &e->freed[h];
-}
-
-static void freed_grow(struct ps_engine *e)
-{
-	struct freed *old = e->freed;
-	u64 i, cap = e->cap_freed;
-
-	e->cap_freed = cap ? 2 * cap : 4096;
-	e->freed = ps_xcalloc(e->cap_freed, sizeof(*e->freed));
-	e->nr_freed = 0;
-	for (i = 0; i < cap; i++)
-		if (old[i].key && old[i].key != ~0ull) {
-			*freed_slot(e, old[i].key - 1) = old[i];
-			e->nr_freed++;
-		}
-	free(old);
-}
-
-/* Tombstones stay counted in nr_freed, so the table always has room. */
-static void freed_mark(struct ps_engine *e, u64 pfn, u64 nr, u64 ts)
-{
-	struct freed *fr;
-	u64 i;
-
-	for (i = 0; i < nr; i++) {
-		if (2 * (e->nr_freed + 1) > e->cap_freed)
-			freed_grow(e);
-		fr = freed_slot(e, pfn + i);
-		if (!fr->key) {
-			fr->key = pfn + i + 1;
-			e->nr_freed++;
-		}
-		fr->ts = ts;
-	}
-}
-
-static void freed_clear(struct ps_engine *e, u64 pfn, u64 nr)
-{
-	struct freed *fr;
-	u64 i;
-
-	for (i = 0; e->cap_freed && i < nr; i++) {
-		fr = freed_slot(e, pfn + i);
-		if (fr->key)
-			fr->key = ~0ull;
-	}
-}
-
-bool ps_engine_pfn_freed(const struct ps_engine *e, u64 pfn, u64 *when)
-{
-	struct freed *fr;
-
-	if (!e->cap_freed)
-		return false;
-	fr = freed_slot(e, pfn);
-	if (fr->key != pfn + 1)
-		return false;
-	if (when)
-		*when = fr->ts;
-	return true;
 }
 
 static bool region_has_large(struct ps_engine *e, u64 pfn)
 {
-	return e->cap_regions && region_slot(e, pfn >> REGION_SHIFT)->nr;
+	return ps_u64map_get(&e->regions, pfn >> REGION_SHIFT) != NULL;
+}
+
+static void freed_mark(struct ps_engine *e, u64 pfn, u64 nr, u64 ts)
+{
+	u64 i;
+
+	for (i = 0; i < nr; i++)
+		*ps_u64map_put(&e->freed, pfn + i) = ts;
+}
+
+/*
+ * Freed and not in use since: the map keeps the last free of every pfn
+ * (never deleting, which would cost a probe per allocated page on the
+ * hot path); a pfn in use again is in a live folio.
+ */
+bool ps_engine_pfn_last_free(const struct ps_engine *e, u64 pfn, u64 *when)
+{
+	u64 *ts = ps_u64map_get(&e->freed, pfn);
+
+	if (ts && when)
+		*when = *ts;
+	return ts != NULL;
+}
+
+bool ps_engine_pfn_freed(struct ps_engine *e, u64 pfn, u64 *when)
+{
+	u64 *ts = ps_u64map_get(&e->freed, pfn);
+
+	if (!ts || ps_folio_find(e, pfn))
+		return false;
+	if (when)
+		*when = *ts;
+	return true;
 }
 
 static void hash_insert(struct ps_engine *e, struct ps_folio *f)
@@ -482,7 +413,6 @@ static struct ps_folio *folio_untraced_alloc(struct ps_engine *e,
 {
 	struct ps_folio *f = folio_new(e, op->pfn, 0, op->ts);
 
-	freed_clear(e, op->pfn, 1);
 	f->known = PS_KNOWN_BIRTH | (e->tracks & (PS_KNOWN_MAPCOUNT |
 						   PS_KNOWN_PINCOUNT));
 	f->untraced = true;
@@ -777,7 +707,6 @@ static struct ps_folio *op_alloc(struct ps_engine *e, const struct ps_op *op)
 		}
 		retire_range(e, op->pfn, nr, PS_FOLIO_FREED);
 	}
-	freed_clear(e, op->pfn, nr);
 	f = folio_new(e, op->pfn, op->order, op->ts);
 	/*
 	 * A fresh folio: one reference, no mappings, no pins.  Which of those
@@ -1303,8 +1232,8 @@ void ps_engine_free(struct ps_engine *e)
 		}
 	}
 	free(e->buckets);
-	free(e->regions);
-	free(e->freed);
+	ps_u64map_free(&e->regions);
+	ps_u64map_free(&e->freed);
 	free(e->hooks);
 	free(e);
 }

@@ -190,7 +190,9 @@ void ps_engine_finish(struct ps_engine *e);
  * the free.  The engine keeps every freed pfn: memory follows the pfns
  * the recording touched, bounded by physical memory.
  */
-bool ps_engine_pfn_freed(const struct ps_engine *e, u64 pfn, u64 *when);
+bool ps_engine_pfn_freed(struct ps_engine *e, u64 pfn, u64 *when);
+/* Was pfn ever freed?  *when: the last free.  Says nothing of since. */
+bool ps_engine_pfn_last_free(const struct ps_engine *e, u64 pfn, u64 *when);
 
 /* The live folio containing pfn, or NULL. */
 struct ps_folio *ps_folio_find(struct ps_engine *e, u64 pfn);
