@@ -128,8 +128,19 @@ static void ae_op(struct ps_check *c, void *priv, const struct ps_op *op,
 				op, f, before, after, "anon_exclusive was "
 				"cleared while the page is pinned (pincount "
 				"%d)", before->pincount);
-	if (op->kind == PS_OP_RMAP_ADD && (op->flags & PS_OPF_ANON) &&
-	    !(op->flags & PS_OPF_NEW) && before->mapcount > 0)
+	/*
+	 * fork must copy a maybe-pinned anon page for the child
+	 * (page_needs_cow_for_dma); sharing it clears anon_exclusive under
+	 * the pin, and the next write fault of either side moves the
+	 * process away from the page the pin holds.
+	 */
+	if (op->kind == PS_OP_FORK_DUP)
+		ps_check_report(c, &rule_anon_exclusive_pinned, PS_SEV_BREAK,
+				op, f, before, after, "fork shared a pinned "
+				"anon page (pincount %d) with the child and "
+				"cleared anon_exclusive", before->pincount);
+	else if (op->kind == PS_OP_RMAP_ADD && (op->flags & PS_OPF_ANON) &&
+		 !(op->flags & PS_OPF_NEW) && before->mapcount > 0)
 		ps_check_report(c, &rule_anon_exclusive_pinned, PS_SEV_BREAK,
 				op, f, before, after, "a pinned anon page "
 				"(pincount %d) gained another mapping",
