@@ -124,8 +124,10 @@ static void use_after_free(struct ps_check *c, void *priv,
 			   const struct ps_state *before,
 			   const struct ps_state *after)
 {
+	/* the op made the engine meet the page: nothing was allocated there */
 	if ((op->kind != PS_OP_REF && op->kind != PS_OP_PIN) ||
-	    (op->kind == PS_OP_REF && op->val <= 0) || before->live ||
+	    (op->kind == PS_OP_REF && op->val <= 0) || !f ||
+	    f->nr_ops != 1 || (f->known & PS_KNOWN_BIRTH) ||
 	    !ps_engine_pfn_last_free(ps_check_engine(c), op->pfn, NULL))
 		return;
 	ps_check_report(c, &rule_use_after_free, PS_SEV_BREAK, op, f, before,

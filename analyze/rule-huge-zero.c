@@ -21,7 +21,7 @@ static void hz_op(struct ps_check *c, void *priv, const struct ps_op *op,
 		  const struct ps_folio *f, const struct ps_state *before,
 		  const struct ps_state *after)
 {
-	u64 hzp = ps_trace_meta(c->t)->huge_zero_pfn;
+	u64 hzp = c->t ? ps_trace_meta(c->t)->huge_zero_pfn : 0;
 	bool zero;
 
 	if (op->pfn == PS_PFN_NONE)

@@ -61,6 +61,13 @@ struct ps_check *ps_check_new(struct ps_trace *t, const char *ids,
 			      bool keep_uncertain);
 /* Replays the recording with the rules.  0, or -1 on a read error. */
 int ps_check_run(struct ps_check *c);
+/*
+ * ps_check_run() in three steps, for ops that do not come from a file
+ * (unit tests create the check with a NULL trace: every rule runs).
+ */
+void ps_check_begin(struct ps_check *c, u32 tracks);
+int ps_check_apply(struct ps_check *c, const struct ps_op *op);
+void ps_check_end(struct ps_check *c);
 /* Second pass: up to n events before each finding on its folio. */
 int ps_check_windows(struct ps_check *c, const char *path, int n);
 void ps_check_free(struct ps_check *c);

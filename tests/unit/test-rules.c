@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The rules on hand-built op sequences: for each, the case where the
+ * kernel broke the invariant and the one where it did its job.  The real
+ * positives of collapse-pinned and anon-exclusive-pinned come from broken
+ * kernels (tests/t/vm-broken.sh); these cover every rule, those included.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pagestate/check.h"
+#include "unit.h"
+
+#define ALL (PS_KNOWN_REFCOUNT | PS_KNOWN_MAPCOUNT | PS_KNOWN_PINCOUNT)
+
+static u64 now;
+
+static struct ps_check *start(const char *rule)
+{
+	struct ps_check *c = ps_check_new(NULL, rule, true);
+
+	now = 1000;
+	ps_check_begin(c, ALL);
+	return c;
+}
+
+static struct ps_op mk(enum ps_op_kind kind, u64 pfn, u32 order)
+{
+	struct ps_op op = {
+		.ts = now += 1000, .kind = kind, .pfn = pfn, .order = order,
+		.pid = 100, .event_id = -1,
+	};
+	return op;
+}
+
+static void feed(struct ps_check *c, enum ps_op_kind kind, u64 pfn,
+		 u32 order, u32 flags)
+{
+	struct ps_op op = mk(kind, pfn, order);
+
+	op.flags = flags;
+	ps_check_apply(c, &op);
+}
+
+/* Number of findings of severity sev, after the end-of-recording checks. */
+static int finish(struct ps_check *c, enum ps_severity sev)
+{
+	int i, n = 0;
+
+	ps_check_end(c);
+	for (i = 0; i < c->nr_findings; i++)
+		n += c->findings[i].severity == sev;
+	ps_check_free(c);
+	return n;
+}
+
+/*
+ * collapse-pinned: after a successful isolation, the collapsing task
+ * drops the old page's PTE (page_remove_rmap) while a pin still holds it.
+ */
+static void collapse(struct ps_check *c, bool pinned, int result)
+{
+	struct ps_op op;
+
+	feed(c, PS_OP_ALLOC, 0x1000, 0, 0);
+	feed(c, PS_OP_RMAP_ADD, 0x1000, 0, PS_OPF_ANON | PS_OPF_EXCLUSIVE);
+	if (pinned)
+		feed(c, PS_OP_PIN, 0x1000, 0, 0);
+	op = mk(PS_OP_COLLAPSE_ISOLATE, 0x1000, 0);
+	op.result = 1;
+	op.result_name = "succeeded";
+	op.pid = 200;
+	ps_check_apply(c, &op);
+	op = mk(PS_OP_RMAP_REMOVE, 0x1000, 0);
+	op.pid = 200;
+	op.flags = PS_OPF_ANON;
+	ps_check_apply(c, &op);
+	op = mk(PS_OP_COLLAPSE, PS_PFN_NONE, 0);
+	op.pid = 200;
+	op.result = result;
+	op.result_name = result == 1 ? "succeeded" : "not_suitable_page_count";
+	ps_check_apply(c, &op);
+}
+
+static void test_collapse_pinned(void)
+{
+	struct ps_check *c = start("collapse-pinned");
+
+	collapse(c, true, 1);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+	c = start("collapse-pinned");
+	collapse(c, false, 1);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+	/* refused by the kernel: info, and no break */
+	c = start("collapse-pinned");
+	collapse(c, true, 14);
+	ps_check_end(c);
+	EXPECT_EQ(c->nr_findings, 1);
+	EXPECT_EQ(c->nr_findings ? (int)c->findings[0].severity : -1,
+		  PS_SEV_INFO);
+	ps_check_free(c);
+}
+
+static void pin_anon(struct ps_check *c, bool exclusive)
+{
+	struct ps_op op;
+
+	feed(c, PS_OP_ALLOC, 0x2000, 0, 0);
+	feed(c, PS_OP_RMAP_ADD, 0x2000, 0, PS_OPF_ANON | PS_OPF_EXCLUSIVE);
+	op = mk(PS_OP_PIN, 0x2000, 0);
+	op.val = 1;
+	op.flags = PS_OPF_PIN | PS_OPF_HAS_OBS_FLAGS | PS_OPF_OBS_BEFORE;
+	op.obs_flags = PS_PG_ANON | (exclusive ? PS_PG_MAPPEDTODISK : 0);
+	op.pid = 300;
+	ps_check_apply(c, &op);
+}
+
+static void test_anon_exclusive_pinned(void)
+{
+	struct ps_check *c = start("anon-exclusive-pinned");
+	struct ps_op op;
+
+	pin_anon(c, false);		/* pinned while not exclusive */
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+
+	c = start("anon-exclusive-pinned");
+	pin_anon(c, false);		/* GUP-fast's grab and drop */
+	op = mk(PS_OP_UNPIN, 0x2000, 0);
+	op.pid = 300;
+	ps_check_apply(c, &op);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+
+	c = start("anon-exclusive-pinned");
+	pin_anon(c, true);
+	feed(c, PS_OP_FORK_DUP, 0x2000, 0, 0);	/* fork shares it */
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+
+	c = start("anon-exclusive-pinned");
+	pin_anon(c, true);		/* exclusive, kept: fine */
+	feed(c, PS_OP_UNPIN, 0x2000, 0, 0);
+	feed(c, PS_OP_FORK_DUP, 0x2000, 0, 0);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+}
+
+/* 6.1 DoubleMap: the kernel's +1 bias seen with no PMD mapping left. */
+static void test_double_map(void)
+{
+	struct ps_check *c;
+	struct ps_op op;
+	int bias;
+
+	for (bias = 0; bias < 2; bias++) {
+		c = start("double-map");
+		feed(c, PS_OP_ALLOC, 0x200000, 9, 0);
+		feed(c, PS_OP_RMAP_ADD, 0x200000, 0, PS_OPF_ANON |
+		     PS_OPF_COMPOUND);
+		feed(c, PS_OP_SPLIT_PMD, 0x200000, 9, PS_OPF_DROPS_ENTIRE);
+		op = mk(PS_OP_RMAP_REMOVE, 0x200005, 0);
+		op.flags = PS_OPF_ANON | PS_OPF_OBS_BEFORE |
+			   PS_OPF_HAS_OBS_MAPCOUNT;
+		op.obs_mapcount = 1 + bias;	/* bias: stale DoubleMap */
+		ps_check_apply(c, &op);
+		EXPECT_EQ(finish(c, PS_SEV_BREAK), bias);
+	}
+}
+
+static void test_migration_entry_left(void)
+{
+	struct ps_check *c;
+	struct ps_op op;
+	int removed;
+
+	for (removed = 0; removed < 2; removed++) {
+		c = start("migration-entry-left");
+		feed(c, PS_OP_ALLOC, 0x3000, 0, 0);
+		feed(c, PS_OP_ALLOC, 0x4000, 0, 0);
+		op = mk(PS_OP_MIGRATION_SET, 0x3000, 0);
+		op.addr = 0x7f0000000000;
+		ps_check_apply(c, &op);
+		if (removed) {
+			op = mk(PS_OP_MIGRATION_REMOVE, 0x4000, 0);
+			op.addr = 0x7f0000000000;
+			ps_check_apply(c, &op);
+		}
+		feed(c, PS_OP_MIGRATE_END, PS_PFN_NONE, 0, 0);
+		EXPECT_EQ(finish(c, PS_SEV_BREAK), !removed);
+	}
+}
+
+static void test_huge_zero_split(void)
+{
+	struct ps_check *c = start("huge-zero-split");
+	struct ps_op op;
+
+	feed(c, PS_OP_ALLOC, 0x400000, 9, 0);
+	feed(c, PS_OP_SPLIT_PMD, 0x400000, 9, PS_OPF_DROPS_ENTIRE);
+	op = mk(PS_OP_SPLIT, 0x400000, 9);	/* never for the zero page */
+	ps_check_apply(c, &op);
+	ps_check_end(c);
+	EXPECT_EQ(c->nr_findings, 2);
+	EXPECT_EQ(c->nr_findings == 2 ? (int)c->findings[0].severity : -1,
+		  PS_SEV_INFO);
+	EXPECT_EQ(c->nr_findings == 2 ? (int)c->findings[1].severity : -1,
+		  PS_SEV_BREAK);
+	ps_check_free(c);
+}
+
+static void ref(struct ps_check *c, u64 pfn, s64 delta, s64 count)
+{
+	struct ps_op op = mk(PS_OP_REF, pfn, 0);
+
+	op.val = delta;
+	op.obs_count = count;
+	op.flags = PS_OPF_HAS_OBS_COUNT;
+	ps_check_apply(c, &op);
+}
+
+static void test_generic_rules(void)
+{
+	struct ps_check *c;
+
+	/* refcount below zero, seen by the engine */
+	c = start("refcount-underflow");
+	feed(c, PS_OP_ALLOC, 0x5000, 0, 0);
+	ref(c, 0x5000, -2, 0);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+
+	/* page_ref says 5 where the ops say 2 */
+	c = start("observed-vs-derived");
+	feed(c, PS_OP_ALLOC, 0x5000, 0, 0);
+	ref(c, 0x5000, 1, 2);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+	c = start("observed-vs-derived");
+	feed(c, PS_OP_ALLOC, 0x5000, 0, 0);
+	ref(c, 0x5000, 1, 5);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+
+	c = start("mapcount-underflow");
+	feed(c, PS_OP_ALLOC, 0x6000, 0, 0);
+	feed(c, PS_OP_RMAP_REMOVE, 0x6000, 0, PS_OPF_ANON);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+
+	/* freed while mapped; and freed after the unmap */
+	c = start("free-while-used");
+	feed(c, PS_OP_ALLOC, 0x7000, 0, 0);
+	feed(c, PS_OP_RMAP_ADD, 0x7000, 0, PS_OPF_ANON);
+	feed(c, PS_OP_FREE, 0x7000, 0, 0);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+	c = start("free-while-used");
+	feed(c, PS_OP_ALLOC, 0x7000, 0, 0);
+	feed(c, PS_OP_RMAP_ADD, 0x7000, 0, PS_OPF_ANON);
+	feed(c, PS_OP_RMAP_REMOVE, 0x7000, 0, PS_OPF_ANON);
+	ref(c, 0x7000, -1, 0);
+	feed(c, PS_OP_FREE, 0x7000, 0, 0);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+
+	/* a pin on a freed page; a mapping of it is compaction's reuse */
+	c = start("use-after-free");
+	feed(c, PS_OP_ALLOC, 0x8000, 0, 0);
+	feed(c, PS_OP_FREE, 0x8000, 0, 0);
+	feed(c, PS_OP_PIN, 0x8000, 0, 0);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+	c = start("use-after-free");
+	feed(c, PS_OP_ALLOC, 0x8000, 0, 0);
+	feed(c, PS_OP_FREE, 0x8000, 0, 0);
+	feed(c, PS_OP_RMAP_ADD, 0x8000, 0, PS_OPF_ANON);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+
+	/* a pin without the references it implies (small folio: 1024) */
+	c = start("pincount-vs-refcount");
+	feed(c, PS_OP_ALLOC, 0x9000, 0, 0);
+	feed(c, PS_OP_PIN, 0x9000, 0, 0);
+	ref(c, 0x9000, 1024, 1025);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+	c = start("pincount-vs-refcount");
+	feed(c, PS_OP_ALLOC, 0x9000, 0, 0);
+	feed(c, PS_OP_PIN, 0x9000, 0, 0);
+	ref(c, 0x9000, 1, 2);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+}
+
+static void test_end_state(void)
+{
+	int agree;
+
+	for (agree = 0; agree < 2; agree++) {
+		struct ps_check *c = start("end-state");
+		struct ps_op op;
+
+		feed(c, PS_OP_ALLOC, 0xa000, 0, 0);
+		feed(c, PS_OP_RMAP_ADD, 0xa000, 0, PS_OPF_ANON);
+		op = mk(PS_OP_SNAPSHOT, 0xa000, 0);
+		op.obs_mapcount = agree ? 1 : 2;
+		op.flags = PS_OPF_HAS_OBS_MAPCOUNT | PS_OPF_HAS_OBS_FLAGS;
+		ps_check_apply(c, &op);
+		EXPECT_EQ(finish(c, PS_SEV_BREAK), !agree);
+	}
+}
+
+/* A break in a folio whose life saw lost events is only uncertain. */
+static void test_lost_events_make_it_uncertain(void)
+{
+	struct ps_check *c = start("mapcount-underflow");
+	struct ps_op op;
+
+	feed(c, PS_OP_ALLOC, 0x6000, 0, 0);
+	op = mk(PS_OP_LOST, PS_PFN_NONE, 0);
+	op.val = 10;
+	ps_check_apply(c, &op);
+	feed(c, PS_OP_RMAP_REMOVE, 0x6000, 0, PS_OPF_ANON);
+	ps_check_end(c);
+	EXPECT_EQ(c->nr_findings, 1);
+	EXPECT_EQ(c->nr_findings ? (int)c->findings[0].severity : -1,
+		  PS_SEV_UNCERTAIN);
+	ps_check_free(c);
+}
+
+int main(void)
+{
+	RUN(test_collapse_pinned);
+	RUN(test_anon_exclusive_pinned);
+	RUN(test_double_map);
+	RUN(test_migration_entry_left);
+	RUN(test_huge_zero_split);
+	RUN(test_generic_rules);
+	RUN(test_end_state);
+	RUN(test_lost_events_make_it_uncertain);
+	return UNIT_EXIT();
+}
