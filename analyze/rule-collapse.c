@@ -28,6 +28,7 @@ extern const struct ps_rule rule_collapse_pinned;
 struct pending {
 	struct ps_op op;
 	struct ps_state before;
+	struct ps_state after;
 	char what[160];
 	enum ps_severity sev;
 	u64 folio_pfn;
@@ -113,7 +114,8 @@ static bool source_counts(const struct ps_op *op, const struct ps_state *before,
 
 static void check_source_page(struct collapse_win *w, const struct ps_op *op,
 			      const struct ps_folio *f,
-			      const struct ps_state *before)
+			      const struct ps_state *before,
+			      const struct ps_state *after)
 {
 	s64 swap = (before->flags & PS_PG_SWAPCACHE) ? 1 : 0;
 	struct pending *p;
@@ -129,6 +131,7 @@ static void check_source_page(struct collapse_win *w, const struct ps_op *op,
 	p = &w->p[w->nr];
 	p->op = *op;
 	p->before = *before;
+	p->after = *after;
 	p->folio_pfn = f ? f->pfn : op->pfn;
 	if ((before->known & PS_KNOWN_PINCOUNT) && before->pincount > 0) {
 		p->sev = PS_SEV_BREAK;
@@ -186,7 +189,7 @@ static void collapse_op(struct ps_check *c, void *priv, const struct ps_op *op,
 	case PS_OP_RMAP_REMOVE:
 		w = win(cp, op->pid, false);
 		if (w && w->open && !(op->flags & PS_OPF_COMPOUND))
-			check_source_page(w, op, f, before);
+			check_source_page(w, op, f, before, after);
 		break;
 	case PS_OP_COLLAPSE:
 		w = win(cp, op->pid, false);
@@ -203,7 +206,7 @@ static void collapse_op(struct ps_check *c, void *priv, const struct ps_op *op,
 				ps_folio_find(ps_check_engine(c), p->op.pfn);
 
 			ps_check_report(c, &rule_collapse_pinned, p->sev,
-					&p->op, pf, &p->before, &p->before,
+					&p->op, pf, &p->before, &p->after,
 					"%s", p->what);
 		}
 		memset(w, 0, sizeof(*w));

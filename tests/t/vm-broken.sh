@@ -41,7 +41,7 @@ record() {
 	local out=$1 kernel=$2 script
 	shift 2
 	script='for w in '"$*"'; do
-	/pagestate record -q -o /out/$w.dat -- /w/$w > /out/$w.out 2> /out/$w.err ||
+	/pagestate record -q '"${REC_OPTS:-}"' -o /out/$w.dat -- /w/$w > /out/$w.out 2> /out/$w.err ||
 		echo "record $w failed: $?"
 done
 dmesg > /out/dmesg.txt'
@@ -101,7 +101,8 @@ for c in $cases; do
 	IFS=: read -r v w rule line <<< "$c"
 	k=custom-$v
 	out="$T_TMP/$v"
-	record "$out" "$k" "$w" || continue
+	# with kernel stacks: the report of a real break carries them
+	REC_OPTS=--stack record "$out" "$k" "$w" || continue
 	echo "$k $w: $(grep "^workload: $line \|madv_collapse" "$out/$w.out" | tr '\n' ' ')"
 	if grep -q "^workload: $line BROKEN" "$out/$w.out"; then
 		t_ok "vm-broken: $k $w: $line BROKEN (the pinned buffer lost the process's writes)"
@@ -137,4 +138,28 @@ for c in $cases; do
 		;;
 	esac
 	check_breaks "$out" "$w" "$rule" "$pfn" "$k"
+
+	# the report a bug thread gets: schema-valid JSON, 80-column text
+	# with the kernel, the rule, the timeline and the stack of the break
+	"$PS" report --json --rules "$rule" "$out/$w.dat" > "$out/r.json"
+	if /usr/bin/python3 - "$TOP/doc/report.schema.json" "$out/r.json" "$rule" <<'PYEOF2'
+import json, sys, jsonschema
+s = json.load(open(sys.argv[1])); r = json.load(open(sys.argv[2]))
+jsonschema.Draft202012Validator(s).validate(r)
+f = [x for x in r["findings"] if x["severity"] == "BREAK" and x["rule"] == sys.argv[3]]
+assert f and f[0]["stack"] and len(f[0]["window"]) > 1, "no break with stack"
+PYEOF2
+	then
+		t_ok "vm-broken: $k: report --json valid, the break carries its stack and timeline"
+	else
+		t_fail "vm-broken: $k: report --json" "see $out/r.json"
+	fi
+	"$PS" report --text --rules "$rule" "$out/$w.dat" > "$out/r.txt"
+	if grep -q "^kernel:   6.1.192" "$out/r.txt" && grep -q "^    stack:" "$out/r.txt" &&
+	   grep -q "^    timeline of the folio" "$out/r.txt" &&
+	   [ "$(awk 'length($0) > 80' "$out/r.txt" | wc -l)" = 0 ]; then
+		t_ok "vm-broken: $k: report --text: kernel, rule, timeline, stack, <= 80 columns"
+	else
+		t_fail "vm-broken: $k: report --text" "$(head -20 "$out/r.txt")"
+	fi
 done
