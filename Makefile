@@ -56,7 +56,7 @@ build/tests/%: tests/unit/%.c build/libpagestate.a
 unit: $(UNIT_BINS)
 
 # Workloads are static so tests/vm can drop them into an initramfs.
-tests/workloads/%: tests/workloads/%.c
+tests/workloads/%: tests/workloads/%.c tests/workloads/workload.h
 	$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $< -lpthread
 
 workloads: $(WORKLOADS)

@@ -26,189 +26,23 @@
  * BROKEN means the user-visible damage happened: the pinned buffer no
  * longer is the process's memory.  Exit status 0 unless setup fails.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/io_uring.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/uio.h>
-#include <unistd.h>
-
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25
-#endif
-
-#define PAGE_SIZE	4096UL
-#define HPAGE_SIZE	(2UL << 20)
-
-#define PM_PFN_MASK	((1ULL << 55) - 1)
-#define PM_PRESENT	(1ULL << 63)
-#define KPF_THP		22
+#include "workload.h"
 
 /* The pinned page: somewhere in the middle of the 2 MiB. */
 #define PIN_PAGE	7
 
-/* pfn mapped at @addr in this process, 0 if none or unreadable. */
-static uint64_t vaddr_to_pfn(const void *addr)
-{
-	uint64_t ent = 0;
-	off_t off = (uintptr_t)addr / PAGE_SIZE * sizeof(ent);
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &ent, sizeof(ent), off) != sizeof(ent))
-		ent = 0;
-	close(fd);
-	if (!(ent & PM_PRESENT))
-		return 0;
-	return ent & PM_PFN_MASK;
-}
-
-/* KPF_THP of @pfn from /proc/kpageflags, 0 when unreadable. */
-static int pfn_is_thp(uint64_t pfn)
-{
-	uint64_t flags = 0;
-	int fd = open("/proc/kpageflags", O_RDONLY);
-
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &flags, sizeof(flags), pfn * sizeof(flags)) !=
-	    sizeof(flags))
-		flags = 0;
-	close(fd);
-	return !!(flags & (1ULL << KPF_THP));
-}
-
-static void observe(const char *label, const void *addr)
-{
-	uint64_t pfn = vaddr_to_pfn(addr);
-
-	printf("workload: %s pid=%d vaddr=%#lx pfn=%#llx thp=%d\n", label,
-	       getpid(), (unsigned long)(uintptr_t)addr,
-	       (unsigned long long)pfn, pfn ? pfn_is_thp(pfn) : 0);
-}
-
-static void report_failure(const char *step)
-{
-	printf("workload: %s failed: %s (errno=%d)\n", step, strerror(errno),
-	       errno);
-}
-
-/* @size bytes of anon memory starting on a 2 MiB boundary. */
-static char *map_aligned(size_t size)
-{
-	size_t len = size + HPAGE_SIZE;
-	char *raw, *p;
-
-	raw = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (raw == MAP_FAILED)
-		return NULL;
-	p = (char *)(((uintptr_t)raw + HPAGE_SIZE - 1) & ~(HPAGE_SIZE - 1));
-	if (p > raw)
-		munmap(raw, p - raw);
-	if (p + size < raw + len)
-		munmap(p + size, raw + len - (p + size));
-	return p;
-}
-
 /*
- * The smallest io_uring that can submit one request and reap its
- * completion, with raw syscalls: no liburing in the guest (as fork-pin).
+ * thp= from /proc/kpageflags alone, 0 where it cannot be read: unlike
+ * observe(), no smaps fallback.
  */
-struct ring {
-	int fd;
-	unsigned int *sq_tail, *sq_mask, *sq_array;
-	unsigned int *cq_head, *cq_tail, *cq_mask;
-	struct io_uring_sqe *sqes;
-	struct io_uring_cqe *cqes;
-};
-
-static int ring_setup(struct ring *r)
+static void observe_kpf(const char *label, const void *addr)
 {
-	struct io_uring_params p;
-	size_t sq_len, cq_len;
-	char *sq, *cq;
+	uint64_t pfn = vaddr_to_pfn(addr), flags;
+	int thp = 0;
 
-	memset(&p, 0, sizeof(p));
-	r->fd = syscall(__NR_io_uring_setup, 4, &p);
-	if (r->fd < 0)
-		return -1;
-	sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
-	cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
-	if ((p.features & IORING_FEAT_SINGLE_MMAP) && cq_len > sq_len)
-		sq_len = cq_len;
-	sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQ_RING);
-	if (sq == MAP_FAILED)
-		goto fail;
-	cq = sq;
-	if (!(p.features & IORING_FEAT_SINGLE_MMAP)) {
-		cq = mmap(NULL, cq_len, PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_CQ_RING);
-		if (cq == MAP_FAILED)
-			goto fail;
-	}
-	r->sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe),
-		       PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-		       r->fd, IORING_OFF_SQES);
-	if (r->sqes == MAP_FAILED)
-		goto fail;
-	r->sq_tail = (unsigned int *)(sq + p.sq_off.tail);
-	r->sq_mask = (unsigned int *)(sq + p.sq_off.ring_mask);
-	r->sq_array = (unsigned int *)(sq + p.sq_off.array);
-	r->cq_head = (unsigned int *)(cq + p.cq_off.head);
-	r->cq_tail = (unsigned int *)(cq + p.cq_off.tail);
-	r->cq_mask = (unsigned int *)(cq + p.cq_off.ring_mask);
-	r->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
-	return 0;
-fail:
-	close(r->fd);
-	r->fd = -1;
-	return -1;
-}
-
-/* One READ_FIXED / WRITE_FIXED on registered buffer 0; cqe res or -errno. */
-static int ring_rw_fixed(struct ring *r, int op, int fd, void *buf,
-			 unsigned int len, off_t off)
-{
-	unsigned int tail = *r->sq_tail, idx = tail & *r->sq_mask, head;
-	struct io_uring_sqe *sqe = &r->sqes[idx];
-	int res;
-
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = op;
-	sqe->fd = fd;
-	sqe->addr = (uintptr_t)buf;
-	sqe->len = len;
-	sqe->off = off;
-	sqe->buf_index = 0;
-	r->sq_array[idx] = idx;
-	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
-	if (syscall(__NR_io_uring_enter, r->fd, 1, 1,
-		    IORING_ENTER_GETEVENTS, NULL, 0) < 0)
-		return -errno;
-	head = *r->cq_head;
-	if (head == __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
-		return -EAGAIN;
-	res = r->cqes[head & *r->cq_mask].res;
-	__atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
-	return res;
-}
-
-/* A file for the fixed-buffer I/O: memfd, or an unlinked /tmp file. */
-static int scratch_file(void)
-{
-	int fd = memfd_create("collapse-broken", 0);
-
-	if (fd < 0)
-		fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-	return fd;
+	if (pfn && !kpageflags_read(pfn, &flags))
+		thp = !!(flags & (1ULL << KPF_THP));
+	observe_line(label, addr, pfn, thp, "");
 }
 
 static int all_bytes(const char *p, size_t len, int val)
@@ -271,7 +105,6 @@ static int read_fixed_reaches_mapping(struct ring *r, int fd, char *page)
 int main(void)
 {
 	char *p = map_aligned(HPAGE_SIZE), *page;
-	struct iovec iov;
 	struct ring r;
 	int fd, ret, wr, rd;
 	size_t i;
@@ -287,20 +120,17 @@ int main(void)
 		p[i] = 'a';
 	memset(page, 'a', PAGE_SIZE);
 
-	fd = scratch_file();
+	fd = scratch_file("collapse-broken");
 	if (fd < 0 || ring_setup(&r)) {
 		report_failure("io_uring/scratch setup");
 		return 1;
 	}
-	iov.iov_base = page;
-	iov.iov_len = PAGE_SIZE;
-	if (syscall(__NR_io_uring_register, r.fd, IORING_REGISTER_BUFFERS,
-		    &iov, 1)) {
+	if (ring_register(r.fd, page, PAGE_SIZE)) {
 		report_failure("io_uring register_buffers");
 		return 1;
 	}
-	observe("region-before", p);
-	observe("pin-before", page);
+	observe_kpf("region-before", p);
+	observe_kpf("pin-before", page);
 
 	/* VM_NOHUGEPAGE makes MADV_COLLAPSE refuse the range: clear it */
 	if (madvise(p, HPAGE_SIZE, MADV_HUGEPAGE))
@@ -309,8 +139,8 @@ int main(void)
 	ret = madvise(p, HPAGE_SIZE, MADV_COLLAPSE);
 	printf("workload: madv_collapse pin ret=%d errno=%d (%s)\n", ret,
 	       ret ? errno : 0, ret ? strerror(errno) : "collapsed");
-	observe("region-after", p);
-	observe("pin-after", page);
+	observe_kpf("region-after", p);
+	observe_kpf("pin-after", page);
 
 	wr = write_fixed_sees_mapping(&r, fd, page);
 	rd = read_fixed_reaches_mapping(&r, fd, page);
@@ -319,10 +149,9 @@ int main(void)
 		       "read_fixed=%s\n", wr && rd ? "ok" : "BROKEN",
 		       wr ? "ok" : "stale", rd ? "ok" : "lost");
 
-	if (syscall(__NR_io_uring_register, r.fd, IORING_UNREGISTER_BUFFERS,
-		    NULL, 0))
+	if (ring_unregister(r.fd))
 		report_failure("io_uring unregister_buffers");
-	observe("pin-unpinned", page);
+	observe_kpf("pin-unpinned", page);
 	close(r.fd);
 	close(fd);
 	printf("workload: done pid=%d\n", getpid());

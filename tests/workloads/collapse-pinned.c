@@ -22,131 +22,7 @@
  * kernel refuses is reported with a "failed" line and the run goes on;
  * the exit status is 0 unless memory cannot be mapped.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/io_uring.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/uio.h>
-#include <unistd.h>
-
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25
-#endif
-
-#define PAGE_SIZE	4096UL
-#define HPAGE_SIZE	(2UL << 20)
-#define HPAGE_NR	(HPAGE_SIZE / PAGE_SIZE)
-
-#define PM_PFN_MASK	((1ULL << 55) - 1)
-#define PM_PRESENT	(1ULL << 63)
-#define KPF_THP		22
-
-/* pfn mapped at @addr in this process, 0 if none or unreadable. */
-static uint64_t vaddr_to_pfn(const void *addr)
-{
-	uint64_t ent = 0;
-	off_t off = (uintptr_t)addr / PAGE_SIZE * sizeof(ent);
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &ent, sizeof(ent), off) != sizeof(ent))
-		ent = 0;
-	close(fd);
-	if (!(ent & PM_PRESENT))
-		return 0;
-	return ent & PM_PFN_MASK;
-}
-
-/* AnonHugePages (PMD-mapped THP) of the smaps VMA holding @addr, in kB. */
-static unsigned long smaps_anon_huge_kb(const void *addr)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	unsigned long start, end, kb = 0;
-	int inside = 0;
-	char line[512];
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
-			inside = (uintptr_t)addr >= start && (uintptr_t)addr < end;
-			continue;
-		}
-		if (inside && sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
-
-/* KPF_THP of @pfn from /proc/kpageflags; smaps as the fallback. */
-static int page_is_thp(const void *addr, uint64_t pfn)
-{
-	uint64_t flags;
-	int fd;
-
-	if (!pfn)
-		return smaps_anon_huge_kb(addr) > 0;
-	fd = open("/proc/kpageflags", O_RDONLY);
-	if (fd < 0)
-		return smaps_anon_huge_kb(addr) > 0;
-	if (pread(fd, &flags, sizeof(flags), pfn * sizeof(flags)) !=
-	    sizeof(flags)) {
-		close(fd);
-		return smaps_anon_huge_kb(addr) > 0;
-	}
-	close(fd);
-	return !!(flags & (1ULL << KPF_THP));
-}
-
-static void observe(const char *label, const void *addr)
-{
-	uint64_t pfn = vaddr_to_pfn(addr);
-
-	printf("workload: %s pid=%d vaddr=%#lx pfn=%#llx thp=%d\n", label,
-	       getpid(), (unsigned long)(uintptr_t)addr,
-	       (unsigned long long)pfn, page_is_thp(addr, pfn));
-	fflush(stdout);
-}
-
-static void report_failure(const char *step)
-{
-	printf("workload: %s failed: %s (errno=%d)\n", step, strerror(errno),
-	       errno);
-	fflush(stdout);
-}
-
-/* @size bytes of anon memory starting on a 2 MiB boundary. */
-static char *map_aligned(size_t size)
-{
-	size_t len = size + HPAGE_SIZE;
-	char *raw, *p;
-
-	raw = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (raw == MAP_FAILED)
-		return NULL;
-	p = (char *)(((uintptr_t)raw + HPAGE_SIZE - 1) & ~(HPAGE_SIZE - 1));
-	if (p > raw)
-		munmap(raw, p - raw);
-	if (p + size < raw + len)
-		munmap(p + size, raw + len - (p + size));
-	return p;
-}
-
-static void touch(char *p, size_t size, int val)
-{
-	size_t i;
-
-	for (i = 0; i < size; i += PAGE_SIZE)
-		p[i] = val;
-}
+#include "workload.h"
 
 /* The page that gets the extra reference: somewhere in the middle. */
 #define REF_PAGE	7
@@ -236,7 +112,6 @@ static void step_pin(void)
 {
 	char *p = small_pages_region();
 	struct io_uring_params params;
-	struct iovec iov;
 	int fd;
 
 	if (!p)
@@ -247,17 +122,13 @@ static void step_pin(void)
 		report_failure("io_uring_setup");
 		return;
 	}
-	iov.iov_base = p + REF_PAGE * PAGE_SIZE;
-	iov.iov_len = PAGE_SIZE;
-	if (syscall(__NR_io_uring_register, fd, IORING_REGISTER_BUFFERS,
-		    &iov, 1))
+	if (ring_register(fd, p + REF_PAGE * PAGE_SIZE, PAGE_SIZE))
 		report_failure("io_uring register_buffers");
 	observe_region("pin", "before", p);
 	collapse("pin", p);
 	observe_region("pin", "after", p);
 
-	if (syscall(__NR_io_uring_register, fd, IORING_UNREGISTER_BUFFERS,
-		    NULL, 0))
+	if (ring_unregister(fd))
 		report_failure("io_uring unregister_buffers");
 	close(fd);
 	collapse("pin-retry", p);

@@ -25,237 +25,11 @@
  * refuses is reported with a "failed" (or "skipped") line and the run
  * goes on; the exit status is 0 unless memory cannot be mapped.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/io_uring.h>
 #include <pthread.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#define PAGE_SIZE	4096UL
-#define HPAGE_SIZE	(2UL << 20)
-#define HPAGE_NR	(HPAGE_SIZE / PAGE_SIZE)
-
-#define PM_PFN_MASK	((1ULL << 55) - 1)
-#define PM_PRESENT	(1ULL << 63)
-#define KPF_THP		22
-
-/* pfn mapped at @addr in this process, 0 if none or unreadable. */
-static uint64_t vaddr_to_pfn(const void *addr)
-{
-	uint64_t ent = 0;
-	off_t off = (uintptr_t)addr / PAGE_SIZE * sizeof(ent);
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &ent, sizeof(ent), off) != sizeof(ent))
-		ent = 0;
-	close(fd);
-	if (!(ent & PM_PRESENT))
-		return 0;
-	return ent & PM_PFN_MASK;
-}
-
-/* AnonHugePages (PMD-mapped THP) of the smaps VMA holding @addr, in kB. */
-static unsigned long smaps_anon_huge_kb(const void *addr)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	unsigned long start, end, kb = 0;
-	int inside = 0;
-	char line[512];
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
-			inside = (uintptr_t)addr >= start && (uintptr_t)addr < end;
-			continue;
-		}
-		if (inside && sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
-
-/* KPF_THP of @pfn from /proc/kpageflags; smaps as the fallback. */
-static int page_is_thp(const void *addr, uint64_t pfn)
-{
-	uint64_t flags;
-	int fd;
-
-	if (!pfn)
-		return smaps_anon_huge_kb(addr) > 0;
-	fd = open("/proc/kpageflags", O_RDONLY);
-	if (fd < 0)
-		return smaps_anon_huge_kb(addr) > 0;
-	if (pread(fd, &flags, sizeof(flags), pfn * sizeof(flags)) !=
-	    sizeof(flags)) {
-		close(fd);
-		return smaps_anon_huge_kb(addr) > 0;
-	}
-	close(fd);
-	return !!(flags & (1ULL << KPF_THP));
-}
-
-static void observe(const char *label, const void *addr)
-{
-	uint64_t pfn = vaddr_to_pfn(addr);
-
-	printf("workload: %s pid=%d vaddr=%#lx pfn=%#llx thp=%d\n", label,
-	       getpid(), (unsigned long)(uintptr_t)addr,
-	       (unsigned long long)pfn, page_is_thp(addr, pfn));
-	fflush(stdout);
-}
-
-static void report_failure(const char *step)
-{
-	printf("workload: %s failed: %s (errno=%d)\n", step, strerror(errno),
-	       errno);
-	fflush(stdout);
-}
-
-/* @size bytes of anon memory starting on a 2 MiB boundary. */
-static char *map_aligned(size_t size)
-{
-	size_t len = size + HPAGE_SIZE;
-	char *raw, *p;
-
-	raw = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (raw == MAP_FAILED)
-		return NULL;
-	p = (char *)(((uintptr_t)raw + HPAGE_SIZE - 1) & ~(HPAGE_SIZE - 1));
-	if (p > raw)
-		munmap(raw, p - raw);
-	if (p + size < raw + len)
-		munmap(p + size, raw + len - (p + size));
-	return p;
-}
-
-static void touch(char *p, size_t size, int val)
-{
-	size_t i;
-
-	for (i = 0; i < size; i += PAGE_SIZE)
-		p[i] = val;
-}
-
-/*
- * The smallest io_uring that can submit one request and reap its
- * completion, with raw syscalls: no liburing in the guest.
- */
-struct ring {
-	int fd;
-	unsigned int *sq_tail, *sq_mask, *sq_array;
-	unsigned int *cq_head, *cq_tail, *cq_mask;
-	struct io_uring_sqe *sqes;
-	struct io_uring_cqe *cqes;
-};
-
-static int ring_setup(struct ring *r)
-{
-	struct io_uring_params p;
-	size_t sq_len, cq_len;
-	char *sq, *cq;
-
-	memset(&p, 0, sizeof(p));
-	r->fd = syscall(__NR_io_uring_setup, 4, &p);
-	if (r->fd < 0)
-		return -1;
-	sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
-	cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
-	if ((p.features & IORING_FEAT_SINGLE_MMAP) && cq_len > sq_len)
-		sq_len = cq_len;
-	sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQ_RING);
-	if (sq == MAP_FAILED)
-		goto fail;
-	cq = sq;
-	if (!(p.features & IORING_FEAT_SINGLE_MMAP)) {
-		cq = mmap(NULL, cq_len, PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_CQ_RING);
-		if (cq == MAP_FAILED)
-			goto fail;
-	}
-	r->sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe),
-		       PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-		       r->fd, IORING_OFF_SQES);
-	if (r->sqes == MAP_FAILED)
-		goto fail;
-	r->sq_tail = (unsigned int *)(sq + p.sq_off.tail);
-	r->sq_mask = (unsigned int *)(sq + p.sq_off.ring_mask);
-	r->sq_array = (unsigned int *)(sq + p.sq_off.array);
-	r->cq_head = (unsigned int *)(cq + p.cq_off.head);
-	r->cq_tail = (unsigned int *)(cq + p.cq_off.tail);
-	r->cq_mask = (unsigned int *)(cq + p.cq_off.ring_mask);
-	r->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
-	return 0;
-fail:
-	close(r->fd);
-	r->fd = -1;
-	return -1;
-}
-
-/* One READ_FIXED / WRITE_FIXED on registered buffer 0; cqe res or -errno. */
-static int ring_rw_fixed(struct ring *r, int op, int fd, void *buf,
-			 unsigned int len, off_t off)
-{
-	unsigned int tail = *r->sq_tail, idx = tail & *r->sq_mask, head;
-	struct io_uring_sqe *sqe = &r->sqes[idx];
-	int res;
-
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = op;
-	sqe->fd = fd;
-	sqe->addr = (uintptr_t)buf;
-	sqe->len = len;
-	sqe->off = off;
-	sqe->buf_index = 0;
-	r->sq_array[idx] = idx;
-	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
-	if (syscall(__NR_io_uring_enter, r->fd, 1, 1,
-		    IORING_ENTER_GETEVENTS, NULL, 0) < 0)
-		return -errno;
-	head = *r->cq_head;
-	if (head == __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
-		return -EAGAIN;
-	res = r->cqes[head & *r->cq_mask].res;
-	__atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
-	return res;
-}
-
-static int ring_register(struct ring *r, void *buf, size_t len)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-
-	return syscall(__NR_io_uring_register, r->fd,
-		       IORING_REGISTER_BUFFERS, &iov, 1);
-}
-
-static int ring_unregister(struct ring *r)
-{
-	return syscall(__NR_io_uring_register, r->fd,
-		       IORING_UNREGISTER_BUFFERS, NULL, 0);
-}
-
-/* A file to write the pinned buffer into: memfd, or an unlinked /tmp file. */
-static int scratch_file(void)
-{
-	int fd = memfd_create("fork-pin", 0);
-
-	if (fd < 0)
-		fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-	return fd;
-}
+#include "workload.h"
 
 static void observe_pair(const char *prefix, const char *what,
 			 const char *p, size_t len)
@@ -268,9 +42,7 @@ static void observe_pair(const char *prefix, const char *what,
 		return;
 	observe(label, p + len / 2);
 	/* 2048 while the THP is PMD-mapped here; fork splits a pinned one. */
-	printf("workload: %s pid=%d anon_huge_kb=%lu\n", label, getpid(),
-	       smaps_anon_huge_kb(p));
-	fflush(stdout);
+	observe_anon_huge_kb(label, p);
 }
 
 /* Does the pinned buffer still hold what the parent wrote through its mapping? */
@@ -317,12 +89,12 @@ static void step_pin_fork(struct ring *r, const char *what, char *p,
 	snprintf(prefix, sizeof(prefix), "pin-%s", what);
 	memset(p, 'a', len);
 	observe_pair(prefix, "before", p, len);
-	if (ring_register(r, p, len)) {
+	if (ring_register(r->fd, p, len)) {
 		report_failure("io_uring register_buffers");
 		return;
 	}
 	observe_pair(prefix, "pinned", p, len);
-	fd = scratch_file();
+	fd = scratch_file("fork-pin");
 	if (fd < 0 || pipe(to_child) || pipe(to_parent)) {
 		report_failure("pin setup");
 		goto unpin;
@@ -360,7 +132,7 @@ static void step_pin_fork(struct ring *r, const char *what, char *p,
 unpin:
 	if (fd >= 0)
 		close(fd);
-	if (ring_unregister(r))
+	if (ring_unregister(r->fd))
 		report_failure("io_uring unregister_buffers");
 	observe_pair(prefix, "unpinned", p, len);
 }

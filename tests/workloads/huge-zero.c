@@ -26,131 +26,17 @@
  * step the running kernel refuses is reported with a "failed" line and
  * the run goes on; the exit status is 0 unless memory cannot be mapped.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
+#include "workload.h"
 
-#define KPF_ZERO_PAGE	24
-
-#define PAGE_SIZE	4096UL
-#define HPAGE_SIZE	(2UL << 20)
-#define HPAGE_NR	(HPAGE_SIZE / PAGE_SIZE)
-
-#define PM_PFN_MASK	((1ULL << 55) - 1)
-#define PM_PRESENT	(1ULL << 63)
-#define KPF_THP		22
-
-/* pfn mapped at @addr in this process, 0 if none or unreadable. */
-static uint64_t vaddr_to_pfn(const void *addr)
-{
-	uint64_t ent = 0;
-	off_t off = (uintptr_t)addr / PAGE_SIZE * sizeof(ent);
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &ent, sizeof(ent), off) != sizeof(ent))
-		ent = 0;
-	close(fd);
-	if (!(ent & PM_PRESENT))
-		return 0;
-	return ent & PM_PFN_MASK;
-}
-
-/* AnonHugePages (PMD-mapped THP) of the smaps VMA holding @addr, in kB. */
-static unsigned long smaps_anon_huge_kb(const void *addr)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	unsigned long start, end, kb = 0;
-	int inside = 0;
-	char line[512];
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
-			inside = (uintptr_t)addr >= start && (uintptr_t)addr < end;
-			continue;
-		}
-		if (inside && sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
-
-/* KPF_THP of @pfn from /proc/kpageflags; smaps as the fallback. */
-static int page_is_thp(const void *addr, uint64_t pfn)
-{
-	uint64_t flags;
-	int fd;
-
-	if (!pfn)
-		return smaps_anon_huge_kb(addr) > 0;
-	fd = open("/proc/kpageflags", O_RDONLY);
-	if (fd < 0)
-		return smaps_anon_huge_kb(addr) > 0;
-	if (pread(fd, &flags, sizeof(flags), pfn * sizeof(flags)) !=
-	    sizeof(flags)) {
-		close(fd);
-		return smaps_anon_huge_kb(addr) > 0;
-	}
-	close(fd);
-	return !!(flags & (1ULL << KPF_THP));
-}
-
-static void observe(const char *label, const void *addr)
-{
-	uint64_t pfn = vaddr_to_pfn(addr);
-
-	printf("workload: %s pid=%d vaddr=%#lx pfn=%#llx thp=%d\n", label,
-	       getpid(), (unsigned long)(uintptr_t)addr,
-	       (unsigned long long)pfn, page_is_thp(addr, pfn));
-	fflush(stdout);
-}
-
-static void report_failure(const char *step)
-{
-	printf("workload: %s failed: %s (errno=%d)\n", step, strerror(errno),
-	       errno);
-	fflush(stdout);
-}
-
-/* @size bytes of anon memory starting on a 2 MiB boundary. */
-static char *map_aligned(size_t size)
-{
-	size_t len = size + HPAGE_SIZE;
-	char *raw, *p;
-
-	raw = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (raw == MAP_FAILED)
-		return NULL;
-	p = (char *)(((uintptr_t)raw + HPAGE_SIZE - 1) & ~(HPAGE_SIZE - 1));
-	if (p > raw)
-		munmap(raw, p - raw);
-	if (p + size < raw + len)
-		munmap(p + size, raw + len - (p + size));
-	return p;
-}
-
+/* KPF_ZERO_PAGE of @pfn, 0 when unreadable, -1 without /proc/kpageflags. */
 static int kpf_zero_page(uint64_t pfn)
 {
-	uint64_t flags = 0;
-	int fd = open("/proc/kpageflags", O_RDONLY);
+	uint64_t flags;
+	int ret = kpageflags_read(pfn, &flags);
 
-	if (fd < 0)
+	if (ret == -1)
 		return -1;
-	if (pread(fd, &flags, sizeof(flags), pfn * sizeof(flags)) !=
-	    sizeof(flags))
-		flags = 0;
-	close(fd);
-	return !!(flags & (1ULL << KPF_ZERO_PAGE));
+	return !ret && (flags & (1ULL << KPF_ZERO_PAGE));
 }
 
 /* transparent_hugepage/use_zero_page, -1 when unreadable. */

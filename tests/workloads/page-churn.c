@@ -16,16 +16,10 @@
  *   workload: churn pid=<n> rounds=<n> pages=<n> huge_regions=<n>
  * and exits 1 only if memory cannot be mapped.
  */
-#include <errno.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-#define PAGE_SIZE	4096UL
-#define HPAGE_SIZE	(2UL << 20)
+#include "workload.h"
+
 #define HUGE_EVERY	8
 
 static unsigned long parse_ulong(const char *s, const char *what)
@@ -44,15 +38,6 @@ static unsigned long parse_ulong(const char *s, const char *what)
 	return v;
 }
 
-/* Write every page of [p, p + len): one page fault, one allocation each. */
-static void touch(char *p, size_t len)
-{
-	size_t off;
-
-	for (off = 0; off < len; off += PAGE_SIZE)
-		p[off] = (char)off;
-}
-
 /* A small-page round: every page is a separate order-0 folio. */
 static int churn_small(size_t len)
 {
@@ -64,34 +49,27 @@ static int churn_small(size_t len)
 			strerror(errno));
 		return -1;
 	}
-	touch(p, len);
+	touch(p, len, 0);
 	munmap(p, len);
 	return 0;
 }
 
 /*
- * A huge round: over-map by one PMD so an aligned start exists, trim the
- * ends, and ask for THP.  Without THP this is just another small round.
+ * A huge round: a PMD-aligned region (map_aligned() over-maps by one PMD
+ * and trims the ends), and ask for THP.  Without THP this is just another
+ * small round.
  */
 static int churn_huge(size_t len)
 {
-	size_t map_len = len + HPAGE_SIZE;
-	char *p, *a;
+	char *a = map_aligned(len);
 
-	p = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED) {
-		fprintf(stderr, "page-churn: mmap %zu bytes: %s\n", map_len,
-			strerror(errno));
+	if (!a) {
+		fprintf(stderr, "page-churn: mmap %zu bytes: %s\n",
+			len + HPAGE_SIZE, strerror(errno));
 		return -1;
 	}
-	a = (char *)(((uintptr_t)p + HPAGE_SIZE - 1) & ~(HPAGE_SIZE - 1));
-	if (a > p)
-		munmap(p, a - p);
-	if (a + len < p + map_len)
-		munmap(a + len, p + map_len - (a + len));
 	madvise(a, len, MADV_HUGEPAGE);
-	touch(a, len);
+	touch(a, len, 0);
 	munmap(a, len);
 	return 0;
 }
