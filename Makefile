@@ -8,7 +8,7 @@
 #   make asan       ./pagestate-asan with ASan + UBSan (used by make check)
 
 CC ?= cc
-PKGS := libtracecmd libtracefs libtraceevent jansson libbpf
+PKGS := libtracecmd libtracefs libtraceevent jansson libbpf ncursesw
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -19,7 +19,7 @@ LDLIBS := $(PKG_LIBS) -lpthread
 
 # Everything but pagestate.c goes into libpagestate.a, which the unit
 # tests link too.
-LIB_SRCS := $(wildcard common/*.c record/*.c replay/*.c analyze/*.c)
+LIB_SRCS := $(wildcard common/*.c record/*.c replay/*.c analyze/*.c tui/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=build/%.o)
 ASAN_OBJS := $(LIB_SRCS:%.c=build-asan/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)

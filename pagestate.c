@@ -22,6 +22,7 @@ static const struct cmd_struct commands[] = {
 	{ "replay", cmd_replay, "rebuild folio timelines from a recording" },
 	{ "check", cmd_check, "run the invariant rules; exit 1 on a break" },
 	{ "report", cmd_report, "findings with evidence, as JSON or mail-ready text" },
+	{ "tui", cmd_tui, "browse a recording: folios, timelines, subpages, findings" },
 };
 
 static void usage(FILE *f)

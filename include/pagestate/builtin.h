@@ -10,6 +10,7 @@
 int cmd_record(int argc, const char **argv);	/* record/record.c */
 int cmd_replay(int argc, const char **argv);	/* replay/replay.c */
 int cmd_check(int argc, const char **argv);	/* analyze/check.c */
+int cmd_tui(int argc, const char **argv);	/* tui/tui.c */
 int cmd_report(int argc, const char **argv);	/* analyze/report.c */
 
 #endif

@@ -1,0 +1,69 @@
+# The browser on a large recording (the bench's page-churn trace, kept
+# outside the repo): the index is built once with progress, then the
+# browser opens in well under a second and its memory follows the index,
+# not the events.  Times and sizes are printed for the record.
+source "$(dirname "$0")/../lib.sh"
+
+CACHE=${PAGESTATE_CACHE:-/var/cache/pagestate}/bench
+src=$CACHE/churn-small.dat
+[ -n "${TUI_BIG:-}" ] && src=$TUI_BIG	# TUI_BIG=/path/churn.dat for the big one
+why=
+[ -r "$src" ] || why="no $src (make bench records it)"
+[ -z "$why" ] && ! command -v tmux > /dev/null && why="tmux not installed"
+[ -z "$why" ] && [ ! -x /usr/bin/time ] && why="no /usr/bin/time"
+if [ -n "$why" ]; then
+	t_skip "tui on a large recording" "$why"
+	exit 0
+fi
+
+SOCK="pagestate-test-$$"
+trap 'tmux -L "$SOCK" kill-server 2> /dev/null; rm -rf "$T_TMP"' EXIT
+s=big
+screen() { tmux -L "$SOCK" capture-pane -t "$s" -p; }
+keys() { tmux -L "$SOCK" send-keys -t "$s" "$@"; }
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# wait_for PATTERN SECONDS
+wait_for() {
+	local end=$(( $(ms) + ${2:-10} * 1000 ))
+	while [ "$(ms)" -lt "$end" ]; do
+		screen | grep -q -- "$1" && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+ln -s "$src" "$T_TMP/run.dat"
+events=$("$PS" replay "$T_TMP/run.dat" | awk '/^records:/ { print $2 }')
+
+start=$(ms)
+/usr/bin/time -f "%M" -o "$T_TMP/build.rss" "$PS" tui --index-only "$T_TMP/run.dat" > "$T_TMP/out" 2>&1
+build=$(( $(ms) - start ))
+t_check "index built ($events events, $build ms, $(cat "$T_TMP/build.rss") KB peak)" \
+	grep -q "built" "$T_TMP/out"
+idx_kb=$(( $(stat -c %s "$T_TMP/run.dat.psidx") / 1024 ))
+echo "# index: $idx_kb KB for $(grep -o '[0-9]* folios' "$T_TMP/out")"
+
+tmux -L "$SOCK" new-session -d -s "$s" -x 120 -y 40 \
+	"cd '$T_TMP' && /usr/bin/time -f %M -o '$T_TMP/rss' '$PS' tui run.dat; echo \$? > '$T_TMP/rc'; sleep 60"
+start=$(ms)
+wait_for "folios by birth" 10
+open=$(( $(ms) - start ))
+t_check "reopens with the cached index in under a second ($open ms)" test "$open" -lt 1000
+
+# the last folio born: its timeline needs the whole file replayed
+keys G
+start=$(ms)
+keys Enter
+wait_for "^timeline of folio" 30
+tl=$(( $(ms) - start ))
+has_cursor() { screen | grep -q "^>"; }
+t_check "the last folio's timeline opens ($tl ms)" has_cursor
+keys q /; tmux -L "$SOCK" send-keys -t "$s" -l "page-churn"; keys Enter
+t_check "a comm search over every folio" wait_for "page-churn: line" 10
+keys Q
+for i in $(seq 1 200); do [ -s "$T_TMP/rc" ] && break; sleep 0.05; done
+t_check "quits with 0" test "$(cat "$T_TMP/rc")" = 0
+rss=$(tail -1 "$T_TMP/rss")
+# the index is mapped and one replay's engine runs: never the events
+t_check "peak RSS $rss KB stays near the index ($idx_kb KB)" \
+	test "$rss" -lt $(( idx_kb + 131072 ))
