@@ -350,9 +350,16 @@ static void ad_page_ref_mod(struct ps_trace *t, struct ps_event_adapter *ea,
 	page_ref_common(t, ea, rec, op);
 	op->kind = PS_OP_REF;
 	op->val = F(5);
-	/* _unless: the change happened only if ret says so */
-	if (ea->f[6] && !strcmp(ea->a->name, "page_ref_mod_unless") && !F(6))
+	/*
+	 * _unless: the change happened only if ret says so.  A failed
+	 * try-get (the page frozen or being freed) changed nothing, and the
+	 * count it saw belongs to another CPU's event that may be written
+	 * later: no observation to hold the sum against.
+	 */
+	if (ea->f[6] && !strcmp(ea->a->name, "page_ref_mod_unless") && !F(6)) {
 		op->val = 0;
+		op->flags &= ~(PS_OPF_HAS_OBS_COUNT | PS_OPF_HAS_OBS_MAPCOUNT);
+	}
 	ps_emit(t, op);
 }
 

@@ -48,8 +48,10 @@ struct migration_entry {
 };
 
 #define PS_MIG_BUCKETS		1024
-/* entry values read this close to another CPU's op on the folio may be stale */
+/* entry values read this close to another CPU's op on the folio may be
+ * stale; counts this close may be out of order (see check_observed) */
 #define PS_OBS_RACE_NS		20000
+#define PS_OBS_REORDER_NS	1000000
 #define PS_PID_SLOTS		1024	/* workload pids (open addressing) */
 
 struct ps_engine {
@@ -319,6 +321,8 @@ struct ps_folio *ps_folio_next(struct ps_engine *e, struct ps_folio *prev)
 	return NULL;
 }
 
+static void anomaly(struct ps_engine *e, enum ps_anomaly a);
+
 /* --- folio life ----------------------------------------------------- */
 
 static struct ps_folio *folio_new(struct ps_engine *e, u64 pfn, u32 order,
@@ -349,6 +353,20 @@ static void folio_destroy(struct ps_folio *f)
 static void folio_retire(struct ps_engine *e, struct ps_folio *f,
 			 enum ps_folio_state why)
 {
+	/*
+	 * A count that disagreed and was never settled by a later one: an
+	 * anomaly, unless the folio ended within the reordering window, when
+	 * the event that would settle it may simply be written after the end.
+	 */
+	if (f->obs_pending) {
+		u64 now = e->cur_op ? e->cur_op->ts : f->last_ts;
+
+		if (now - f->obs_pending_ts < PS_OBS_REORDER_NS)
+			e->stats.obs_racy++;
+		else
+			anomaly(e, PS_ANOM_OBS_MISMATCH);
+		f->obs_pending = 0;
+	}
 	f->state = why;
 	hash_remove(e, f);
 	if (e->end_fn)
@@ -750,26 +768,76 @@ static struct ps_folio *op_free(struct ps_engine *e, const struct ps_op *op,
 	return NULL;
 }
 
+/*
+ * Two CPUs changing one page at the same instant: the trace orders their
+ * events by timestamp, not by the order their atomic ops took effect, so
+ * the count each one reports may be the other's.  The sum is right either
+ * way; such a reading is neither a baseline nor a disagreement.
+ */
+static bool obs_racy(struct ps_engine *e, const struct ps_folio *f,
+		     const struct ps_op *op)
+{
+	if (f->nr_ops && f->last_cpu != op->cpu &&
+	    op->ts - f->last_ts < PS_OBS_RACE_NS) {
+		e->stats.obs_racy++;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * page_ref reports the count after each change, but the trace orders two
+ * CPUs' events by the time each was written, which under load (and under
+ * TCG, whose vCPUs the host deschedules) need not be the order their
+ * atomic ops took effect: both counts then disagree with the sum, which
+ * is right.  Under TCG the host deschedules vCPUs, and such an event
+ * can be written hundreds of microseconds late.  A disagreement is held
+ * while later counts on the folio come within PS_OBS_REORDER_NS of it; if
+ * one agrees with the sum again it was such a reordering, otherwise the
+ * kernel changed the count where the recording cannot see it: an
+ * anomaly, and the engine takes the kernel's word.
+ */
+#define PS_OBS_PENDING_MAX	64
+
 static void check_observed(struct ps_engine *e, struct ps_folio *f,
 			   const struct ps_op *op)
 {
 	if (!(op->flags & PS_OPF_HAS_OBS_COUNT))
 		return;
-	if (f->known & PS_KNOWN_REFCOUNT) {
-		if (f->refcount != op->obs_count) {
-			anomaly(e, PS_ANOM_OBS_MISMATCH);
+	if (!(f->known & PS_KNOWN_REFCOUNT)) {
+		if (e->tracks & PS_KNOWN_REFCOUNT) {
 			f->refcount = op->obs_count;
+			f->known |= PS_KNOWN_REFCOUNT;
 		}
-	} else if (e->tracks & PS_KNOWN_REFCOUNT) {
-		f->refcount = op->obs_count;
-		f->known |= PS_KNOWN_REFCOUNT;
+		return;
 	}
+	if (f->refcount == op->obs_count) {
+		if (f->obs_pending)
+			e->stats.obs_racy++;
+		f->obs_pending = 0;
+		return;
+	}
+	if (!f->obs_pending) {
+		f->obs_pending = 1;
+		f->obs_pending_ts = op->ts;
+		return;
+	}
+	if (f->obs_pending < PS_OBS_PENDING_MAX &&
+	    op->ts - f->obs_pending_ts < PS_OBS_REORDER_NS) {
+		f->obs_pending++;
+		return;
+	}
+	f->obs_pending = 0;
+	anomaly(e, PS_ANOM_OBS_MISMATCH);
+	f->refcount = op->obs_count;
 }
 
 static void op_ref(struct ps_engine *e, const struct ps_op *op,
 		   struct ps_folio *f)
 {
 	if (op->kind == PS_OP_REF_SET) {
+		/* an absolute count (set, freeze, unfreeze) settles it */
+		f->obs_pending = 0;
 		f->refcount = op->obs_count;
 		if (e->tracks & PS_KNOWN_REFCOUNT)
 			f->known |= PS_KNOWN_REFCOUNT;
@@ -942,11 +1010,8 @@ static void check_observed_before(struct ps_engine *e, struct ps_folio *f,
 	 * unmapping a shared page) both read it before either changed it:
 	 * the later reading is stale by the other's op, not a disagreement.
 	 */
-	if (f->nr_ops && f->last_cpu != op->cpu &&
-	    op->ts - f->last_ts < PS_OBS_RACE_NS) {
-		e->stats.obs_racy++;
+	if (obs_racy(e, f, op))
 		return;
-	}
 	derived = sp->mapcount + !!(f->flags & PS_PG_DOUBLE_MAP);
 	if (f->known & PS_KNOWN_MAPCOUNT) {
 		if (derived != op->obs_mapcount) {

@@ -225,7 +225,7 @@ static void test_generic_rules(void)
 	ref(c, 0x5000, -2, 0);
 	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
 
-	/* page_ref says 5 where the ops say 2 */
+	/* page_ref says 5, then 6, where the ops say 2, then 3 */
 	c = start("observed-vs-derived");
 	feed(c, PS_OP_ALLOC, 0x5000, 0, 0);
 	ref(c, 0x5000, 1, 2);
@@ -233,6 +233,8 @@ static void test_generic_rules(void)
 	c = start("observed-vs-derived");
 	feed(c, PS_OP_ALLOC, 0x5000, 0, 0);
 	ref(c, 0x5000, 1, 5);
+	now += 2000000;
+	ref(c, 0x5000, 1, 6);
 	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
 
 	c = start("mapcount-underflow");
