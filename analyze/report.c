@@ -12,6 +12,7 @@
 
 #include "pagestate/builtin.h"
 #include "pagestate/check.h"
+#include "pagestate/jsonutil.h"
 
 #define REPORT_SCHEMA_VERSION	1
 #define WINDOW_EVENTS		12
@@ -33,33 +34,6 @@ struct report {
 
 /* --- JSON ------------------------------------------------------------- */
 
-static json_t *hex(u64 v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
-	return json_string(buf);
-}
-
-static json_t *maybe_int(s64 v, bool known)
-{
-	return known ? json_integer(v) : json_null();
-}
-
-static json_t *flag_names(u64 flags)
-{
-	json_t *a = json_array();
-	unsigned int bit;
-
-	for (bit = 0; bit < 64; bit++) {
-		const char *n = ps_pg_flag_name(bit);
-
-		if (n && (flags & (1ull << bit)))
-			json_array_append_new(a, json_string(n));
-	}
-	return a;
-}
-
 static json_t *state_json(const struct ps_state *s)
 {
 	json_t *o = json_object(), *sub = json_array();
@@ -68,15 +42,15 @@ static json_t *state_json(const struct ps_state *s)
 	json_object_set_new(o, "live", json_boolean(s->live));
 	json_object_set_new(o, "order", json_integer(s->order));
 	json_object_set_new(o, "refcount",
-			    maybe_int(s->refcount, s->known & PS_KNOWN_REFCOUNT));
-	json_object_set_new(o, "mapcount", maybe_int(s->mapcount, map));
+			    ps_json_known(s->refcount, s->known & PS_KNOWN_REFCOUNT));
+	json_object_set_new(o, "mapcount", ps_json_known(s->mapcount, map));
 	json_object_set_new(o, "entire_mapcount",
-			    maybe_int(s->entire_mapcount, map));
+			    ps_json_known(s->entire_mapcount, map));
 	json_object_set_new(o, "subpage_mapcount",
-			    maybe_int(s->sub_mapcount, map));
+			    ps_json_known(s->sub_mapcount, map));
 	json_object_set_new(o, "pincount",
-			    maybe_int(s->pincount, s->known & PS_KNOWN_PINCOUNT));
-	json_object_set_new(o, "flags", flag_names(s->flags));
+			    ps_json_known(s->pincount, s->known & PS_KNOWN_PINCOUNT));
+	json_object_set_new(o, "flags", ps_json_pg_flags(s->flags));
 	if (s->sub_flags & PS_SUB_ANON_EXCLUSIVE)
 		json_array_append_new(sub, json_string("anon_exclusive"));
 	if (s->sub_flags & PS_SUB_MIGRATION)
@@ -104,7 +78,7 @@ static json_t *event_json(struct report *r, const struct ps_op *op)
 			    json_string(ps_trace_event_name(r->t,
 							    op->event_id)));
 	json_object_set_new(o, "pfn", op->pfn == PS_PFN_NONE ? json_null() :
-			    hex(op->pfn));
+			    ps_json_hex(op->pfn));
 	json_object_set_new(o, "offset", json_integer((json_int_t)op->offset));
 	json_object_set_new(o, "result", op->result_name ?
 			    json_string(op->result_name) : json_null());
@@ -136,11 +110,11 @@ static json_t *finding_json(struct report *r, int i)
 	json_object_set_new(o, "severity",
 			    json_string(ps_severity_name(fi->severity)));
 	json_object_set_new(o, "what", json_string(fi->what));
-	json_object_set_new(folio, "pfn", hex(fi->folio_pfn));
+	json_object_set_new(folio, "pfn", ps_json_hex(fi->folio_pfn));
 	json_object_set_new(folio, "order", json_integer(fi->order));
 	json_object_set_new(o, "folio", folio);
 	json_object_set_new(o, "pfn", fi->pfn == PS_PFN_NONE ? json_null() :
-			    hex(fi->pfn));
+			    ps_json_hex(fi->pfn));
 	json_object_set_new(o, "event", event_json(r, &fi->op));
 	json_object_set_new(o, "before", state_json(&fi->before));
 	json_object_set_new(o, "after", state_json(&fi->after));
@@ -161,7 +135,7 @@ static json_t *finding_json(struct report *r, int i)
 
 		json_object_set_new(l, "kind", json_string(
 			ps_lineage_kind_name(fi->lineage[k].kind)));
-		json_object_set_new(l, "pfn", hex(fi->lineage[k].pfn));
+		json_object_set_new(l, "pfn", ps_json_hex(fi->lineage[k].pfn));
 		json_object_set_new(l, "order",
 				    json_integer(fi->lineage[k].order));
 		json_object_set_new(l, "ts_ns",

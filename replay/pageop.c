@@ -73,3 +73,61 @@ char *ps_pg_flags_str(u64 flags, char *buf, size_t size)
 		snprintf(buf, size, "-");
 	return buf;
 }
+
+/*
+ * What an op says beyond its kind, for every printer (replay timelines,
+ * the TUI, reports): "pfn=0x.. order=.. compound addr=0x.. succeeded".
+ */
+void ps_op_detail(const struct ps_op *op, char *buf, size_t size)
+{
+	size_t n = 0;
+
+#define ADD(...) do {							\
+	if (n < size)							\
+		n += snprintf(buf + n, size - n, __VA_ARGS__);		\
+} while (0)
+	buf[0] = '\0';
+	if (op->pfn != PS_PFN_NONE)
+		ADD("pfn=0x%llx ", (unsigned long long)op->pfn);
+	switch (op->kind) {
+	case PS_OP_ALLOC:
+	case PS_OP_FREE:
+	case PS_OP_MIGRATION_SET:
+	case PS_OP_MIGRATION_REMOVE:
+		ADD("order=%u ", op->order);
+		break;
+	case PS_OP_SPLIT:
+		ADD("order=%u->%lld ", op->order, (long long)op->val);
+		break;
+	case PS_OP_REF:
+	case PS_OP_PIN:
+	case PS_OP_UNPIN:
+		ADD("val=%lld ", (long long)op->val);
+		break;
+	case PS_OP_SNAPSHOT:
+		ADD("kpagecount=%lld ", (long long)op->obs_mapcount);
+		break;
+	case PS_OP_MIGRATE_END:
+		ADD("succeeded=%lld failed=%lld ", (long long)op->val,
+		    (long long)op->val2);
+		break;
+	default:
+		break;
+	}
+	if (op->flags & PS_OPF_COMPOUND)
+		ADD("compound ");
+	if ((op->flags & PS_OPF_PIN) && op->kind != PS_OP_PIN &&
+	    op->kind != PS_OP_UNPIN)
+		ADD("FOLL_PIN ");
+	if (op->addr)
+		ADD("addr=0x%llx ", (unsigned long long)op->addr);
+	if (op->result_name)
+		ADD("%s ", op->result_name);
+	else if (op->result)
+		ADD("result=%d ", op->result);
+#undef ADD
+	if (n > size - 1)
+		n = size - 1;
+	if (n && buf[n - 1] == ' ')
+		buf[n - 1] = '\0';
+}

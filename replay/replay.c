@@ -48,61 +48,14 @@ static void fmt_val(char *buf, size_t size, s64 v, bool known)
 		snprintf(buf, size, "?");
 }
 
-static void op_detail(struct replay *r, const struct ps_op *op, char *buf,
-		      size_t size)
-{
-	int n = 0;
-
-	if (op->pfn != PS_PFN_NONE)
-		n += snprintf(buf + n, size - n, " pfn=0x%llx",
-			      (unsigned long long)op->pfn);
-	switch (op->kind) {
-	case PS_OP_ALLOC:
-	case PS_OP_FREE:
-	case PS_OP_MIGRATION_SET:
-	case PS_OP_MIGRATION_REMOVE:
-		n += snprintf(buf + n, size - n, " order=%u", op->order);
-		break;
-	case PS_OP_SPLIT:
-		n += snprintf(buf + n, size - n, " order=%u->%lld", op->order,
-			      (long long)op->val);
-		break;
-	case PS_OP_REF:
-	case PS_OP_PIN:
-	case PS_OP_UNPIN:
-		n += snprintf(buf + n, size - n, " val=%lld",
-			      (long long)op->val);
-		break;
-	case PS_OP_SNAPSHOT:
-		n += snprintf(buf + n, size - n, " kpagecount=%lld",
-			      (long long)op->obs_mapcount);
-		break;
-	case PS_OP_MIGRATE_END:
-		n += snprintf(buf + n, size - n, " succeeded=%lld failed=%lld",
-			      (long long)op->val, (long long)op->val2);
-		break;
-	default:
-		break;
-	}
-	if (op->flags & PS_OPF_COMPOUND)
-		n += snprintf(buf + n, size - n, " compound");
-	if (op->addr && n < (int)size)
-		n += snprintf(buf + n, size - n, " addr=0x%llx",
-			      (unsigned long long)op->addr);
-	if (op->result_name && n < (int)size)
-		snprintf(buf + n, size - n, " %s", op->result_name);
-	else if (op->result && n < (int)size)
-		snprintf(buf + n, size - n, " result=%d", op->result);
-}
-
 static void print_op(struct replay *r, const struct ps_op *op,
 		     const struct ps_folio *f, const struct ps_state *after)
 {
 	char detail[192], ref[24], map[48], pin[24], flags[256];
 	u32 k = after->known;
 
-	op_detail(r, op, detail, sizeof(detail));
-	printf("%6llu.%06llu [%03d] %16s-%-7d %-16s%s",
+	ps_op_detail(op, detail, sizeof(detail));
+	printf("%6llu.%06llu [%03d] %16s-%-7d %-16s %s",
 	       (unsigned long long)(op->ts / 1000000000ull),
 	       (unsigned long long)(op->ts % 1000000000ull / 1000), op->cpu,
 	       ps_trace_comm(r->t, op->pid), op->pid,

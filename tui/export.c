@@ -11,34 +11,10 @@
 
 #include <jansson.h>
 
+#include "pagestate/jsonutil.h"
 #include "tui.h"
 
 #define TUI_EXPORT_SCHEMA	"pagestate-tui-timeline/1"
-
-static json_t *hex(u64 v)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
-	return json_string(buf);
-}
-
-static json_t *known(s64 v, bool is_known)
-{
-	return is_known ? json_integer(v) : json_null();
-}
-
-static json_t *flags_array(u64 flags)
-{
-	json_t *a = json_array();
-	unsigned int bit;
-
-	for (bit = 0; bit < 64; bit++)
-		if ((flags & (1ull << bit)) && ps_pg_flag_name(bit))
-			json_array_append_new(a,
-					      json_string(ps_pg_flag_name(bit)));
-	return a;
-}
 
 static json_t *changed_array(uint16_t ch)
 {
@@ -75,22 +51,22 @@ static json_t *event_json(struct tui *tui, const struct tl_row *r)
 				    ps_trace_event_name(tui->t,
 							r->op.event_id)));
 	json_object_set_new(e, "pfn", r->op.pfn == PS_PFN_NONE ? json_null() :
-			    hex(r->op.pfn));
+			    ps_json_hex(r->op.pfn));
 	tl_op_detail(tui, &r->op, buf, sizeof(buf));
 	json_object_set_new(e, "detail", json_string(buf));
 	json_object_set_new(e, "offset", json_integer((json_int_t)r->op.offset));
 
 	json_object_set_new(after, "live", json_boolean(s->live));
 	json_object_set_new(after, "refcount",
-			    known(s->refcount, s->known & PS_KNOWN_REFCOUNT));
+			    ps_json_known(s->refcount, s->known & PS_KNOWN_REFCOUNT));
 	json_object_set_new(after, "mapcount",
-			    known(s->mapcount, s->known & PS_KNOWN_MAPCOUNT));
+			    ps_json_known(s->mapcount, s->known & PS_KNOWN_MAPCOUNT));
 	json_object_set_new(after, "entire_mapcount",
-			    known(s->entire_mapcount,
+			    ps_json_known(s->entire_mapcount,
 				  s->known & PS_KNOWN_MAPCOUNT));
 	json_object_set_new(after, "pincount",
-			    known(s->pincount, s->known & PS_KNOWN_PINCOUNT));
-	json_object_set_new(after, "flags", flags_array(s->flags));
+			    ps_json_known(s->pincount, s->known & PS_KNOWN_PINCOUNT));
+	json_object_set_new(after, "flags", ps_json_pg_flags(s->flags));
 	json_object_set_new(after, "subpage_anon_exclusive",
 			    json_boolean(s->sub_flags & PS_SUB_ANON_EXCLUSIVE));
 	json_object_set_new(e, "after", after);
@@ -118,7 +94,7 @@ static json_t *folio_json(struct tui *tui, u32 folio)
 	json_t *o = json_object(), *lin = json_array();
 	u32 first, n, i;
 
-	json_object_set_new(o, "pfn", hex(f->pfn));
+	json_object_set_new(o, "pfn", ps_json_hex(f->pfn));
 	json_object_set_new(o, "order", json_integer(f->order));
 	json_object_set_new(o, "born_ts", json_integer((json_int_t)f->born_ts));
 	json_object_set_new(o, "born_before_recording",
@@ -137,7 +113,7 @@ static json_t *folio_json(struct tui *tui, u32 folio)
 
 		json_object_set_new(lj, "kind",
 				    json_string(ps_lineage_kind_name(l->kind)));
-		json_object_set_new(lj, "parent_pfn", hex(l->parent_pfn));
+		json_object_set_new(lj, "parent_pfn", ps_json_hex(l->parent_pfn));
 		json_object_set_new(lj, "parent_order", json_integer(l->order));
 		json_object_set_new(lj, "ts", json_integer((json_int_t)l->ts));
 		json_object_set_new(lj, "inferred", json_boolean(l->inferred));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pagestate/check.h"
 #include "tui.h"
 
 static int findings_open(struct view *v, void *arg)
@@ -18,19 +19,6 @@ static int findings_open(struct view *v, void *arg)
 	if (v->tui->cur_finding >= 0)
 		v->lineno = v->tui->cur_finding;
 	return 0;
-}
-
-static const char *sev_name(uint8_t s)
-{
-	switch (s) {
-	case PS_SEV_BREAK:
-		return "BREAK";
-	case PS_SEV_INFO:
-		return "info";
-	case PS_SEV_UNCERTAIN:
-		return "uncertain";
-	}
-	return "?";
 }
 
 static void findings_draw_line(struct view *v, size_t lineno, int y,
@@ -47,7 +35,7 @@ static void findings_draw_line(struct view *v, size_t lineno, int y,
 			   f->severity == PS_SEV_INFO ? tui_attr(C_INFO) :
 			   tui_attr(C_UNCERTAIN);
 
-		tui_printf(y, 1, 10, attr | base, "%-9s ", sev_name(f->severity));
+		tui_printf(y, 1, 10, attr | base, "%-9s ", ps_severity_name(f->severity));
 		tui_fmt_ts(f->ts, ts, sizeof(ts));
 		tui_printf(y, 11, COLS - 11, base, "%-24s folio 0x%llx/%u pfn "
 			   "0x%llx  %s %s-%d: %s", f->rule,

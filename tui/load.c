@@ -427,53 +427,6 @@ void tl_seek(struct timeline *tl, long pos)
 void tl_op_detail(struct tui *tui, const struct ps_op *op, char *buf,
 		  size_t size)
 {
-	int n = 0;
-
-	buf[0] = '\0';
-	if (op->pfn != PS_PFN_NONE)
-		n += snprintf(buf + n, size - n, "pfn=0x%llx ",
-			      (unsigned long long)op->pfn);
-	switch (op->kind) {
-	case PS_OP_ALLOC:
-	case PS_OP_FREE:
-	case PS_OP_MIGRATION_SET:
-	case PS_OP_MIGRATION_REMOVE:
-		n += snprintf(buf + n, size - n, "order=%u ", op->order);
-		break;
-	case PS_OP_SPLIT:
-		n += snprintf(buf + n, size - n, "order=%u->%lld ", op->order,
-			      (long long)op->val);
-		break;
-	case PS_OP_REF:
-	case PS_OP_PIN:
-	case PS_OP_UNPIN:
-		n += snprintf(buf + n, size - n, "val=%lld ",
-			      (long long)op->val);
-		break;
-	case PS_OP_SNAPSHOT:
-		n += snprintf(buf + n, size - n, "kpagecount=%lld ",
-			      (long long)op->obs_mapcount);
-		break;
-	case PS_OP_MIGRATE_END:
-		n += snprintf(buf + n, size - n, "ok=%lld failed=%lld ",
-			      (long long)op->val, (long long)op->val2);
-		break;
-	default:
-		break;
-	}
-	if ((op->flags & PS_OPF_COMPOUND) && n < (int)size)
-		n += snprintf(buf + n, size - n, "compound ");
-	if ((op->flags & PS_OPF_PIN) && op->kind != PS_OP_PIN &&
-	    op->kind != PS_OP_UNPIN && n < (int)size)
-		n += snprintf(buf + n, size - n, "FOLL_PIN ");
-	if (op->result_name && n < (int)size)
-		n += snprintf(buf + n, size - n, "%s ", op->result_name);
-	else if (op->result && n < (int)size)
-		n += snprintf(buf + n, size - n, "result=%d ", op->result);
-	if (op->addr && n < (int)size)
-		n += snprintf(buf + n, size - n, "addr=0x%llx ",
-			      (unsigned long long)op->addr);
-	if (n > 0 && n <= (int)size && buf[n - 1] == ' ')
-		buf[n - 1] = '\0';
+	ps_op_detail(op, buf, size);
 	(void)tui;
 }

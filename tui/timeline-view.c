@@ -370,31 +370,8 @@ static struct view *timeline_split(struct view *v)
 
 void timeline_view_step(struct view *v, enum request req)
 {
-	size_t h = 10;
-
-	switch (req) {
-	case REQ_DOWN:
-		tui_move_to(v, v->lineno + 1);
-		break;
-	case REQ_UP:
-		tui_move_to(v, v->lineno ? v->lineno - 1 : 0);
-		break;
-	case REQ_PGDN:
-		tui_move_to(v, v->lineno + h);
-		break;
-	case REQ_PGUP:
-		tui_move_to(v, v->lineno > h ? v->lineno - h : 0);
-		break;
-	case REQ_FIRST:
-		tui_move_to(v, 0);
-		break;
-	case REQ_LAST:
-		tui_move_to(v, v->lines ? v->lines - 1 : 0);
-		break;
-	default:
+	if (!tui_move_request(v, req, 10))
 		timeline_request(v, req);
-		break;
-	}
 }
 
 const struct view_ops timeline_view_ops = {

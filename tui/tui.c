@@ -814,6 +814,33 @@ static void export(struct tui *tui, struct view *v)
 		tui_message(tui, true, "export failed: %s", where);
 }
 
+/* The cursor moves every view shares; false for any other request. */
+bool tui_move_request(struct view *v, enum request req, size_t page)
+{
+	switch (req) {
+	case REQ_DOWN:
+		tui_move_to(v, v->lineno + 1);
+		return true;
+	case REQ_UP:
+		tui_move_to(v, v->lineno ? v->lineno - 1 : 0);
+		return true;
+	case REQ_PGDN:
+		tui_move_to(v, v->lineno + page);
+		return true;
+	case REQ_PGUP:
+		tui_move_to(v, v->lineno > page ? v->lineno - page : 0);
+		return true;
+	case REQ_FIRST:
+		tui_move_to(v, 0);
+		return true;
+	case REQ_LAST:
+		tui_move_to(v, v->lines ? v->lines - 1 : 0);
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void handle(struct tui *tui, enum request req)
 {
 	struct view *v = tui_top(tui);
@@ -823,26 +850,13 @@ static void handle(struct tui *tui, enum request req)
 
 	if (v->ops->request)
 		req = v->ops->request(v, req);
+	if (tui_move_request(v, req, h))
+		return;
 	switch (req) {
 	case REQ_NONE:
-		break;
-	case REQ_DOWN:
-		tui_move_to(v, v->lineno + 1);
-		break;
-	case REQ_UP:
-		tui_move_to(v, v->lineno ? v->lineno - 1 : 0);
-		break;
-	case REQ_PGDN:
-		tui_move_to(v, v->lineno + h);
-		break;
-	case REQ_PGUP:
-		tui_move_to(v, v->lineno > (size_t)h ? v->lineno - h : 0);
-		break;
-	case REQ_FIRST:
-		tui_move_to(v, 0);
-		break;
-	case REQ_LAST:
-		tui_move_to(v, v->lines ? v->lines - 1 : 0);
+	case REQ_UP: case REQ_DOWN:		/* tui_move_request()'s */
+	case REQ_PGUP: case REQ_PGDN:
+	case REQ_FIRST: case REQ_LAST:
 		break;
 	case REQ_BACK:
 		tui_pop(tui);

@@ -246,6 +246,7 @@ extern const struct view_ops help_view_ops;
 struct timeline *timeline_view_timeline(struct view *v);
 long timeline_view_row(struct view *v);
 void timeline_view_step(struct view *v, enum request req);
+bool tui_move_request(struct view *v, enum request req, size_t page);
 void timeline_view_place(struct view *v, const struct timeline_arg *a);
 /* subpages-view.c: a pane bound to a timeline view */
 struct view *subpages_pane(struct view *timeline);

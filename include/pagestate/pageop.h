@@ -153,5 +153,7 @@ struct ps_op {
 #define PS_PFN_NONE	(~0ull)
 
 const char *ps_op_kind_name(enum ps_op_kind kind);
+/* "pfn=0x.. order=.. addr=0x.. succeeded": what the op says beyond its kind */
+void ps_op_detail(const struct ps_op *op, char *buf, size_t size);
 
 #endif /* PAGESTATE_PAGEOP_H */
