@@ -43,7 +43,7 @@ t_check "index built ($events events, $build ms, $(cat "$T_TMP/build.rss") KB pe
 idx_kb=$(( $(stat -c %s "$T_TMP/run.dat.psidx") / 1024 ))
 echo "# index: $idx_kb KB for $(grep -o '[0-9]* folios' "$T_TMP/out")"
 
-tmux -L "$SOCK" new-session -d -s "$s" -x 120 -y 40 \
+env -u CI tmux -L "$SOCK" new-session -d -s "$s" -x 120 -y 40 \
 	"cd '$T_TMP' && /usr/bin/time -f %M -o '$T_TMP/rss' '$PS' tui run.dat; echo \$? > '$T_TMP/rc'; sleep 60"
 start=$(ms)
 wait_for "folios by birth" 10

@@ -13,7 +13,7 @@ trap 'tmux -L "$SOCK" kill-server 2> /dev/null; rm -rf "$T_TMP"' EXIT
 
 # tui_start NAME BIN FILE: the browser in a 120x40 terminal
 tui_start() {
-	tmux -L "$SOCK" new-session -d -s "$1" -x 120 -y 40 \
+	env -u CI tmux -L "$SOCK" new-session -d -s "$1" -x 120 -y 40 \
 		"cd '$T_TMP' && LANG=C.UTF-8 '$2' tui '$3' 2> '$T_TMP/$1.err'; echo \$? > '$T_TMP/$1.rc'; echo EXITED; sleep 60"
 }
 screen() { tmux -L "$SOCK" capture-pane -t "$1" -p; }

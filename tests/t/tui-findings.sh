@@ -30,7 +30,7 @@ folio=$(awk '$1 == "info" && $2 == "huge-zero-split" { print $4; exit }' "$T_TMP
 head=${folio%/*}
 t_check "check lists two huge-zero-split infos (${ts[*]})" test "${#ts[@]}" = 2
 
-tmux -L "$SOCK" new-session -d -s "$s" -x 120 -y 40 \
+env -u CI tmux -L "$SOCK" new-session -d -s "$s" -x 120 -y 40 \
 	"cd '$T_TMP' && '$PS' tui hz.dat; echo \$? > '$T_TMP/rc'; sleep 60"
 t_check "opens" wait_for "folios by birth"
 

@@ -29,7 +29,7 @@ wait_for() {
 t_check "record --stack exits 0" test $? = 0
 pfn=$(sed -n 's/^workload: thp .* pfn=\(0x[0-9a-f]*\) thp=1$/\1/p' "$T_TMP/workload")
 
-tmux -L "$SOCK" new-session -d -s "$s" -x 120 -y 40 \
+env -u CI tmux -L "$SOCK" new-session -d -s "$s" -x 120 -y 40 \
 	"cd '$T_TMP' && '$PS' tui stk.dat; echo \$? > '$T_TMP/rc'; sleep 60"
 t_check "opens (index built with stacks)" wait_for "folios by birth"
 keys /; tmux -L "$SOCK" send-keys -t "$s" -l "$pfn"; keys Enter Enter
