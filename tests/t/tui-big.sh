@@ -16,13 +16,11 @@ if [ -n "$why" ]; then
 	exit 0
 fi
 
-SOCK="pagestate-test-$$"
-trap 'tmux -L "$SOCK" kill-server 2> /dev/null; rm -rf "$T_TMP"' EXIT
 s=big
-screen() { tmux -L "$SOCK" capture-pane -t "$s" -p; }
-keys() { tmux -L "$SOCK" send-keys -t "$s" "$@"; }
+source "$(dirname "$0")/../tui-lib.sh"
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
-# wait_for PATTERN SECONDS
+# wait_for PATTERN SECONDS, polling every 10 ms: it times the open, so
+# finer than tui-lib.sh's
 wait_for() {
 	local end=$(( $(ms) + ${2:-10} * 1000 ))
 	while [ "$(ms)" -lt "$end" ]; do
@@ -43,8 +41,7 @@ t_check "index built ($events events, $build ms, $(cat "$T_TMP/build.rss") KB pe
 idx_kb=$(( $(stat -c %s "$T_TMP/run.dat.psidx") / 1024 ))
 echo "# index: $idx_kb KB for $(grep -o '[0-9]* folios' "$T_TMP/out")"
 
-env -u CI tmux -L "$SOCK" new-session -d -s "$s" -x 120 -y 40 \
-	"cd '$T_TMP' && /usr/bin/time -f %M -o '$T_TMP/rss' '$PS' tui run.dat; echo \$? > '$T_TMP/rc'; sleep 60"
+tui_term "cd '$T_TMP' && /usr/bin/time -f %M -o '$T_TMP/rss' '$PS' tui run.dat; echo \$? > '$T_TMP/rc'; sleep 60"
 start=$(ms)
 wait_for "folios by birth" 10
 open=$(( $(ms) - start ))

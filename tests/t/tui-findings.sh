@@ -8,20 +8,8 @@ if ! command -v tmux > /dev/null; then
 	exit 0
 fi
 
-SOCK="pagestate-test-$$"
-trap 'tmux -L "$SOCK" kill-server 2> /dev/null; rm -rf "$T_TMP"' EXIT
 s=findings
-screen() { tmux -L "$SOCK" capture-pane -t "$s" -p; }
-keys() { tmux -L "$SOCK" send-keys -t "$s" "$@"; }
-wait_for() {
-	local i
-	for i in $(seq 1 200); do
-		screen | grep -q -- "$1" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-selected() { screen | grep '^>' | head -1; }
+source "$(dirname "$0")/../tui-lib.sh"
 
 cp "$FIXTURES/vm-stock61-huge-zero.dat" "$T_TMP/hz.dat"
 "$PS" check "$T_TMP/hz.dat" > "$T_TMP/check" 2>&1
@@ -30,8 +18,7 @@ folio=$(awk '$1 == "info" && $2 == "huge-zero-split" { print $4; exit }' "$T_TMP
 head=${folio%/*}
 t_check "check lists two huge-zero-split infos (${ts[*]})" test "${#ts[@]}" = 2
 
-env -u CI tmux -L "$SOCK" new-session -d -s "$s" -x 120 -y 40 \
-	"cd '$T_TMP' && '$PS' tui hz.dat; echo \$? > '$T_TMP/rc'; sleep 60"
+tui_term "cd '$T_TMP' && '$PS' tui hz.dat; echo \$? > '$T_TMP/rc'; sleep 60"
 t_check "opens" wait_for "folios by birth"
 
 keys f

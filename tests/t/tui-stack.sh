@@ -10,27 +10,15 @@ if [ -n "$why" ]; then
 	exit 0
 fi
 
-SOCK="pagestate-test-$$"
-trap 'tmux -L "$SOCK" kill-server 2> /dev/null; rm -rf "$T_TMP"' EXIT
 s=stack
-screen() { tmux -L "$SOCK" capture-pane -t "$s" -p; }
-keys() { tmux -L "$SOCK" send-keys -t "$s" "$@"; }
-wait_for() {
-	local i
-	for i in $(seq 1 200); do
-		screen | grep -q -- "$1" && return 0
-		sleep 0.05
-	done
-	return 1
-}
+source "$(dirname "$0")/../tui-lib.sh"
 
 "$PS" record -q --stack -o "$T_TMP/stk.dat" -- "$WORKLOADS/thp-basic" \
 	> "$T_TMP/workload" 2> "$T_TMP/err"
 t_check "record --stack exits 0" test $? = 0
 pfn=$(sed -n 's/^workload: thp .* pfn=\(0x[0-9a-f]*\) thp=1$/\1/p' "$T_TMP/workload")
 
-env -u CI tmux -L "$SOCK" new-session -d -s "$s" -x 120 -y 40 \
-	"cd '$T_TMP' && '$PS' tui stk.dat; echo \$? > '$T_TMP/rc'; sleep 60"
+tui_term "cd '$T_TMP' && '$PS' tui stk.dat; echo \$? > '$T_TMP/rc'; sleep 60"
 t_check "opens (index built with stacks)" wait_for "folios by birth"
 keys /; tmux -L "$SOCK" send-keys -t "$s" -l "$pfn"; keys Enter Enter
 t_check "the THP $pfn's timeline" wait_for "^timeline of folio $pfn/9"
