@@ -8,7 +8,17 @@ CACHE=${PAGESTATE_CACHE:-/var/cache/pagestate}/bench
 src=$CACHE/churn-small.dat
 [ -n "${TUI_BIG:-}" ] && src=$TUI_BIG	# TUI_BIG=/path/churn.dat for the big one
 why=
-[ -r "$src" ] || why="no $src (make bench records it)"
+# A cold cache records it here, with the bench's own recorder (~1 min):
+# a test makes what it needs rather than skip.
+if [ ! -r "$src" ] && [ -z "${TUI_BIG:-}" ]; then
+	why=$(t_no_tracing)
+	if [ -z "$why" ] && ! "$TOP/tests/bench/run" --record-only > "$T_TMP/bench.out" 2>&1; then
+		t_fail "tui on a large recording" "tests/bench/run --record-only: $(tail -n2 "$T_TMP/bench.out" | tr '\n' ' ')"
+		exit 0
+	fi
+	[ -n "$why" ] && why="no $src and cannot record it: $why"
+fi
+[ -z "$why" ] && [ ! -r "$src" ] && why="no $src (make bench records it)"
 [ -z "$why" ] && ! command -v tmux > /dev/null && why="tmux not installed"
 [ -z "$why" ] && [ ! -x /usr/bin/time ] && why="no /usr/bin/time"
 if [ -n "$why" ]; then
@@ -43,18 +53,20 @@ echo "# index: $idx_kb KB for $(grep -o '[0-9]* folios' "$T_TMP/out")"
 
 tui_term "cd '$T_TMP' && /usr/bin/time -f %M -o '$T_TMP/rss' '$PS' tui run.dat; echo \$? > '$T_TMP/rc'; sleep 60"
 start=$(ms)
-wait_for "folios by birth" 10
+wait_for "folios by birth" 10; opened=$?
 open=$(( $(ms) - start ))
-t_check "reopens with the cached index in under a second ($open ms)" test "$open" -lt 1000
+# a wait that timed out is a failure whatever the clock says
+t_check "reopens with the cached index in under a second ($open ms)" \
+	test "$opened" = 0 -a "$open" -lt 1000
 
 # the last folio born: its timeline needs the whole file replayed
 keys G
 start=$(ms)
 keys Enter
-wait_for "^timeline of folio" 30
+wait_for "^timeline of folio" 30; opened=$?
 tl=$(( $(ms) - start ))
-has_cursor() { screen | grep -q "^>"; }
-t_check "the last folio's timeline opens ($tl ms)" has_cursor
+t_check "the last folio's timeline opens ($tl ms)" \
+	test "$opened" = 0 -a -n "$(screen | grep "^>")"
 keys q /; tmux -L "$SOCK" send-keys -t "$s" -l "page-churn"; keys Enter
 t_check "a comm search over every folio" wait_for "page-churn: line" 10
 keys Q
