@@ -30,6 +30,8 @@ pfn_of() { sed -n "s/^workload: $1 .*pfn=\(0x[0-9a-f]*\).*/\1/p" "$T_TMP/w" | he
 t_check "host: replay exits 0 with a quiet stderr" test $? = 0 -a ! -s "$T_TMP/err"
 t_check "host: replay knows the kernel and profile" \
 	grep -q "^kernel:    $(uname -r)$" "$T_TMP/sum"
+t_check "host: the engine met no anomaly" \
+	grep -qx "engine anomalies: 0" "$T_TMP/sum"
 
 thp=$(pfn_of thp)
 "$PS" replay "$f" --pfn "$thp" > "$T_TMP/thp"

@@ -16,6 +16,7 @@ for i in $(seq 50); do
 	[ -d /sys/kernel/tracing/instances/pagestate-$pid ] && pgrep -P $pid -x sleep > /dev/null && break
 	sleep 0.1
 done
+child=$(pgrep -P $pid -x sleep)
 start=$SECONDS
 kill -INT $pid
 wait $pid
@@ -24,7 +25,17 @@ t_check "record exits 0 after SIGINT" test $rc = 0
 t_check "it stopped within 10 s" test $((SECONDS - start)) -lt 10
 t_check "instance pagestate-$pid is removed" \
 	test ! -e /sys/kernel/tracing/instances/pagestate-$pid
-t_check "the workload is gone" test -z "$(pgrep -P $pid)"
+# the sleep child by its own pid: once record is reaped, pgrep -P would
+# find nothing even if the workload had been left running
+gone() {
+	[ -n "$child" ] || return 1
+	for i in $(seq 20); do
+		[ -e /proc/$child ] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+t_check "the workload (sleep ${child:-not found}) is gone" gone
 trace-cmd report "$f" > "$T_TMP/report" 2> "$T_TMP/report.err"
 t_check "trace-cmd report opens the file quietly" test $? = 0 -a ! -s "$T_TMP/report.err"
 t_check "the file has the end marker" grep -q "pagestate: end$" "$T_TMP/report"
