@@ -6,6 +6,8 @@
 #   make check      deps + build + every test; ends with "N passed, N failed"
 #   make bench      replay speed and memory against trace-cmd report
 #   make asan       ./pagestate-asan with ASan + UBSan (used by make check)
+#   make install    pagestate, its man pages and bash completion under
+#                   $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall
 
 CC ?= cc
 PKGS := libtracecmd libtracefs libtraceevent jansson libbpf ncursesw
@@ -76,9 +78,25 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run
 
+PREFIX ?= /usr/local
+bindir := $(PREFIX)/bin
+man1dir := $(PREFIX)/share/man/man1
+compdir := $(PREFIX)/share/bash-completion/completions
+MAN_PAGES := $(wildcard doc/*.1)
+
+install: pagestate
+	install -d '$(DESTDIR)$(bindir)' '$(DESTDIR)$(man1dir)' '$(DESTDIR)$(compdir)'
+	install -m 755 pagestate '$(DESTDIR)$(bindir)/pagestate'
+	install -m 644 $(MAN_PAGES) '$(DESTDIR)$(man1dir)'
+	install -m 644 contrib/completion/pagestate.bash '$(DESTDIR)$(compdir)/pagestate'
+
+uninstall:
+	rm -f '$(DESTDIR)$(bindir)/pagestate' '$(DESTDIR)$(compdir)/pagestate'
+	rm -f $(MAN_PAGES:doc/%='$(DESTDIR)$(man1dir)'/%)
+
 clean:
 	rm -rf build build-asan pagestate pagestate-asan $(WORKLOADS)
 
-.PHONY: all asan unit workloads deps demo check bench clean
+.PHONY: all asan unit workloads deps demo check bench install uninstall clean
 
 -include $(LIB_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) build/pagestate.d build-asan/pagestate.d $(UNIT_BINS:=.d)
