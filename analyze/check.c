@@ -476,32 +476,28 @@ int cmd_check(int argc, const char **argv)
 {
 	const char *ids = NULL;
 	int list = 0, uncertain = 0, n, i, ret;
+	enum ps_parse_result res;
 	struct ps_option opts[] = {
-		{ PS_OPT_STRING, 0, "rules", &ids, "id,...",
-		  "run only these rules" },
-		{ PS_OPT_BOOL, 0, "uncertain", &uncertain, NULL,
-		  "also list cases that could not be decided" },
-		{ PS_OPT_BOOL, 0, "list-rules", &list, NULL,
-		  "list every rule and exit" },
+		PS_OPT_STRING_F(0, "rules", &ids, "id,...",
+			"run only these rules"),
+		PS_OPT_BOOL_F(0, "uncertain", &uncertain,
+			"also list cases that could not be decided"),
+		PS_OPT_BOOL_F(0, "list-rules", &list,
+			"list every rule and exit"),
 		PS_OPT_END_MARK,
 	};
 	struct ps_check *c;
 	struct ps_trace *t;
 
-	n = ps_parse_options(argc, argv, opts, check_usage, NULL);
-	if (n == -2)
-		return PS_EXIT_OK;
-	if (n < 0)
-		return PS_EXIT_USAGE;
+	res = ps_parse_options(argc, argv, opts, check_usage, &n, NULL);
+	if (res != PS_PARSE_OK)
+		return ps_parse_exit(res);
 	if (list) {
 		list_rules();
 		return PS_EXIT_OK;
 	}
-	if (n != 1) {
-		ps_error(n ? "check takes one recording, got %d" :
-			 "check needs a recording (e.g. trace.dat)", n);
+	if (ps_want_one_recording("check", n, check_usage, opts))
 		return PS_EXIT_USAGE;
-	}
 	if (check_ids(ids))
 		return PS_EXIT_USAGE;
 	t = ps_trace_open(argv[0]);

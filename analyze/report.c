@@ -439,35 +439,31 @@ int cmd_report(int argc, const char **argv)
 {
 	const char *ids = NULL;
 	int json = 0, text = 0, uncertain = 0, n, ret;
+	enum ps_parse_result res;
 	struct report r = { .window = WINDOW_EVENTS };
 	struct ps_option opts[] = {
-		{ PS_OPT_BOOL, 0, "json", &json, NULL,
-		  "JSON report (doc/report.schema.json)" },
-		{ PS_OPT_BOOL, 0, "text", &text, NULL,
-		  "plain text for a mail to linux-mm" },
-		{ PS_OPT_STRING, 0, "rules", &ids, "id,...",
-		  "run only these rules" },
-		{ PS_OPT_BOOL, 0, "uncertain", &uncertain, NULL,
-		  "also report cases that could not be decided" },
-		{ PS_OPT_INT, 0, "window", &r.window, "n",
-		  "events of the folio shown before each finding (12)" },
+		PS_OPT_BOOL_F(0, "json", &json,
+			"JSON report (doc/report.schema.json)"),
+		PS_OPT_BOOL_F(0, "text", &text,
+			"plain text for a mail to linux-mm"),
+		PS_OPT_STRING_F(0, "rules", &ids, "id,...",
+			"run only these rules"),
+		PS_OPT_BOOL_F(0, "uncertain", &uncertain,
+			"also report cases that could not be decided"),
+		PS_OPT_INT_F(0, "window", &r.window, "n",
+			"events of the folio shown before each finding (12)"),
 		PS_OPT_END_MARK,
 	};
 
-	n = ps_parse_options(argc, argv, opts, report_usage, NULL);
-	if (n == -2)
-		return PS_EXIT_OK;
-	if (n < 0)
-		return PS_EXIT_USAGE;
+	res = ps_parse_options(argc, argv, opts, report_usage, &n, NULL);
+	if (res != PS_PARSE_OK)
+		return ps_parse_exit(res);
 	if (json == text) {
 		ps_error("report needs exactly one of --json and --text");
 		return PS_EXIT_USAGE;
 	}
-	if (n != 1) {
-		ps_error(n ? "report takes one recording, got %d" :
-			 "report needs a recording (e.g. trace.dat)", n);
+	if (ps_want_one_recording("report", n, report_usage, opts))
 		return PS_EXIT_USAGE;
-	}
 	if (r.window > PS_WINDOW_MAX) {
 		ps_error("--window is at most %d", PS_WINDOW_MAX);
 		return PS_EXIT_USAGE;

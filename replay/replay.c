@@ -274,31 +274,26 @@ int cmd_replay(int argc, const char **argv)
 {
 	const char *pfn_s = NULL, *folio_s = NULL, *comm = NULL;
 	int verify = 0, n, ret = PS_EXIT_OK;
+	enum ps_parse_result res;
 	struct ps_option opts[] = {
-		{ PS_OPT_STRING, 0, "pfn", &pfn_s, "pfn",
-		  "timeline of the page PFN and the folios holding it" },
-		{ PS_OPT_STRING, 0, "folio", &folio_s, "pfn",
-		  "timeline of the folio whose head is PFN" },
-		{ PS_OPT_STRING, 0, "comm", &comm, "name",
-		  "timeline of every page op done by tasks named NAME" },
-		{ PS_OPT_BOOL, 0, "verify", &verify, NULL,
-		  "compare derived state with the exit snapshot" },
+		PS_OPT_STRING_F(0, "pfn", &pfn_s, "pfn",
+			"timeline of the page PFN and the folios holding it"),
+		PS_OPT_STRING_F(0, "folio", &folio_s, "pfn",
+			"timeline of the folio whose head is PFN"),
+		PS_OPT_STRING_F(0, "comm", &comm, "name",
+			"timeline of every page op done by tasks named NAME"),
+		PS_OPT_BOOL_F(0, "verify", &verify,
+			"compare derived state with the exit snapshot"),
 		PS_OPT_END_MARK,
 	};
 	struct replay r = { .pfn = PS_PFN_NONE };
 	struct ps_verify *v = NULL;
 
-	n = ps_parse_options(argc, argv, opts, replay_usage, NULL);
-	if (n == -2)
-		return PS_EXIT_OK;
-	if (n < 0)
+	res = ps_parse_options(argc, argv, opts, replay_usage, &n, NULL);
+	if (res != PS_PARSE_OK)
+		return ps_parse_exit(res);
+	if (ps_want_one_recording("replay", n, replay_usage, opts))
 		return PS_EXIT_USAGE;
-	if (n != 1) {
-		ps_error(n ? "replay takes one recording, got %d" :
-			 "replay needs a recording (e.g. trace.dat)", n);
-		ps_usage_with_options(replay_usage, opts, 1);
-		return PS_EXIT_USAGE;
-	}
 	if (!!pfn_s + !!folio_s + !!comm > 1) {
 		ps_error("--pfn, --folio and --comm exclude each other");
 		return PS_EXIT_USAGE;

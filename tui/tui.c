@@ -1027,11 +1027,12 @@ static bool have_terminal(void)
 int cmd_tui(int argc, const char **argv)
 {
 	int reindex = 0, only = 0, n, ret = PS_EXIT_OK;
+	enum ps_parse_result res;
 	struct ps_option opts[] = {
-		{ PS_OPT_BOOL, 0, "reindex", &reindex, NULL,
-		  "build the index again even if a valid one is cached" },
-		{ PS_OPT_BOOL, 0, "index-only", &only, NULL,
-		  "build (or check) the index and exit; needs no terminal" },
+		PS_OPT_BOOL_F(0, "reindex", &reindex,
+			"build the index again even if a valid one is cached"),
+		PS_OPT_BOOL_F(0, "index-only", &only,
+			"build (or check) the index and exit; needs no terminal"),
 		PS_OPT_END_MARK,
 	};
 	struct build_progress bp = { 0 };
@@ -1041,17 +1042,11 @@ int cmd_tui(int argc, const char **argv)
 	const char *codeset;
 	SCREEN *screen;
 
-	n = ps_parse_options(argc, argv, opts, tui_usage, NULL);
-	if (n == -2)
-		return PS_EXIT_OK;
-	if (n < 0)
+	res = ps_parse_options(argc, argv, opts, tui_usage, &n, NULL);
+	if (res != PS_PARSE_OK)
+		return ps_parse_exit(res);
+	if (ps_want_one_recording("tui", n, tui_usage, opts))
 		return PS_EXIT_USAGE;
-	if (n != 1) {
-		ps_error(n ? "tui takes one recording, got %d" :
-			 "tui needs a recording (e.g. trace.dat)", n);
-		ps_usage_with_options(tui_usage, opts, 1);
-		return PS_EXIT_USAGE;
-	}
 	if (!only && !have_terminal()) {
 		ps_error("tui needs a terminal: %s; use 'pagestate replay' "
 			 "or 'pagestate check' in scripts (or --index-only "
