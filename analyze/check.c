@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "pagestate/builtin.h"
-#include "pagestate/check.h"
+#include "check-local.h"
 
 /* --- the runner ----------------------------------------------------------- */
 
@@ -113,6 +113,30 @@ struct ps_check *ps_check_new(struct ps_trace *t, const char *ids,
 struct ps_engine *ps_check_engine(struct ps_check *c)
 {
 	return c->e;
+}
+
+struct ps_trace *ps_check_trace(const struct ps_check *c)
+{
+	return c->t;
+}
+
+struct ps_verify *ps_check_verify(const struct ps_check *c)
+{
+	return c->verify;
+}
+
+void ps_check_add_rule(struct ps_check *c, const struct ps_rule *r,
+		       void *priv)
+{
+	struct ps_check_rule_state *rs;
+
+	c->rules = ps_xrealloc(c->rules, (c->nr_rules + 1) * sizeof(*c->rules));
+	rs = &c->rules[c->nr_rules++];
+	memset(rs, 0, sizeof(*rs));
+	rs->rule = r;
+	rs->checked = true;
+	rs->priv = priv;
+	rs->borrowed_priv = true;
 }
 
 bool ps_check_lost_since(const struct ps_check *c, u64 ts)
@@ -393,6 +417,8 @@ void ps_check_free(struct ps_check *c)
 	if (!c)
 		return;
 	for (i = 0; i < c->nr_rules; i++) {
+		if (c->rules[i].borrowed_priv)
+			continue;
 		if (c->rules[i].priv && c->rules[i].rule->priv_free)
 			c->rules[i].rule->priv_free(c->rules[i].priv);
 		free(c->rules[i].priv);
@@ -406,6 +432,37 @@ void ps_check_free(struct ps_check *c)
 	ps_verify_free(c->verify);
 	ps_engine_free(c->e);
 	free(c);
+}
+
+int ps_check_nr_findings(const struct ps_check *c)
+{
+	return c->nr_findings;
+}
+
+const struct ps_finding *ps_check_finding(const struct ps_check *c, int i)
+{
+	return &c->findings[i];
+}
+
+u64 ps_check_dropped_findings(const struct ps_check *c)
+{
+	return c->dropped_findings;
+}
+
+const struct ps_window *ps_check_window(const struct ps_check *c, int i)
+{
+	return c->windows ? &c->windows[i] : NULL;
+}
+
+int ps_check_nr_rules(const struct ps_check *c)
+{
+	return c->nr_rules;
+}
+
+const struct ps_check_rule_state *ps_check_rule(const struct ps_check *c,
+						int i)
+{
+	return &c->rules[i];
 }
 
 int ps_check_nr_checked(const struct ps_check *c)

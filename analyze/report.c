@@ -101,7 +101,8 @@ static json_t *stack_json(struct report *r, u64 offset)
 
 static json_t *finding_json(struct report *r, int i)
 {
-	const struct ps_finding *fi = &r->c->findings[i];
+	const struct ps_finding *fi = ps_check_finding(r->c, i);
+	const struct ps_window *w = ps_check_window(r->c, i);
 	json_t *o = json_object(), *folio = json_object(), *win, *lin;
 	u32 k;
 	int j;
@@ -120,11 +121,10 @@ static json_t *finding_json(struct report *r, int i)
 	json_object_set_new(o, "after", state_json(&fi->after));
 
 	win = json_array();
-	for (j = 0; r->c->windows && j < r->c->windows[i].nr; j++) {
-		json_t *e = event_json(r, &r->c->windows[i].ops[j]);
+	for (j = 0; w && j < w->nr; j++) {
+		json_t *e = event_json(r, &w->ops[j]);
 
-		json_object_set_new(e, "state",
-				    state_json(&r->c->windows[i].after[j]));
+		json_object_set_new(e, "state", state_json(&w->after[j]));
 		json_array_append_new(win, e);
 	}
 	json_object_set_new(o, "window", win);
@@ -212,8 +212,8 @@ static int report_json(struct report *r, FILE *out)
 	json_object_set_new(root, "tool", tool);
 	json_object_set_new(root, "recording", recording_json(r));
 	json_object_set_new(root, "verify", verify_json(&r->verify));
-	for (i = 0; i < r->c->nr_rules; i++) {
-		const struct ps_check_rule_state *rs = &r->c->rules[i];
+	for (i = 0; i < ps_check_nr_rules(r->c); i++) {
+		const struct ps_check_rule_state *rs = ps_check_rule(r->c, i);
 		json_t *o = json_object();
 
 		json_object_set_new(o, "id", json_string(rs->rule->id));
@@ -235,14 +235,14 @@ static int report_json(struct report *r, FILE *out)
 		unsure += rs->uncertain;
 	}
 	json_object_set_new(root, "rules", rules);
-	for (i = 0; i < r->c->nr_findings; i++)
+	for (i = 0; i < ps_check_nr_findings(r->c); i++)
 		json_array_append_new(fs, finding_json(r, i));
 	json_object_set_new(root, "findings", fs);
 	json_object_set_new(sum, "breaks", json_integer((json_int_t)breaks));
 	json_object_set_new(sum, "infos", json_integer((json_int_t)infos));
 	json_object_set_new(sum, "uncertain", json_integer((json_int_t)unsure));
 	json_object_set_new(sum, "findings_not_kept",
-			    json_integer((json_int_t)r->c->dropped_findings));
+			    json_integer((json_int_t)ps_check_dropped_findings(r->c)));
 	json_object_set_new(root, "summary", sum);
 	ret = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', out);
@@ -325,7 +325,8 @@ static void event_text(struct report *r, const struct ps_op *op, char *buf,
 
 static void finding_text(struct report *r, int i, FILE *out)
 {
-	const struct ps_finding *fi = &r->c->findings[i];
+	const struct ps_finding *fi = ps_check_finding(r->c, i);
+	const struct ps_window *w = ps_check_window(r->c, i);
 	char buf[512], head[96], stack[4096];
 	u32 k;
 	int j;
@@ -343,14 +344,13 @@ static void finding_text(struct report *r, int i, FILE *out)
 	wrap(out, "    before: ", buf);
 	state_text(&fi->after, buf, sizeof(buf));
 	wrap(out, "    after:  ", buf);
-	if (r->c->windows && r->c->windows[i].nr) {
+	if (w && w->nr) {
 		fprintf(out, "    timeline of the folio up to the event:\n");
-		for (j = 0; j < r->c->windows[i].nr; j++) {
+		for (j = 0; j < w->nr; j++) {
 			char st[256];
 
-			event_text(r, &r->c->windows[i].ops[j], head,
-				   sizeof(head));
-			state_text(&r->c->windows[i].after[j], st, sizeof(st));
+			event_text(r, &w->ops[j], head, sizeof(head));
+			state_text(&w->after[j], st, sizeof(st));
 			snprintf(buf, sizeof(buf), "%s -> %s", head, st);
 			wrap(out, "      ", buf);
 		}
@@ -408,12 +408,12 @@ static int report_text(struct report *r, FILE *out)
 		 (unsigned long long)r->verify.no_history);
 	wrap(out, "end state: ", buf);
 
-	for (i = 0; i < r->c->nr_findings; i++)
+	for (i = 0; i < ps_check_nr_findings(r->c); i++)
 		finding_text(r, i, out);
 
 	fprintf(out, "\nrules:\n");
-	for (i = 0; i < r->c->nr_rules; i++) {
-		const struct ps_check_rule_state *rs = &r->c->rules[i];
+	for (i = 0; i < ps_check_nr_rules(r->c); i++) {
+		const struct ps_check_rule_state *rs = ps_check_rule(r->c, i);
 		char prefix[40];
 
 		snprintf(prefix, sizeof(prefix), "  %-23s ", rs->rule->id);
@@ -481,7 +481,7 @@ int cmd_report(int argc, const char **argv)
 		ret = PS_EXIT_USAGE;
 		goto out;
 	}
-	ps_verify_result(r.c->verify, &r.verify);
+	ps_verify_result(ps_check_verify(r.c), &r.verify);
 	if (!ps_check_nr_checked(r.c)) {
 		ps_error("%s: no rule could be checked: the recording lacks "
 			 "the events every selected rule needs", r.path);

@@ -55,7 +55,7 @@ struct builder {
 	u64 nr_lin, alloc_lin;
 	struct ps_index_lost *lost;
 	u64 nr_lost, alloc_lost;
-	u32 *finding_folio;		/* parallel to c->findings */
+	u32 *finding_folio;		/* parallel to the check's findings */
 	int seen_findings;
 
 	int event_slot[4096];		/* event id -> 1 + bit in evmask */
@@ -246,8 +246,8 @@ static void index_op(struct ps_check *c, void *priv, const struct ps_op *op,
 			id_b = PS_INDEX_NONE;
 	}
 	/* Findings the rules just reported belong to this op's folio. */
-	for (i = b->seen_findings; i < c->nr_findings; i++) {
-		const struct ps_finding *fi = &c->findings[i];
+	for (i = b->seen_findings; i < ps_check_nr_findings(c); i++) {
+		const struct ps_finding *fi = ps_check_finding(c, i);
 		u32 id = PS_INDEX_NONE;
 
 		if (id_f != PS_INDEX_NONE && b->recs[id_f].pfn == fi->folio_pfn)
@@ -259,7 +259,7 @@ static void index_op(struct ps_check *c, void *priv, const struct ps_op *op,
 					       (i + 1) * sizeof(u32));
 		b->finding_folio[i] = id;
 	}
-	b->seen_findings = c->nr_findings;
+	b->seen_findings = ps_check_nr_findings(c);
 }
 
 static void index_folio_end(void *data, const struct ps_folio *f)
@@ -435,7 +435,7 @@ static void finish_build(struct builder *b, struct built *o)
 	struct ps_check *c = b->c;
 	const struct ps_meta *m = ps_trace_meta(b->t);
 	u64 n = b->nr_recs, i;
-	int k;
+	int k, nr_findings = ps_check_nr_findings(c);
 
 	o->folios = b->recs;
 	b->recs = NULL;
@@ -466,10 +466,10 @@ static void finish_build(struct builder *b, struct built *o)
 	qsort(o->lineage, b->nr_lin, sizeof(*o->lineage), cmp_lineage);
 
 	/* findings */
-	o->findings = ps_xcalloc(c->nr_findings ? c->nr_findings : 1,
+	o->findings = ps_xcalloc(nr_findings ? nr_findings : 1,
 				 sizeof(*o->findings));
-	for (k = 0; k < c->nr_findings; k++) {
-		const struct ps_finding *fi = &c->findings[k];
+	for (k = 0; k < nr_findings; k++) {
+		const struct ps_finding *fi = ps_check_finding(c, k);
 		struct ps_index_finding *x = &o->findings[k];
 		u32 id = k < b->seen_findings ? b->finding_folio[k] :
 			 PS_INDEX_NONE;
@@ -515,10 +515,10 @@ static void finish_build(struct builder *b, struct built *o)
 	o->hdr.hdr_size = sizeof(o->hdr);
 	o->hdr.nr_folios = n;
 	o->hdr.nr_lineage = b->nr_lin;
-	o->hdr.nr_findings = c->nr_findings;
+	o->hdr.nr_findings = nr_findings;
 	o->hdr.nr_lost = b->nr_lost;
 	o->lost = b->lost;
-	o->hdr.dropped_findings = c->dropped_findings;
+	o->hdr.dropped_findings = ps_check_dropped_findings(c);
 	o->hdr.first_ts = b->first_ts;
 	o->hdr.last_ts = b->last_ts;
 	o->hdr.nr_records = ps_trace_nr_records(b->t);
@@ -532,8 +532,8 @@ static void finish_build(struct builder *b, struct built *o)
 		o->hdr.flags |= PS_IDXF_CPUSTAT_LOST;
 	o->hdr.nr_events = b->nr_events;
 	memcpy(o->hdr.event_ids, b->event_ids, sizeof(b->event_ids));
-	for (k = 0; k < c->nr_rules && k < PS_INDEX_RULES; k++) {
-		const struct ps_check_rule_state *rs = &c->rules[k];
+	for (k = 0; k < ps_check_nr_rules(c) && k < PS_INDEX_RULES; k++) {
+		const struct ps_check_rule_state *rs = ps_check_rule(c, k);
 		struct ps_index_rule *r = &o->hdr.rules[o->hdr.nr_rules];
 
 		if (rs->rule == &index_rule)
@@ -800,7 +800,6 @@ static int build(struct ps_index *x, const char *path,
 		 void *data)
 {
 	struct builder b = { .progress = progress, .progress_data = data };
-	struct ps_check_rule_state *rs;
 	struct built o;
 	struct stat st;
 	char *ipath;
@@ -816,19 +815,9 @@ static int build(struct ps_index *x, const char *path,
 		ps_trace_close(b.t);
 		return -1;
 	}
-	/* ps_check_new sized the rule states for every rule: add ours */
-	b.c->rules = ps_xrealloc(b.c->rules, (b.c->nr_rules + 1) *
-				 sizeof(*b.c->rules));
-	rs = &b.c->rules[b.c->nr_rules++];
-	memset(rs, 0, sizeof(*rs));
-	rs->rule = &index_rule;
-	rs->checked = true;
-	rs->priv = &b;
-	if (ps_check_run(b.c)) {
-		rs->priv = NULL;
+	ps_check_add_rule(b.c, &index_rule, &b);
+	if (ps_check_run(b.c))
 		goto out;
-	}
-	rs->priv = NULL;
 	finish_build(&b, &o);
 	o.hdr.src_size = want->src_size;
 	o.hdr.src_mtime_ns = want->src_mtime_ns;
