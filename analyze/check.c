@@ -492,17 +492,25 @@ static const char *const check_usage[] = {
 	NULL,
 };
 
+/* As `check` prints them (a break stands out), and as JSON names them. */
+static const struct {
+	const char *name, *id;
+} severities[] = {
+	[PS_SEV_BREAK] = { "BREAK", "break" },
+	[PS_SEV_INFO] = { "info", "info" },
+	[PS_SEV_UNCERTAIN] = { "uncertain", "uncertain" },
+};
+
 const char *ps_severity_name(enum ps_severity s)
 {
-	switch (s) {
-	case PS_SEV_BREAK:
-		return "BREAK";
-	case PS_SEV_INFO:
-		return "info";
-	case PS_SEV_UNCERTAIN:
-		return "uncertain";
-	}
-	return "?";
+	return (unsigned int)s < ARRAY_SIZE(severities) ?
+	       severities[s].name : "?";
+}
+
+const char *ps_severity_id(enum ps_severity s)
+{
+	return (unsigned int)s < ARRAY_SIZE(severities) ?
+	       severities[s].id : "uncertain";
 }
 
 static void list_rules(void)
