@@ -187,13 +187,13 @@ static void folio_end(void *data, const struct ps_folio *f)
 		r->ended_live++;
 }
 
-static void print_summary(struct replay *r)
+/* What the file is and which events it holds. */
+static void print_recording(struct replay *r)
 {
 	const struct ps_meta *m = ps_trace_meta(r->t);
 	const struct ps_engine_stats *s = ps_engine_stats(r->e);
 	struct ps_event_count counts[256];
 	int i, n;
-	u64 anomalies = 0, missed = ps_trace_missed(r->t);
 
 	printf("file:      %s\n", ps_trace_path(r->t));
 	printf("kernel:    %s\n", m->kernel[0] ? m->kernel : "unknown");
@@ -216,6 +216,11 @@ static void print_summary(struct replay *r)
 		if (s->ops[i])
 			printf("  %-40s %10llu\n", ps_op_kind_name(i),
 			       (unsigned long long)s->ops[i]);
+}
+
+static void print_folios(struct replay *r)
+{
+	const struct ps_engine_stats *s = ps_engine_stats(r->e);
 
 	printf("\nfolios:\n");
 	printf("  seen                 %llu\n", (unsigned long long)s->folios);
@@ -240,6 +245,15 @@ static void print_summary(struct replay *r)
 	       (unsigned long long)s->collapses);
 	printf("  migrations           %llu\n",
 	       (unsigned long long)s->migrations);
+}
+
+/* How far to trust the rest: lost events, anomalies, what is tracked. */
+static void print_trust(struct replay *r)
+{
+	const struct ps_meta *m = ps_trace_meta(r->t);
+	const struct ps_engine_stats *s = ps_engine_stats(r->e);
+	u64 anomalies = 0, missed = ps_trace_missed(r->t);
+	int i;
 
 	printf("\nlost events: ");
 	if (!m->have_cpustats && !missed && !ps_trace_missed_unknown(r->t))
@@ -268,6 +282,13 @@ static void print_summary(struct replay *r)
 	       "no (needs rmap probes)",
 	       ps_engine_tracks(r->e) & PS_KNOWN_PINCOUNT ? "yes" :
 	       "no (needs GUP probes)");
+}
+
+static void print_summary(struct replay *r)
+{
+	print_recording(r);
+	print_folios(r);
+	print_trust(r);
 }
 
 int cmd_replay(int argc, const char **argv)
