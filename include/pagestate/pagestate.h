@@ -2,7 +2,8 @@
 /*
  * Things every stage of pagestate shares: exit codes, error reporting and
  * the option parser.  Kept small on purpose; a stage's own types live in
- * its own header (pageop.h, folio.h, trace.h, recording.h).
+ * its own header (pageop.h, folio.h, trace.h, recording.h).  The layers
+ * and which header belongs to which are in doc/design.md.
  */
 #ifndef PAGESTATE_H
 #define PAGESTATE_H
@@ -14,7 +15,7 @@
 
 #define PAGESTATE_VERSION "0.1"
 
-/* Exit status of every subcommand, as DESIGN.md promises. */
+/* Exit status of every subcommand, as doc/design.md promises. */
 enum ps_exit {
 	PS_EXIT_OK = 0,		/* clean */
 	PS_EXIT_FINDINGS = 1,	/* check/report found a break */
