@@ -4,7 +4,7 @@
  *
  * As in tig, a view is a struct of operations (struct view_ops) and each
  * view lives in its own file (tui/<name>-view.c); keys map to requests
- * through one table (tui/tui.c), from which the help view is generated.
+ * through one table (tui/keys.c), from which the help view is generated.
  * A request goes to the view on top first, then to the generic handling
  * (moving, searching, switching views).
  *
