@@ -85,21 +85,15 @@ struct ps_option {
 };
 
 /* Table entries, as git's OPT_BOOL() and friends; the table ends with OPT_END. */
-#define PS_OPT_BOOL_F(s, l, v, h) \
-	{ .type = PS_OPT_BOOL, .short_name = (s), .long_name = (l), \
-	  .value = (v), .help = (h) }
-#define PS_OPT_STRING_F(s, l, v, a, h) \
-	{ .type = PS_OPT_STRING, .short_name = (s), .long_name = (l), \
-	  .value = (v), .argh = (a), .help = (h) }
-#define PS_OPT_INT_F(s, l, v, a, h) \
-	{ .type = PS_OPT_INT, .short_name = (s), .long_name = (l), \
-	  .value = (v), .argh = (a), .help = (h) }
-#define PS_OPT_U64_F(s, l, v, a, h) \
-	{ .type = PS_OPT_U64, .short_name = (s), .long_name = (l), \
-	  .value = (v), .argh = (a), .help = (h) }
+#define PS_OPT_F(t, s, l, v, a, h) \
+	{ .type = (t), .short_name = (s), .long_name = (l), .value = (v), \
+	  .argh = (a), .help = (h) }
+#define PS_OPT_BOOL_F(s, l, v, h)	PS_OPT_F(PS_OPT_BOOL, s, l, v, NULL, h)
+#define PS_OPT_STRING_F(s, l, v, a, h)	PS_OPT_F(PS_OPT_STRING, s, l, v, a, h)
+#define PS_OPT_INT_F(s, l, v, a, h)	PS_OPT_F(PS_OPT_INT, s, l, v, a, h)
+#define PS_OPT_U64_F(s, l, v, a, h)	PS_OPT_F(PS_OPT_U64, s, l, v, a, h)
 #define PS_OPT_STRING_LIST_F(s, l, v, a, h) \
-	{ .type = PS_OPT_STRING_LIST, .short_name = (s), .long_name = (l), \
-	  .value = (v), .argh = (a), .help = (h) }
+	PS_OPT_F(PS_OPT_STRING_LIST, s, l, v, a, h)
 #define PS_OPT_END_MARK { .type = PS_OPT_END }
 
 enum ps_parse_result {
