@@ -492,25 +492,18 @@ static const char *const check_usage[] = {
 	NULL,
 };
 
-/* As `check` prints them (a break stands out), and as JSON names them. */
-static const struct {
-	const char *name, *id;
-} severities[] = {
-	[PS_SEV_BREAK] = { "BREAK", "break" },
-	[PS_SEV_INFO] = { "info", "info" },
-	[PS_SEV_UNCERTAIN] = { "uncertain", "uncertain" },
-};
-
+/* One spelling for `check`, report and JSON: a break stands out. */
 const char *ps_severity_name(enum ps_severity s)
 {
-	return (unsigned int)s < ARRAY_SIZE(severities) ?
-	       severities[s].name : "?";
-}
-
-const char *ps_severity_id(enum ps_severity s)
-{
-	return (unsigned int)s < ARRAY_SIZE(severities) ?
-	       severities[s].id : "uncertain";
+	switch (s) {
+	case PS_SEV_BREAK:
+		return "BREAK";
+	case PS_SEV_INFO:
+		return "info";
+	case PS_SEV_UNCERTAIN:
+		return "uncertain";
+	}
+	return "?";
 }
 
 static void list_rules(void)

@@ -130,7 +130,7 @@ json_t *ps_json_verdict(const char *rule, enum ps_severity s,
 	json_t *o = json_object();
 
 	json_object_set_new(o, "rule", json_string(rule));
-	json_object_set_new(o, "severity", json_string(ps_severity_id(s)));
+	json_object_set_new(o, "severity", json_string(ps_severity_name(s)));
 	json_object_set_new(o, "what", json_string(what));
 	return o;
 }

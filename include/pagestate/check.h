@@ -64,9 +64,8 @@ void ps_check_free(struct ps_check *c);
 /* One line per finding, as `check` prints it. */
 void ps_finding_line(struct ps_trace *t, const struct ps_finding *fi,
 		     FILE *out);
+/* "BREAK", "info", "uncertain": in check's lines and in JSON alike */
 const char *ps_severity_name(enum ps_severity s);
-/* "break", "info", "uncertain": the JSON spelling */
-const char *ps_severity_id(enum ps_severity s);
 
 /* The findings kept, in recording order. */
 int ps_check_nr_findings(const struct ps_check *c);

@@ -9,8 +9,8 @@
  * Conventions, the same in every document: a time is two keys, X_ns
  * (integer nanoseconds of the trace clock) and X ("seconds.micros", as
  * the text outputs print it); pfns are "0x.." strings; a value the
- * recording cannot know is null, never a guess; severities are
- * "break", "info", "uncertain".
+ * recording cannot know is null, never a guess; severities are spelled
+ * as `check` prints them: "BREAK", "info", "uncertain".
  */
 #ifndef PAGESTATE_JSON_H
 #define PAGESTATE_JSON_H
