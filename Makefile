@@ -34,7 +34,10 @@ all: pagestate workloads
 pagestate: build/pagestate.o build/libpagestate.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
+# Made afresh: `ar r` into an old archive would keep the objects of
+# files that moved or went away.
 build/libpagestate.a: $(LIB_OBJS)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 build/%.o: %.c

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "pagestate/builtin.h"
-#include "pagestate/check.h"
+#include "check-local.h"
 
 /* --- the runner ----------------------------------------------------------- */
 
@@ -113,6 +113,30 @@ struct ps_check *ps_check_new(struct ps_trace *t, const char *ids,
 struct ps_engine *ps_check_engine(struct ps_check *c)
 {
 	return c->e;
+}
+
+struct ps_trace *ps_check_trace(const struct ps_check *c)
+{
+	return c->t;
+}
+
+struct ps_verify *ps_check_verify(const struct ps_check *c)
+{
+	return c->verify;
+}
+
+void ps_check_add_rule(struct ps_check *c, const struct ps_rule *r,
+		       void *priv)
+{
+	struct ps_check_rule_state *rs;
+
+	c->rules = ps_xrealloc(c->rules, (c->nr_rules + 1) * sizeof(*c->rules));
+	rs = &c->rules[c->nr_rules++];
+	memset(rs, 0, sizeof(*rs));
+	rs->rule = r;
+	rs->checked = true;
+	rs->priv = priv;
+	rs->borrowed_priv = true;
 }
 
 bool ps_check_lost_since(const struct ps_check *c, u64 ts)
@@ -393,6 +417,8 @@ void ps_check_free(struct ps_check *c)
 	if (!c)
 		return;
 	for (i = 0; i < c->nr_rules; i++) {
+		if (c->rules[i].borrowed_priv)
+			continue;
 		if (c->rules[i].priv && c->rules[i].rule->priv_free)
 			c->rules[i].rule->priv_free(c->rules[i].priv);
 		free(c->rules[i].priv);
@@ -406,6 +432,37 @@ void ps_check_free(struct ps_check *c)
 	ps_verify_free(c->verify);
 	ps_engine_free(c->e);
 	free(c);
+}
+
+int ps_check_nr_findings(const struct ps_check *c)
+{
+	return c->nr_findings;
+}
+
+const struct ps_finding *ps_check_finding(const struct ps_check *c, int i)
+{
+	return &c->findings[i];
+}
+
+u64 ps_check_dropped_findings(const struct ps_check *c)
+{
+	return c->dropped_findings;
+}
+
+const struct ps_window *ps_check_window(const struct ps_check *c, int i)
+{
+	return c->windows ? &c->windows[i] : NULL;
+}
+
+int ps_check_nr_rules(const struct ps_check *c)
+{
+	return c->nr_rules;
+}
+
+const struct ps_check_rule_state *ps_check_rule(const struct ps_check *c,
+						int i)
+{
+	return &c->rules[i];
 }
 
 int ps_check_nr_checked(const struct ps_check *c)
@@ -435,6 +492,7 @@ static const char *const check_usage[] = {
 	NULL,
 };
 
+/* One spelling for `check`, report and JSON: a break stands out. */
 const char *ps_severity_name(enum ps_severity s)
 {
 	switch (s) {
@@ -476,32 +534,28 @@ int cmd_check(int argc, const char **argv)
 {
 	const char *ids = NULL;
 	int list = 0, uncertain = 0, n, i, ret;
+	enum ps_parse_result res;
 	struct ps_option opts[] = {
-		{ PS_OPT_STRING, 0, "rules", &ids, "id,...",
-		  "run only these rules" },
-		{ PS_OPT_BOOL, 0, "uncertain", &uncertain, NULL,
-		  "also list cases that could not be decided" },
-		{ PS_OPT_BOOL, 0, "list-rules", &list, NULL,
-		  "list every rule and exit" },
+		PS_OPT_STRING_F(0, "rules", &ids, "id,...",
+			"run only these rules"),
+		PS_OPT_BOOL_F(0, "uncertain", &uncertain,
+			"also list cases that could not be decided"),
+		PS_OPT_BOOL_F(0, "list-rules", &list,
+			"list every rule and exit"),
 		PS_OPT_END_MARK,
 	};
 	struct ps_check *c;
 	struct ps_trace *t;
 
-	n = ps_parse_options(argc, argv, opts, check_usage, NULL);
-	if (n == -2)
-		return PS_EXIT_OK;
-	if (n < 0)
-		return PS_EXIT_USAGE;
+	res = ps_parse_options(argc, argv, opts, check_usage, &n, NULL);
+	if (res != PS_PARSE_OK)
+		return ps_parse_exit(res);
 	if (list) {
 		list_rules();
 		return PS_EXIT_OK;
 	}
-	if (n != 1) {
-		ps_error(n ? "check takes one recording, got %d" :
-			 "check needs a recording (e.g. trace.dat)", n);
+	if (ps_want_one_recording("check", n, check_usage, opts))
 		return PS_EXIT_USAGE;
-	}
 	if (check_ids(ids))
 		return PS_EXIT_USAGE;
 	t = ps_trace_open(argv[0]);

@@ -12,9 +12,8 @@
 
 #include "pagestate/builtin.h"
 #include "pagestate/check.h"
-#include "pagestate/jsonutil.h"
+#include "pagestate/json.h"
 
-#define REPORT_SCHEMA_VERSION	1
 #define WINDOW_EVENTS		12
 #define TEXT_COLS		80
 
@@ -32,58 +31,7 @@ struct report {
 	struct ps_verify_result verify;
 };
 
-/* --- JSON ------------------------------------------------------------- */
-
-static json_t *state_json(const struct ps_state *s)
-{
-	json_t *o = json_object(), *sub = json_array();
-	bool map = s->known & PS_KNOWN_MAPCOUNT;
-
-	json_object_set_new(o, "live", json_boolean(s->live));
-	json_object_set_new(o, "order", json_integer(s->order));
-	json_object_set_new(o, "refcount",
-			    ps_json_known(s->refcount, s->known & PS_KNOWN_REFCOUNT));
-	json_object_set_new(o, "mapcount", ps_json_known(s->mapcount, map));
-	json_object_set_new(o, "entire_mapcount",
-			    ps_json_known(s->entire_mapcount, map));
-	json_object_set_new(o, "subpage_mapcount",
-			    ps_json_known(s->sub_mapcount, map));
-	json_object_set_new(o, "pincount",
-			    ps_json_known(s->pincount, s->known & PS_KNOWN_PINCOUNT));
-	json_object_set_new(o, "flags", ps_json_pg_flags(s->flags));
-	if (s->sub_flags & PS_SUB_ANON_EXCLUSIVE)
-		json_array_append_new(sub, json_string("anon_exclusive"));
-	if (s->sub_flags & PS_SUB_MIGRATION)
-		json_array_append_new(sub, json_string("migration_entry"));
-	json_object_set_new(o, "subpage_flags", sub);
-	return o;
-}
-
-static json_t *event_json(struct report *r, const struct ps_op *op)
-{
-	json_t *o = json_object();
-	char ts[40];
-
-	snprintf(ts, sizeof(ts), "%llu.%06llu",
-		 (unsigned long long)(op->ts / 1000000000ull),
-		 (unsigned long long)(op->ts % 1000000000ull / 1000));
-	json_object_set_new(o, "ts_ns", json_integer((json_int_t)op->ts));
-	json_object_set_new(o, "ts", json_string(ts));
-	json_object_set_new(o, "cpu", json_integer(op->cpu));
-	json_object_set_new(o, "pid", json_integer(op->pid));
-	json_object_set_new(o, "comm", json_string(ps_trace_comm(r->t,
-								 op->pid)));
-	json_object_set_new(o, "op", json_string(ps_op_kind_name(op->kind)));
-	json_object_set_new(o, "event",
-			    json_string(ps_trace_event_name(r->t,
-							    op->event_id)));
-	json_object_set_new(o, "pfn", op->pfn == PS_PFN_NONE ? json_null() :
-			    ps_json_hex(op->pfn));
-	json_object_set_new(o, "offset", json_integer((json_int_t)op->offset));
-	json_object_set_new(o, "result", op->result_name ?
-			    json_string(op->result_name) : json_null());
-	return o;
-}
+/* --- JSON (analyze/json.c encodes, doc/report.schema.json describes) ---- */
 
 static json_t *stack_json(struct report *r, u64 offset)
 {
@@ -101,84 +49,33 @@ static json_t *stack_json(struct report *r, u64 offset)
 
 static json_t *finding_json(struct report *r, int i)
 {
-	const struct ps_finding *fi = &r->c->findings[i];
-	json_t *o = json_object(), *folio = json_object(), *win, *lin;
+	const struct ps_finding *fi = ps_check_finding(r->c, i);
+	const struct ps_window *w = ps_check_window(r->c, i);
+	json_t *o, *folio = json_object(), *win = json_array();
+	json_t *lin = json_array();
 	u32 k;
 	int j;
 
-	json_object_set_new(o, "rule", json_string(fi->rule->id));
-	json_object_set_new(o, "severity",
-			    json_string(ps_severity_name(fi->severity)));
-	json_object_set_new(o, "what", json_string(fi->what));
+	o = ps_json_verdict(fi->rule->id, fi->severity, fi->what);
 	json_object_set_new(folio, "pfn", ps_json_hex(fi->folio_pfn));
 	json_object_set_new(folio, "order", json_integer(fi->order));
 	json_object_set_new(o, "folio", folio);
 	json_object_set_new(o, "pfn", fi->pfn == PS_PFN_NONE ? json_null() :
 			    ps_json_hex(fi->pfn));
-	json_object_set_new(o, "event", event_json(r, &fi->op));
-	json_object_set_new(o, "before", state_json(&fi->before));
-	json_object_set_new(o, "after", state_json(&fi->after));
+	json_object_set_new(o, "event", ps_json_op(r->t, &fi->op));
+	json_object_set_new(o, "before", ps_json_state(&fi->before));
+	json_object_set_new(o, "after", ps_json_state(&fi->after));
+	for (j = 0; w && j < w->nr; j++) {
+		json_t *e = ps_json_op(r->t, &w->ops[j]);
 
-	win = json_array();
-	for (j = 0; r->c->windows && j < r->c->windows[i].nr; j++) {
-		json_t *e = event_json(r, &r->c->windows[i].ops[j]);
-
-		json_object_set_new(e, "state",
-				    state_json(&r->c->windows[i].after[j]));
+		json_object_set_new(e, "after", ps_json_state(&w->after[j]));
 		json_array_append_new(win, e);
 	}
 	json_object_set_new(o, "window", win);
-
-	lin = json_array();
-	for (k = 0; k < fi->nr_lineage; k++) {
-		json_t *l = json_object();
-
-		json_object_set_new(l, "kind", json_string(
-			ps_lineage_kind_name(fi->lineage[k].kind)));
-		json_object_set_new(l, "pfn", ps_json_hex(fi->lineage[k].pfn));
-		json_object_set_new(l, "order",
-				    json_integer(fi->lineage[k].order));
-		json_object_set_new(l, "ts_ns",
-				    json_integer((json_int_t)fi->lineage[k].ts));
-		json_object_set_new(l, "inferred",
-				    json_boolean(fi->lineage[k].inferred));
-		json_array_append_new(lin, l);
-	}
+	for (k = 0; k < fi->nr_lineage; k++)
+		json_array_append_new(lin, ps_json_lineage(&fi->lineage[k]));
 	json_object_set_new(o, "lineage", lin);
 	json_object_set_new(o, "stack", stack_json(r, fi->stack_offset));
-	return o;
-}
-
-static json_t *recording_json(struct report *r)
-{
-	const struct ps_meta *m = ps_trace_meta(r->t);
-	json_t *o = json_object(), *lost = json_object(), *tr = json_object();
-	u32 tracks = ps_trace_tracks(r->t);
-
-	json_object_set_new(o, "file", json_string(r->path));
-	json_object_set_new(o, "kernel", m->kernel[0] ?
-			    json_string(m->kernel) : json_null());
-	json_object_set_new(o, "profile", m->pagestate ?
-			    json_string(m->profile) : json_null());
-	json_object_set_new(o, "workload", m->cmd[0] ? json_string(m->cmd) :
-			    json_null());
-	json_object_set_new(o, "records",
-			    json_integer((json_int_t)ps_trace_nr_records(r->t)));
-	json_object_set_new(o, "cpus", json_integer(m->nr_cpus));
-	json_object_set_new(lost, "overrun", m->have_cpustats ?
-			    json_integer((json_int_t)m->overrun) : json_null());
-	json_object_set_new(lost, "dropped", m->have_cpustats ?
-			    json_integer((json_int_t)m->dropped) : json_null());
-	json_object_set_new(lost, "missed",
-			    json_integer((json_int_t)ps_trace_missed(r->t)));
-	json_object_set_new(o, "lost", lost);
-	json_object_set_new(tr, "refcount",
-			    json_boolean(tracks & PS_KNOWN_REFCOUNT));
-	json_object_set_new(tr, "mapcount",
-			    json_boolean(tracks & PS_KNOWN_MAPCOUNT));
-	json_object_set_new(tr, "pincount",
-			    json_boolean(tracks & PS_KNOWN_PINCOUNT));
-	json_object_set_new(o, "tracked", tr);
 	return o;
 }
 
@@ -198,54 +95,63 @@ static json_t *verify_json(const struct ps_verify_result *v)
 	return o;
 }
 
-static int report_json(struct report *r, FILE *out)
+static json_t *rule_json(const struct ps_check_rule_state *rs)
 {
-	json_t *root = json_object(), *rules = json_array(), *fs = json_array();
-	json_t *tool = json_object(), *sum = json_object();
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_string(rs->rule->id));
+	json_object_set_new(o, "summary", json_string(rs->rule->summary));
+	json_object_set_new(o, "source", json_string(rs->rule->source));
+	json_object_set_new(o, "checked", json_boolean(rs->checked));
+	json_object_set_new(o, "why_not", rs->checked ? json_null() :
+			    json_string(rs->why_not));
+	json_object_set_new(o, "breaks", json_integer((json_int_t)rs->breaks));
+	json_object_set_new(o, "infos", json_integer((json_int_t)rs->infos));
+	json_object_set_new(o, "uncertain",
+			    json_integer((json_int_t)rs->uncertain));
+	return o;
+}
+
+static json_t *summary_json(struct report *r)
+{
+	json_t *sum = json_object();
 	u64 breaks = 0, infos = 0, unsure = 0;
-	int i, ret;
+	int i;
 
-	json_object_set_new(root, "schema_version",
-			    json_integer(REPORT_SCHEMA_VERSION));
-	json_object_set_new(tool, "name", json_string("pagestate"));
-	json_object_set_new(tool, "version", json_string(PAGESTATE_VERSION));
-	json_object_set_new(root, "tool", tool);
-	json_object_set_new(root, "recording", recording_json(r));
-	json_object_set_new(root, "verify", verify_json(&r->verify));
-	for (i = 0; i < r->c->nr_rules; i++) {
-		const struct ps_check_rule_state *rs = &r->c->rules[i];
-		json_t *o = json_object();
+	for (i = 0; i < ps_check_nr_rules(r->c); i++) {
+		const struct ps_check_rule_state *rs = ps_check_rule(r->c, i);
 
-		json_object_set_new(o, "id", json_string(rs->rule->id));
-		json_object_set_new(o, "summary",
-				    json_string(rs->rule->summary));
-		json_object_set_new(o, "source", json_string(rs->rule->source));
-		json_object_set_new(o, "checked", json_boolean(rs->checked));
-		json_object_set_new(o, "why_not", rs->checked ? json_null() :
-				    json_string(rs->why_not));
-		json_object_set_new(o, "breaks",
-				    json_integer((json_int_t)rs->breaks));
-		json_object_set_new(o, "infos",
-				    json_integer((json_int_t)rs->infos));
-		json_object_set_new(o, "uncertain",
-				    json_integer((json_int_t)rs->uncertain));
-		json_array_append_new(rules, o);
 		breaks += rs->breaks;
 		infos += rs->infos;
 		unsure += rs->uncertain;
 	}
-	json_object_set_new(root, "rules", rules);
-	for (i = 0; i < r->c->nr_findings; i++)
-		json_array_append_new(fs, finding_json(r, i));
-	json_object_set_new(root, "findings", fs);
 	json_object_set_new(sum, "breaks", json_integer((json_int_t)breaks));
 	json_object_set_new(sum, "infos", json_integer((json_int_t)infos));
 	json_object_set_new(sum, "uncertain", json_integer((json_int_t)unsure));
-	json_object_set_new(sum, "findings_not_kept",
-			    json_integer((json_int_t)r->c->dropped_findings));
-	json_object_set_new(root, "summary", sum);
-	ret = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', out);
+	json_object_set_new(sum, "findings_not_kept", json_integer(
+		(json_int_t)ps_check_dropped_findings(r->c)));
+	return sum;
+}
+
+static int report_json(struct report *r, FILE *out)
+{
+	json_t *root = ps_json_document("report");
+	json_t *rules = json_array(), *fs = json_array();
+	int i, ret;
+
+	json_object_set_new(root, "recording", ps_json_recording(r->path,
+		ps_trace_meta(r->t), ps_trace_tracks(r->t),
+		ps_trace_nr_records(r->t), ps_trace_missed(r->t)));
+	json_object_set_new(root, "verify", verify_json(&r->verify));
+	for (i = 0; i < ps_check_nr_rules(r->c); i++)
+		json_array_append_new(rules,
+				      rule_json(ps_check_rule(r->c, i)));
+	json_object_set_new(root, "rules", rules);
+	for (i = 0; i < ps_check_nr_findings(r->c); i++)
+		json_array_append_new(fs, finding_json(r, i));
+	json_object_set_new(root, "findings", fs);
+	json_object_set_new(root, "summary", summary_json(r));
+	ret = ps_json_write(root, out);
 	json_decref(root);
 	return ret;
 }
@@ -325,7 +231,8 @@ static void event_text(struct report *r, const struct ps_op *op, char *buf,
 
 static void finding_text(struct report *r, int i, FILE *out)
 {
-	const struct ps_finding *fi = &r->c->findings[i];
+	const struct ps_finding *fi = ps_check_finding(r->c, i);
+	const struct ps_window *w = ps_check_window(r->c, i);
 	char buf[512], head[96], stack[4096];
 	u32 k;
 	int j;
@@ -343,14 +250,13 @@ static void finding_text(struct report *r, int i, FILE *out)
 	wrap(out, "    before: ", buf);
 	state_text(&fi->after, buf, sizeof(buf));
 	wrap(out, "    after:  ", buf);
-	if (r->c->windows && r->c->windows[i].nr) {
+	if (w && w->nr) {
 		fprintf(out, "    timeline of the folio up to the event:\n");
-		for (j = 0; j < r->c->windows[i].nr; j++) {
+		for (j = 0; j < w->nr; j++) {
 			char st[256];
 
-			event_text(r, &r->c->windows[i].ops[j], head,
-				   sizeof(head));
-			state_text(&r->c->windows[i].after[j], st, sizeof(st));
+			event_text(r, &w->ops[j], head, sizeof(head));
+			state_text(&w->after[j], st, sizeof(st));
 			snprintf(buf, sizeof(buf), "%s -> %s", head, st);
 			wrap(out, "      ", buf);
 		}
@@ -408,12 +314,12 @@ static int report_text(struct report *r, FILE *out)
 		 (unsigned long long)r->verify.no_history);
 	wrap(out, "end state: ", buf);
 
-	for (i = 0; i < r->c->nr_findings; i++)
+	for (i = 0; i < ps_check_nr_findings(r->c); i++)
 		finding_text(r, i, out);
 
 	fprintf(out, "\nrules:\n");
-	for (i = 0; i < r->c->nr_rules; i++) {
-		const struct ps_check_rule_state *rs = &r->c->rules[i];
+	for (i = 0; i < ps_check_nr_rules(r->c); i++) {
+		const struct ps_check_rule_state *rs = ps_check_rule(r->c, i);
 		char prefix[40];
 
 		snprintf(prefix, sizeof(prefix), "  %-23s ", rs->rule->id);
@@ -439,35 +345,31 @@ int cmd_report(int argc, const char **argv)
 {
 	const char *ids = NULL;
 	int json = 0, text = 0, uncertain = 0, n, ret;
+	enum ps_parse_result res;
 	struct report r = { .window = WINDOW_EVENTS };
 	struct ps_option opts[] = {
-		{ PS_OPT_BOOL, 0, "json", &json, NULL,
-		  "JSON report (doc/report.schema.json)" },
-		{ PS_OPT_BOOL, 0, "text", &text, NULL,
-		  "plain text for a mail to linux-mm" },
-		{ PS_OPT_STRING, 0, "rules", &ids, "id,...",
-		  "run only these rules" },
-		{ PS_OPT_BOOL, 0, "uncertain", &uncertain, NULL,
-		  "also report cases that could not be decided" },
-		{ PS_OPT_INT, 0, "window", &r.window, "n",
-		  "events of the folio shown before each finding (12)" },
+		PS_OPT_BOOL_F(0, "json", &json,
+			"JSON report (doc/report.schema.json)"),
+		PS_OPT_BOOL_F(0, "text", &text,
+			"plain text for a mail to linux-mm"),
+		PS_OPT_STRING_F(0, "rules", &ids, "id,...",
+			"run only these rules"),
+		PS_OPT_BOOL_F(0, "uncertain", &uncertain,
+			"also report cases that could not be decided"),
+		PS_OPT_INT_F(0, "window", &r.window, "n",
+			"events of the folio shown before each finding (12)"),
 		PS_OPT_END_MARK,
 	};
 
-	n = ps_parse_options(argc, argv, opts, report_usage, NULL);
-	if (n == -2)
-		return PS_EXIT_OK;
-	if (n < 0)
-		return PS_EXIT_USAGE;
+	res = ps_parse_options(argc, argv, opts, report_usage, &n, NULL);
+	if (res != PS_PARSE_OK)
+		return ps_parse_exit(res);
 	if (json == text) {
 		ps_error("report needs exactly one of --json and --text");
 		return PS_EXIT_USAGE;
 	}
-	if (n != 1) {
-		ps_error(n ? "report takes one recording, got %d" :
-			 "report needs a recording (e.g. trace.dat)", n);
+	if (ps_want_one_recording("report", n, report_usage, opts))
 		return PS_EXIT_USAGE;
-	}
 	if (r.window > PS_WINDOW_MAX) {
 		ps_error("--window is at most %d", PS_WINDOW_MAX);
 		return PS_EXIT_USAGE;
@@ -485,7 +387,7 @@ int cmd_report(int argc, const char **argv)
 		ret = PS_EXIT_USAGE;
 		goto out;
 	}
-	ps_verify_result(r.c->verify, &r.verify);
+	ps_verify_result(ps_check_verify(r.c), &r.verify);
 	if (!ps_check_nr_checked(r.c)) {
 		ps_error("%s: no rule could be checked: the recording lacks "
 			 "the events every selected rule needs", r.path);

@@ -218,9 +218,11 @@ static void collapse_op(struct ps_check *c, void *priv, const struct ps_op *op,
 
 static bool collapse_can_run(struct ps_check *c, char *why, size_t size)
 {
-	if (!ps_trace_has_event(c->t, "huge_memory",
+	struct ps_trace *t = ps_check_trace(c);
+
+	if (!ps_trace_has_event(t, "huge_memory",
 				"mm_collapse_huge_page_isolate") ||
-	    !ps_trace_has_event(c->t, "pagestate", "rmap_remove")) {
+	    !ps_trace_has_event(t, "pagestate", "rmap_remove")) {
 		snprintf(why, size, "needs huge_memory collapse tracepoints "
 			 "and the rmap_remove kprobe");
 		return false;

@@ -43,7 +43,7 @@ static void dm_op(struct ps_check *c, void *priv, const struct ps_op *op,
 
 static bool dm_can_run(struct ps_check *c, char *why, size_t size)
 {
-	const char *k = ps_trace_meta(c->t)->kernel;
+	const char *k = ps_trace_meta(ps_check_trace(c))->kernel;
 	int major = 0, minor = 0;
 
 	if (sscanf(k, "%d.%d", &major, &minor) != 2 || major > 6 ||

@@ -21,7 +21,8 @@ static void end_state_mismatch(void *data, const struct ps_op *op,
 
 static void end_state_init(struct ps_check *c, void *priv)
 {
-	ps_verify_set_mismatch_hook(c->verify, end_state_mismatch, c);
+	ps_verify_set_mismatch_hook(ps_check_verify(c), end_state_mismatch,
+				    c);
 }
 
 const struct ps_rule rule_end_state = {

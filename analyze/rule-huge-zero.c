@@ -21,7 +21,8 @@ static void hz_op(struct ps_check *c, void *priv, const struct ps_op *op,
 		  const struct ps_folio *f, const struct ps_state *before,
 		  const struct ps_state *after)
 {
-	u64 hzp = c->t ? ps_trace_meta(c->t)->huge_zero_pfn : 0;
+	struct ps_trace *t = ps_check_trace(c);
+	u64 hzp = t ? ps_trace_meta(t)->huge_zero_pfn : 0;
 	bool zero;
 
 	if (op->pfn == PS_PFN_NONE)
@@ -45,7 +46,7 @@ static void hz_op(struct ps_check *c, void *priv, const struct ps_op *op,
 
 static bool hz_can_run(struct ps_check *c, char *why, size_t size)
 {
-	if (!ps_trace_has_event(c->t, "pagestate", "split_pmd")) {
+	if (!ps_trace_has_event(ps_check_trace(c), "pagestate", "split_pmd")) {
 		snprintf(why, size, "needs the split_pmd kprobe");
 		return false;
 	}

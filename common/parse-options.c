@@ -3,6 +3,7 @@
  * One option parser for every subcommand (the shape of git's
  * parse-options.c, much smaller).  See pagestate.h for the contract.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,20 +97,61 @@ static int set_value(const struct ps_option *o, const char *arg,
 	case PS_OPT_END:
 		break;
 	}
-	ps_error("option '%s' wants a number, not '%s'", spelled, arg);
-	return -1;
+	return ps_error("option '%s' wants a number, not '%s'", spelled, arg);
 }
 
-int ps_parse_options(int argc, const char **argv, const struct ps_option *opts,
-		     const char *const *usage, int *dashdash)
+/* One option at argv[*i] (and its value, which may be argv[*i + 1]). */
+static enum ps_parse_result parse_one(int argc, const char **argv, int *i,
+				      const struct ps_option *opts,
+				      const char *const *usage)
+{
+	const char *a = argv[*i], *arg = NULL;
+	const struct ps_option *o;
+	char spelled[64];
+
+	if (a[1] == '-') {
+		const char *eq = strchr(a + 2, '=');
+		size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+
+		o = find_long(opts, a + 2, len);
+		snprintf(spelled, sizeof(spelled), "--%.*s", (int)len, a + 2);
+		if (o && eq)
+			arg = eq + 1;
+	} else {
+		o = find_short(opts, a[1]);
+		snprintf(spelled, sizeof(spelled), "-%c", a[1]);
+		if (o && a[2])
+			arg = a + 2;
+	}
+	if (!o) {
+		ps_usage_msg_opt(usage, opts, "unknown option '%s'", a);
+		return PS_PARSE_ERROR;
+	}
+	if (o->type == PS_OPT_BOOL && arg) {
+		ps_error("option '%s' takes no value", spelled);
+		return PS_PARSE_ERROR;
+	}
+	if (o->type != PS_OPT_BOOL && !arg) {
+		if (*i + 1 >= argc) {
+			ps_usage_msg_opt(usage, opts,
+					 "option '%s' needs a value", spelled);
+			return PS_PARSE_ERROR;
+		}
+		arg = argv[++*i];
+	}
+	return set_value(o, arg, spelled) ? PS_PARSE_ERROR : PS_PARSE_OK;
+}
+
+enum ps_parse_result ps_parse_options(int argc, const char **argv,
+				      const struct ps_option *opts,
+				      const char *const *usage, int *nr_args,
+				      int *dashdash)
 {
 	int i, npos = 0, dd = -1;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		const struct ps_option *o;
-		const char *arg = NULL;
-		char spelled[64];
+		enum ps_parse_result res;
 
 		if (dd >= 0 || a[0] != '-' || !a[1]) {
 			argv[npos++] = a;
@@ -121,46 +163,49 @@ int ps_parse_options(int argc, const char **argv, const struct ps_option *opts,
 		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			ps_usage_with_options(usage, opts, 0);
-			return -2;
+			return PS_PARSE_HELP;
 		}
-		if (a[1] == '-') {
-			const char *eq = strchr(a + 2, '=');
-			size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-
-			o = find_long(opts, a + 2, len);
-			snprintf(spelled, sizeof(spelled), "--%.*s", (int)len,
-				 a + 2);
-			if (o && eq)
-				arg = eq + 1;
-		} else {
-			o = find_short(opts, a[1]);
-			snprintf(spelled, sizeof(spelled), "-%c", a[1]);
-			if (o && a[2])
-				arg = a + 2;
-		}
-		if (!o) {
-			ps_error("unknown option '%s'", a);
-			ps_usage_with_options(usage, opts, 1);
-			return -1;
-		}
-		if (o->type == PS_OPT_BOOL) {
-			if (arg) {
-				ps_error("option '%s' takes no value", spelled);
-				return -1;
-			}
-		} else if (!arg) {
-			if (i + 1 >= argc) {
-				ps_error("option '%s' needs a value", spelled);
-				ps_usage_with_options(usage, opts, 1);
-				return -1;
-			}
-			arg = argv[++i];
-		}
-		if (set_value(o, arg, spelled))
-			return -1;
+		res = parse_one(argc, argv, &i, opts, usage);
+		if (res != PS_PARSE_OK)
+			return res;
 	}
 	if (dashdash)
 		*dashdash = dd >= 0 ? dd : npos;
 	argv[npos] = NULL;
-	return npos;
+	*nr_args = npos;
+	return PS_PARSE_OK;
+}
+
+int ps_parse_exit(enum ps_parse_result res)
+{
+	return res == PS_PARSE_HELP ? PS_EXIT_OK : PS_EXIT_USAGE;
+}
+
+int ps_usage_msg_opt(const char *const *usage, const struct ps_option *opts,
+		     const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ps_error("%s", msg);
+	ps_usage_with_options(usage, opts, 1);
+	return PS_EXIT_USAGE;
+}
+
+int ps_want_one_recording(const char *cmd, int nr_args,
+			  const char *const *usage,
+			  const struct ps_option *opts)
+{
+	if (nr_args == 1)
+		return 0;
+	if (!nr_args)
+		ps_usage_msg_opt(usage, opts, "%s needs a recording (e.g. "
+				 "trace.dat)", cmd);
+	else
+		ps_usage_msg_opt(usage, opts, "%s takes one recording, got %d",
+				 cmd, nr_args);
+	return -1;
 }

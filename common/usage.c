@@ -18,13 +18,14 @@ static void vreport(const char *prefix, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
-void ps_error(const char *fmt, ...)
+int ps_error(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vreport("pagestate: error: ", fmt, ap);
 	va_end(ap);
+	return -1;
 }
 
 void ps_warn(const char *fmt, ...)

@@ -363,6 +363,21 @@ out:
 	return ret;
 }
 
+/* What the option parser cannot judge alone; -1 after saying why. */
+static int record_args_bad(const char **argv, int n, int dd, int pid,
+			   int buffer_kb)
+{
+	if (dd > 0)
+		return ps_error("unexpected argument '%s': the command goes "
+				"after '--'", argv[0]);
+	if (n > 0 && pid != -1)
+		return ps_error("give either -p PID or -- CMD, not both");
+	if (pid == 0 || buffer_kb == 0)
+		return ps_error("%s must be greater than 0",
+				pid == 0 ? "-p" : "-b");
+	return 0;
+}
+
 int cmd_record(int argc, const char **argv)
 {
 	struct ps_recorder rec = {
@@ -374,49 +389,39 @@ int cmd_record(int argc, const char **argv)
 	int buffer_kb = -1, pid = -1, stack = 0, quiet = 0;
 	int no_snapshot = 0, start_snapshot = 0, list_caps = 0;
 	const struct ps_option opts[] = {
-		{ PS_OPT_STRING, 'o', "output", &rec.output, "file",
-		  "write the recording here (default trace.dat)" },
-		{ PS_OPT_STRING_LIST, 'e', "event", &events, "system:event",
-		  "record this event too (SYSTEM:* or SYSTEM for a group)" },
-		{ PS_OPT_BOOL, 0, "stack", &stack, NULL,
-		  "a kernel stack with every event (costly)" },
-		{ PS_OPT_INT, 'b', "buffer-kb", &buffer_kb, "kb",
-		  "ring buffer per CPU in KiB (default 8192)" },
-		{ PS_OPT_INT, 'p', "pid", &pid, "pid",
-		  "attach to a running process instead of starting one" },
-		{ PS_OPT_BOOL, 'q', "quiet", &quiet, NULL,
-		  "print only warnings and errors" },
-		{ PS_OPT_BOOL, 0, "no-snapshot", &no_snapshot, NULL,
-		  "no page snapshot when a workload process exits" },
-		{ PS_OPT_BOOL, 0, "start-snapshot", &start_snapshot, NULL,
-		  "also snapshot the workload's pages when it starts" },
-		{ PS_OPT_BOOL, 0, "list-capabilities", &list_caps, NULL,
-		  "print what this kernel offers and exit" },
+		PS_OPT_STRING_F('o', "output", &rec.output, "file",
+			"write the recording here (default trace.dat)"),
+		PS_OPT_STRING_LIST_F('e', "event", &events, "system:event",
+			"record this event too (SYSTEM:* or SYSTEM for a group)"),
+		PS_OPT_BOOL_F(0, "stack", &stack,
+			"a kernel stack with every event (costly)"),
+		PS_OPT_INT_F('b', "buffer-kb", &buffer_kb, "kb",
+			"ring buffer per CPU in KiB (default 8192)"),
+		PS_OPT_INT_F('p', "pid", &pid, "pid",
+			"attach to a running process instead of starting one"),
+		PS_OPT_BOOL_F('q', "quiet", &quiet,
+			"print only warnings and errors"),
+		PS_OPT_BOOL_F(0, "no-snapshot", &no_snapshot,
+			"no page snapshot when a workload process exits"),
+		PS_OPT_BOOL_F(0, "start-snapshot", &start_snapshot,
+			"also snapshot the workload's pages when it starts"),
+		PS_OPT_BOOL_F(0, "list-capabilities", &list_caps,
+			"print what this kernel offers and exit"),
 		PS_OPT_END_MARK,
 	};
 	const char **cmd = NULL;
 	int n, dd, ret;
+	enum ps_parse_result res;
 
-	n = ps_parse_options(argc, argv, opts, record_usage, &dd);
-	if (n == -2)
-		return PS_EXIT_OK;
-	if (n < 0)
-		goto usage_error;
-	if (dd > 0) {
-		ps_error("unexpected argument '%s': the command goes after '--'",
-			 argv[0]);
-		goto usage_error;
+	res = ps_parse_options(argc, argv, opts, record_usage, &n, &dd);
+	if (res != PS_PARSE_OK) {
+		ps_strlist_clear(&events);
+		return ps_parse_exit(res);
 	}
+	if (record_args_bad(argv, n, dd, pid, buffer_kb))
+		goto usage_error;
 	if (n > 0)
 		cmd = argv;
-	if (cmd && pid != -1) {
-		ps_error("give either -p PID or -- CMD, not both");
-		goto usage_error;
-	}
-	if (pid == 0 || buffer_kb == 0) {
-		ps_error("%s must be greater than 0", pid == 0 ? "-p" : "-b");
-		goto usage_error;
-	}
 	ps_quiet = quiet;
 	rec.buffer_kb = buffer_kb > 0 ? buffer_kb : PS_DEFAULT_BUFFER_KB;
 	rec.stack = stack;

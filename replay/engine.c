@@ -787,11 +787,11 @@ static bool obs_racy(struct ps_engine *e, const struct ps_folio *f,
 
 /*
  * page_ref reports the count after each change, but the trace orders two
- * CPUs' events by the time each was written, which under load (and under
- * TCG, whose vCPUs the host deschedules) need not be the order their
- * atomic ops took effect: both counts then disagree with the sum, which
- * is right.  Under TCG the host deschedules vCPUs, and such an event
- * can be written hundreds of microseconds late.  A disagreement is held
+ * CPUs' events by the time each was written, which under load need not
+ * be the order their atomic ops took effect: both counts then disagree
+ * with the sum, which is right.  Under TCG, whose vCPUs the host
+ * deschedules, such an event can be written hundreds of microseconds
+ * late.  A disagreement is held
  * while later counts on the folio come within PS_OBS_REORDER_NS of it; if
  * one agrees with the sum again it was such a reordering, otherwise the
  * kernel changed the count where the recording cannot see it: an
@@ -962,12 +962,6 @@ static void op_split_pmd(struct ps_engine *e, const struct ps_op *op,
 }
 
 /*
- * Kprobes read struct page at function entry: what the kernel held just
- * before the op.  That is a baseline for a page we met mid-trace and a
- * cross-check for one we derived.  page->_mapcount counts the subpage's
- * PTE mappings, plus one while PageDoubleMap is set (6.1).
- */
-/*
  * PG_anon_exclusive as a probe saw it at entry.  It lives per subpage of
  * a PTE-mapped folio and on the head of a PMD-mapped one; a tail page of
  * a PMD-mapped THP says nothing.
@@ -995,6 +989,12 @@ static void observe_anon_exclusive(struct ps_folio *f, const struct ps_op *op)
 		sp->flags &= ~PS_SUB_ANON_EXCLUSIVE;
 }
 
+/*
+ * Kprobes read struct page at function entry: what the kernel held just
+ * before the op.  That is a baseline for a page we met mid-trace and a
+ * cross-check for one we derived.  page->_mapcount counts the subpage's
+ * PTE mappings, plus one while PageDoubleMap is set (6.1).
+ */
 static void check_observed_before(struct ps_engine *e, struct ps_folio *f,
 				  const struct ps_op *op)
 {
@@ -1125,6 +1125,7 @@ static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 {
 	struct ps_folio *f = NULL;
 	struct ps_state before;
+	/* SPLIT carries the folio's order in order and the new one in val. */
 	u32 order = op->order;
 
 	if ((unsigned int)op->kind >= PS_OP_NR_KINDS)
@@ -1149,7 +1150,6 @@ static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 					      op->kind == PS_OP_SPLIT ? order :
 					      0, op->ts);
 	}
-	/* SPLIT carries the folio's order in order and the new one in val. */
 	/*
 	 * A tail page gets a refcount of its own only while
 	 * __split_huge_page() hands them out (page_ref_unfreeze of each

@@ -187,13 +187,13 @@ static void folio_end(void *data, const struct ps_folio *f)
 		r->ended_live++;
 }
 
-static void print_summary(struct replay *r)
+/* What the file is and which events it holds. */
+static void print_recording(struct replay *r)
 {
 	const struct ps_meta *m = ps_trace_meta(r->t);
 	const struct ps_engine_stats *s = ps_engine_stats(r->e);
 	struct ps_event_count counts[256];
 	int i, n;
-	u64 anomalies = 0, missed = ps_trace_missed(r->t);
 
 	printf("file:      %s\n", ps_trace_path(r->t));
 	printf("kernel:    %s\n", m->kernel[0] ? m->kernel : "unknown");
@@ -216,6 +216,11 @@ static void print_summary(struct replay *r)
 		if (s->ops[i])
 			printf("  %-40s %10llu\n", ps_op_kind_name(i),
 			       (unsigned long long)s->ops[i]);
+}
+
+static void print_folios(struct replay *r)
+{
+	const struct ps_engine_stats *s = ps_engine_stats(r->e);
 
 	printf("\nfolios:\n");
 	printf("  seen                 %llu\n", (unsigned long long)s->folios);
@@ -240,6 +245,15 @@ static void print_summary(struct replay *r)
 	       (unsigned long long)s->collapses);
 	printf("  migrations           %llu\n",
 	       (unsigned long long)s->migrations);
+}
+
+/* How far to trust the rest: lost events, anomalies, what is tracked. */
+static void print_trust(struct replay *r)
+{
+	const struct ps_meta *m = ps_trace_meta(r->t);
+	const struct ps_engine_stats *s = ps_engine_stats(r->e);
+	u64 anomalies = 0, missed = ps_trace_missed(r->t);
+	int i;
 
 	printf("\nlost events: ");
 	if (!m->have_cpustats && !missed && !ps_trace_missed_unknown(r->t))
@@ -270,35 +284,37 @@ static void print_summary(struct replay *r)
 	       "no (needs GUP probes)");
 }
 
+static void print_summary(struct replay *r)
+{
+	print_recording(r);
+	print_folios(r);
+	print_trust(r);
+}
+
 int cmd_replay(int argc, const char **argv)
 {
 	const char *pfn_s = NULL, *folio_s = NULL, *comm = NULL;
 	int verify = 0, n, ret = PS_EXIT_OK;
+	enum ps_parse_result res;
 	struct ps_option opts[] = {
-		{ PS_OPT_STRING, 0, "pfn", &pfn_s, "pfn",
-		  "timeline of the page PFN and the folios holding it" },
-		{ PS_OPT_STRING, 0, "folio", &folio_s, "pfn",
-		  "timeline of the folio whose head is PFN" },
-		{ PS_OPT_STRING, 0, "comm", &comm, "name",
-		  "timeline of every page op done by tasks named NAME" },
-		{ PS_OPT_BOOL, 0, "verify", &verify, NULL,
-		  "compare derived state with the exit snapshot" },
+		PS_OPT_STRING_F(0, "pfn", &pfn_s, "pfn",
+			"timeline of the page PFN and the folios holding it"),
+		PS_OPT_STRING_F(0, "folio", &folio_s, "pfn",
+			"timeline of the folio whose head is PFN"),
+		PS_OPT_STRING_F(0, "comm", &comm, "name",
+			"timeline of every page op done by tasks named NAME"),
+		PS_OPT_BOOL_F(0, "verify", &verify,
+			"compare derived state with the exit snapshot"),
 		PS_OPT_END_MARK,
 	};
 	struct replay r = { .pfn = PS_PFN_NONE };
 	struct ps_verify *v = NULL;
 
-	n = ps_parse_options(argc, argv, opts, replay_usage, NULL);
-	if (n == -2)
-		return PS_EXIT_OK;
-	if (n < 0)
+	res = ps_parse_options(argc, argv, opts, replay_usage, &n, NULL);
+	if (res != PS_PARSE_OK)
+		return ps_parse_exit(res);
+	if (ps_want_one_recording("replay", n, replay_usage, opts))
 		return PS_EXIT_USAGE;
-	if (n != 1) {
-		ps_error(n ? "replay takes one recording, got %d" :
-			 "replay needs a recording (e.g. trace.dat)", n);
-		ps_usage_with_options(replay_usage, opts, 1);
-		return PS_EXIT_USAGE;
-	}
 	if (!!pfn_s + !!folio_s + !!comm > 1) {
 		ps_error("--pfn, --folio and --comm exclude each other");
 		return PS_EXIT_USAGE;

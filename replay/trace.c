@@ -82,10 +82,8 @@ static int check_file(const char *path)
 	int fd;
 
 	fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		ps_error("%s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return ps_error("%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		ps_error("%s: is a directory, not a trace.dat file", path);
 		close(fd);
@@ -93,12 +91,10 @@ static int check_file(const char *path)
 	}
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
-	if (n != (ssize_t)sizeof(buf) || memcmp(buf, trace_magic, sizeof(buf))) {
-		ps_error("%s: not a trace.dat file (bad magic at offset 0); "
-			 "record one with 'pagestate record' or "
-			 "'trace-cmd record'", path);
-		return -1;
-	}
+	if (n != (ssize_t)sizeof(buf) || memcmp(buf, trace_magic, sizeof(buf)))
+		return ps_error("%s: not a trace.dat file (bad magic at "
+				"offset 0); record one with 'pagestate "
+				"record' or 'trace-cmd record'", path);
 	return 0;
 }
 
@@ -540,13 +536,12 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 						      replay_record, t);
 	}
 	guard_faults(NULL, false);
-	if (ret < 0) {
-		ps_error("%s: reading event data failed after offset %llu "
-			 "(%llu records read): truncated or corrupt file",
-			 t->path, (unsigned long long)t->last_offset,
-			 (unsigned long long)t->nr_records);
-		return -1;
-	}
+	if (ret < 0)
+		return ps_error("%s: reading event data failed after offset "
+				"%llu (%llu records read): truncated or "
+				"corrupt file", t->path,
+				(unsigned long long)t->last_offset,
+				(unsigned long long)t->nr_records);
 	return 0;
 }
 

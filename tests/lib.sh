@@ -59,3 +59,15 @@ t_tracecmd_counts() {
 t_replay_counts() {
 	awk '/^events:/ { on = 1; next } /^$/ { on = 0 } on { print $1, $2 }' | sort
 }
+
+# Is the JSON file $1 valid against doc/report.schema.json, the schema of
+# every JSON pagestate writes?  Debian's python3-jsonschema; errors on
+# stderr.
+t_json_valid() {
+	/usr/bin/python3 - "$TOP/doc/report.schema.json" "$1" <<'PYEOF'
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
+PYEOF
+}

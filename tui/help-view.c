@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Help: the key map, generated from the key table (tui.c), then a few
+ * Help: the key map, generated from the key table (keys.c), then a few
  * lines on what the columns and marks mean.
  */
 #include <stdio.h>

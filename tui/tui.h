@@ -4,7 +4,7 @@
  *
  * As in tig, a view is a struct of operations (struct view_ops) and each
  * view lives in its own file (tui/<name>-view.c); keys map to requests
- * through one table (tui/tui.c), from which the help view is generated.
+ * through one table (tui/keys.c), from which the help view is generated.
  * A request goes to the view on top first, then to the generic handling
  * (moving, searching, switching views).
  *
@@ -185,21 +185,43 @@ struct tui {
 	int sort;
 };
 
-/* tui.c */
+#define KEY_ESC		27
+#define CTRL(x)		((x) & 0x1f)
+
+/* display.c: the screen */
 int tui_attr(enum tui_color c);
+void tui_init_colors(struct tui *tui);
+/* Lays out the top view (and its split pane) and draws everything. */
+void tui_draw(struct tui *tui);
+u64 tui_now_ms(void);
+void tui_progress_reset(void);
 void tui_put(int y, int x, int width, int attr, const char *s);
 void tui_printf(int y, int x, int width, int attr, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 void tui_message(struct tui *tui, bool error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* view.c: the view stack, cursor moves, jumps */
 /* Pushes a new view of ops about arg; NULL (with a message) on failure. */
 struct view *tui_push(struct tui *tui, const struct view_ops *ops, void *arg);
 void tui_pop(struct tui *tui);
 struct view *tui_top(struct tui *tui);
 void tui_move_to(struct view *v, size_t lineno);
+/* Lines of a line view's content (title and header excluded). */
+int tui_content_height(const struct view *v);
+/* The folio the view is about, PS_INDEX_NONE if none. */
+u32 tui_view_folio(struct view *v);
+/* n/N: the next finding after where v is (dir 1) or before it (-1). */
+void tui_next_finding(struct tui *tui, struct view *v, int dir);
+/* v's folio, else the last one seen; none: says "select a folio <why>" */
+u32 tui_current_folio(struct tui *tui, struct view *v, const char *why);
+/* Pushes ops about v's folio (or the last folio seen). */
+void tui_open_about_folio(struct tui *tui, struct view *v,
+			  const struct view_ops *ops);
 /* Shows a progress line now (long loads); fraction in [0, 1]. */
 void tui_progress(struct tui *tui, const char *what, double fraction);
+/* prompt.c: a line of input (-1 on Esc), and `/` in view v */
 int tui_prompt(struct tui *tui, const char *prompt, char *buf, size_t size);
+void tui_search(struct tui *tui, struct view *v);
 void tui_fmt_ts(u64 ts, char *buf, size_t size);
 bool tui_parse_ts(const char *s, u64 *ts);
 const char *tui_state_name(unsigned int state);
@@ -212,6 +234,11 @@ int tui_open_timeline(struct tui *tui, u32 folio, long row_of_finding,
 int tui_goto_finding(struct tui *tui, long fi);
 bool tui_query_folio(struct tui *tui, const struct ps_index_folio *f,
 		     const struct tui_query *q);
+/* keys.c: the request of key in view v, and what every view does with
+ * a request its own handler declined. */
+enum request tui_key_request(struct view *v, int key);
+void tui_handle(struct tui *tui, enum request req);
+
 /* The key table, for the help view. */
 struct tui_keymap {
 	int key;

@@ -25,6 +25,7 @@ struct ps_check_rule_state {
 	char why_not[160];	/* when not checked */
 	u64 breaks, infos, uncertain;
 	void *priv;
+	bool borrowed_priv;	/* ps_check_add_rule()'s: not ours to free */
 };
 
 struct ps_window {
@@ -33,25 +34,13 @@ struct ps_window {
 	int nr;			/* ops kept, oldest first */
 };
 
-struct ps_check {
-	struct ps_trace *t;
-	struct ps_engine *e;
-	struct ps_verify *verify;
-	struct ps_check_rule_state *rules;
-	int nr_rules;
-
-	struct ps_finding *findings;
-	struct ps_window *windows;	/* parallel to findings, or NULL */
-	/* the windows' ops point into this one (result names): kept open */
-	struct ps_trace *window_trace;
-	int nr_findings;
-	int alloc_findings;
-	u64 dropped_findings;		/* beyond PS_CHECK_MAX_FINDINGS */
-	bool keep_uncertain;
-
-	u64 last_lost_ts;		/* latest LOST op seen */
-	bool any_lost;
-};
+/*
+ * struct ps_check is opaque (its body is in analyze/check-local.h, for
+ * the runner alone): rules, report, the index builder and tests go
+ * through the accessors below, as users of libtracefs go through
+ * tracefs.h and never see tracefs-local.h.
+ */
+struct ps_check;
 
 /*
  * Selects rules by comma-separated ids (NULL: all).  Returns NULL after
@@ -75,7 +64,28 @@ void ps_check_free(struct ps_check *c);
 /* One line per finding, as `check` prints it. */
 void ps_finding_line(struct ps_trace *t, const struct ps_finding *fi,
 		     FILE *out);
+/* "BREAK", "info", "uncertain": in check's lines and in JSON alike */
 const char *ps_severity_name(enum ps_severity s);
+
+/* The findings kept, in recording order. */
+int ps_check_nr_findings(const struct ps_check *c);
+const struct ps_finding *ps_check_finding(const struct ps_check *c, int i);
+/* Findings beyond PS_CHECK_MAX_FINDINGS, counted but not kept. */
+u64 ps_check_dropped_findings(const struct ps_check *c);
+/* The events before finding i (after ps_check_windows()), or NULL. */
+const struct ps_window *ps_check_window(const struct ps_check *c, int i);
+
+/* The selected rules and how they fared, in table order. */
+int ps_check_nr_rules(const struct ps_check *c);
+const struct ps_check_rule_state *ps_check_rule(const struct ps_check *c,
+						int i);
+/*
+ * Runs r (not in the rule table: the index builder) with the selected
+ * rules, priv handed to its hooks as is and never freed by the check.
+ * Call before ps_check_run().
+ */
+void ps_check_add_rule(struct ps_check *c, const struct ps_rule *r,
+		       void *priv);
 
 /* Rules that could run; 0 means nothing was checked. */
 int ps_check_nr_checked(const struct ps_check *c);

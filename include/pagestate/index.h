@@ -19,8 +19,9 @@
  * the events themselves: a folio's timeline is replayed on demand
  * (tui/load.c), so memory follows the number of folios, not of events.
  *
- * The file is a fixed header and arrays of fixed-size records in host
- * byte order, mapped read-only.  The header names the recording (size,
+ * analyze/index-build.c builds it; analyze/index-file.c writes, checks
+ * and maps the file.  The file is a fixed header and arrays of
+ * fixed-size records in host byte order, mapped read-only.  The header names the recording (size,
  * mtime) and the pagestate binary (size, mtime) it was built from: a
  * change to either, or a bad bound, means "rebuild", never a crash.
  */
@@ -166,6 +167,28 @@ typedef void (*ps_index_progress_fn)(void *data, u64 done, u64 total,
 struct ps_index *ps_index_open(struct ps_trace *t, bool rebuild,
 			       ps_index_progress_fn progress, void *data);
 void ps_index_free(struct ps_index *x);
+
+/*
+ * The file format, for the builder and for tests of its validation.
+ * ps_index_data holds the arrays of one index (as built: they are
+ * malloc()ed, ps_index_data_free() frees them).
+ */
+struct ps_index_data {
+	struct ps_index_hdr hdr;
+	struct ps_index_folio *folios;
+	u32 *by_pfn;
+	struct ps_index_lineage *lineage;
+	struct ps_index_finding *findings;
+	struct ps_index_lost *lost;
+};
+void ps_index_data_free(struct ps_index_data *o);
+/* Writes d to fd (and closes it), setting the section offsets in d->hdr. */
+int ps_index_write(int fd, struct ps_index_data *d);
+/*
+ * Is x->map (x->map_size bytes, untrusted) a whole, consistent index of
+ * the recording and binary want names?  If so, points x's arrays into it.
+ */
+bool ps_index_check(struct ps_index *x, const struct ps_index_hdr *want);
 
 /* The folio with head pfn alive at ts (PS_INDEX_NONE if none). */
 u32 ps_index_folio_at(const struct ps_index *x, u64 head, u32 order, u64 ts);

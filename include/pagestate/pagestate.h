@@ -2,7 +2,8 @@
 /*
  * Things every stage of pagestate shares: exit codes, error reporting and
  * the option parser.  Kept small on purpose; a stage's own types live in
- * its own header (pageop.h, folio.h, trace.h, recording.h).
+ * its own header (pageop.h, folio.h, trace.h, recording.h).  The layers
+ * and which header belongs to which are in doc/design.md.
  */
 #ifndef PAGESTATE_H
 #define PAGESTATE_H
@@ -14,7 +15,7 @@
 
 #define PAGESTATE_VERSION "0.1"
 
-/* Exit status of every subcommand, as DESIGN.md promises. */
+/* Exit status of every subcommand, as doc/design.md promises. */
 enum ps_exit {
 	PS_EXIT_OK = 0,		/* clean */
 	PS_EXIT_FINDINGS = 1,	/* check/report found a break */
@@ -28,8 +29,11 @@ typedef int32_t s32;
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* "pagestate: error: ..." on stderr.  Callers name the file and position. */
-void ps_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * "pagestate: error: ..." on stderr.  Callers name the file and position.
+ * Returns -1, so that a failing function can `return ps_error(...)`.
+ */
+int ps_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ps_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ps_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* For "cannot happen": prints and exits 2, never abort()s. */
@@ -80,19 +84,52 @@ struct ps_option {
 	const char *help;
 };
 
-#define PS_OPT_END_MARK { PS_OPT_END, 0, NULL, NULL, NULL, NULL }
+/* Table entries, as git's OPT_BOOL() and friends; the table ends with OPT_END. */
+#define PS_OPT_F(t, s, l, v, a, h) \
+	{ .type = (t), .short_name = (s), .long_name = (l), .value = (v), \
+	  .argh = (a), .help = (h) }
+#define PS_OPT_BOOL_F(s, l, v, h)	PS_OPT_F(PS_OPT_BOOL, s, l, v, NULL, h)
+#define PS_OPT_STRING_F(s, l, v, a, h)	PS_OPT_F(PS_OPT_STRING, s, l, v, a, h)
+#define PS_OPT_INT_F(s, l, v, a, h)	PS_OPT_F(PS_OPT_INT, s, l, v, a, h)
+#define PS_OPT_U64_F(s, l, v, a, h)	PS_OPT_F(PS_OPT_U64, s, l, v, a, h)
+#define PS_OPT_STRING_LIST_F(s, l, v, a, h) \
+	PS_OPT_F(PS_OPT_STRING_LIST, s, l, v, a, h)
+#define PS_OPT_END_MARK { .type = PS_OPT_END }
+
+enum ps_parse_result {
+	PS_PARSE_OK,		/* *nr_args positional arguments */
+	PS_PARSE_HELP,		/* -h/--help: usage went to stdout */
+	PS_PARSE_ERROR,		/* the error and the usage went to stderr */
+};
 
 /*
- * Parses argv[1..] (argv[0] is the subcommand name).  On success returns
- * the number of positional arguments, which are moved to the front of argv
- * (argv[0..n-1]); *dashdash is set to the index in that array where the
- * arguments after "--" start (n if there was no "--").  On error prints
- * "unknown option" or "option needs a value" with the usage and returns
- * -1; the caller exits 2.  "-h"/"--help" prints usage and returns -2.
+ * Parses argv[1..] (argv[0] is the subcommand name).  On PS_PARSE_OK,
+ * *nr_args is the number of positional arguments, which are moved to the
+ * front of argv (argv[0..n-1]), and *dashdash (if not NULL) the index in
+ * that array where the arguments after "--" start (n if there was no
+ * "--").  Unknown options and missing values are PS_PARSE_ERROR.
  */
-int ps_parse_options(int argc, const char **argv, const struct ps_option *opts,
-		     const char *const *usage, int *dashdash);
+enum ps_parse_result ps_parse_options(int argc, const char **argv,
+				      const struct ps_option *opts,
+				      const char *const *usage, int *nr_args,
+				      int *dashdash);
+/* The exit status a subcommand returns for a result other than OK. */
+int ps_parse_exit(enum ps_parse_result res);
 void ps_usage_with_options(const char *const *usage,
 			   const struct ps_option *opts, int to_stderr);
+/*
+ * git's usage_msg_opt(): "error: <msg>", then the usage, on stderr.
+ * Returns PS_EXIT_USAGE for the subcommand to return.
+ */
+int ps_usage_msg_opt(const char *const *usage, const struct ps_option *opts,
+		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * For the subcommands that read one recording: 0 when nr_args is 1, else
+ * ps_usage_msg_opt() with "CMD needs a recording" or "CMD takes one
+ * recording, got N".
+ */
+int ps_want_one_recording(const char *cmd, int nr_args,
+			  const char *const *usage,
+			  const struct ps_option *opts);
 
 #endif /* PAGESTATE_H */

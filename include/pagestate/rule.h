@@ -89,5 +89,9 @@ void ps_check_report(struct ps_check *c, const struct ps_rule *r,
 /* Were events lost since ts (any CPU)?  Then state after ts is unsure. */
 bool ps_check_lost_since(const struct ps_check *c, u64 ts);
 struct ps_engine *ps_check_engine(struct ps_check *c);
+/* The recording being checked; NULL when a unit test feeds ops by hand. */
+struct ps_trace *ps_check_trace(const struct ps_check *c);
+/* The end-state verifier hooked to the engine (see verify.h). */
+struct ps_verify *ps_check_verify(const struct ps_check *c);
 
 #endif /* PAGESTATE_RULE_H */

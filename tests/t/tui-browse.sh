@@ -123,6 +123,8 @@ assert 'collapse' in ev and ev[0] == 'alloc', ev[:5]
 c = d['events'][ev.index('collapse')]
 assert c['after']['entire_mapcount'] == 1 and c['after']['refcount'] is None
 "
+	t_check "$b: the export is valid against doc/report.schema.json" \
+		t_json_valid "$T_TMP/thp.dat.$pfn.json"
 
 	# resize: smaller drops the grid pane, larger brings it back
 	tmux -L "$SOCK" resize-window -t "$s" -x 80 -y 24

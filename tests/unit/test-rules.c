@@ -48,8 +48,8 @@ static int finish(struct ps_check *c, enum ps_severity sev)
 	int i, n = 0;
 
 	ps_check_end(c);
-	for (i = 0; i < c->nr_findings; i++)
-		n += c->findings[i].severity == sev;
+	for (i = 0; i < ps_check_nr_findings(c); i++)
+		n += ps_check_finding(c, i)->severity == sev;
 	ps_check_free(c);
 	return n;
 }
@@ -95,8 +95,8 @@ static void test_collapse_pinned(void)
 	c = start("collapse-pinned");
 	collapse(c, true, 14);
 	ps_check_end(c);
-	EXPECT_EQ(c->nr_findings, 1);
-	EXPECT_EQ(c->nr_findings ? (int)c->findings[0].severity : -1,
+	EXPECT_EQ(ps_check_nr_findings(c), 1);
+	EXPECT_EQ(ps_check_nr_findings(c) ? (int)ps_check_finding(c, 0)->severity : -1,
 		  PS_SEV_INFO);
 	ps_check_free(c);
 }
@@ -197,10 +197,10 @@ static void test_huge_zero_split(void)
 	op = mk(PS_OP_SPLIT, 0x400000, 9);	/* never for the zero page */
 	ps_check_apply(c, &op);
 	ps_check_end(c);
-	EXPECT_EQ(c->nr_findings, 2);
-	EXPECT_EQ(c->nr_findings == 2 ? (int)c->findings[0].severity : -1,
+	EXPECT_EQ(ps_check_nr_findings(c), 2);
+	EXPECT_EQ(ps_check_nr_findings(c) == 2 ? (int)ps_check_finding(c, 0)->severity : -1,
 		  PS_SEV_INFO);
-	EXPECT_EQ(c->nr_findings == 2 ? (int)c->findings[1].severity : -1,
+	EXPECT_EQ(ps_check_nr_findings(c) == 2 ? (int)ps_check_finding(c, 1)->severity : -1,
 		  PS_SEV_BREAK);
 	ps_check_free(c);
 }
@@ -311,8 +311,8 @@ static void test_lost_events_make_it_uncertain(void)
 	ps_check_apply(c, &op);
 	feed(c, PS_OP_RMAP_REMOVE, 0x6000, 0, PS_OPF_ANON);
 	ps_check_end(c);
-	EXPECT_EQ(c->nr_findings, 1);
-	EXPECT_EQ(c->nr_findings ? (int)c->findings[0].severity : -1,
+	EXPECT_EQ(ps_check_nr_findings(c), 1);
+	EXPECT_EQ(ps_check_nr_findings(c) ? (int)ps_check_finding(c, 0)->severity : -1,
 		  PS_SEV_UNCERTAIN);
 	ps_check_free(c);
 }

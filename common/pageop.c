@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Names for page-op kinds and PS_PG_* flags, for every printer.
+ * Names for page-op kinds and PS_PG_* flags, for every printer.  In
+ * common/: record, replay, analyze and the JSON helpers all print them.
  */
 #include <stdio.h>
 #include <string.h>

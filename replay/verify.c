@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * End-state verification, see verify.h.  A hook on the engine: freed
+ * End-state verification, see verify.h.  A hook on the engine (so it
+ * lives beside it in replay/, below the rules that report on it): freed
  * pfns go into a set (so "we saw it freed, the kernel still maps it" is
  * caught), exit-snapshot ops are compared with the folio they land in.
  */
