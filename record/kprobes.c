@@ -146,8 +146,11 @@ static const struct probe_def probe_defs[] = {
 	  G_ALL },
 	{ "gup-put", 0, PS_PROBE_UNPIN_USER_PAGE, "unpin_user_page", "page",
 	  "", PD_PAGE, G_ALL },
+	/* 7.2 inlines gup_put_folio into these two and unpin_user_page */
 	{ "gup-put", 0, PS_PROBE_UNPIN_USER_FOLIO, "unpin_user_folio",
 	  "folio npages", "npages=%si:s64", PD_FOLIO, G_FOLIO },
+	{ "gup-put", 0, PS_PROBE_UNPIN_FOLIO, "unpin_folio", "folio", "",
+	  PD_FOLIO, G_FOLIO },
 
 	/* 7.2 dropped the folio argument; the fetched ones did not move */
 	{ "split-pmd", 0, PS_PROBE_SPLIT_PMD, "__split_huge_pmd",
