@@ -780,6 +780,9 @@ void ps_kprobes_mark(struct ps_recorder *rec)
 /*
  * After the layout marker: no probe event may come before it.  Only the
  * events we created: with no layout (or a busy group) there are none.
+ * One that cannot be enabled (removed under us) is a missing probe, not
+ * a failed recording: it is marked so, after the fact, and the rest
+ * record.
  */
 int ps_kprobes_enable(struct ps_recorder *rec)
 {
@@ -792,11 +795,13 @@ int ps_kprobes_enable(struct ps_recorder *rec)
 			continue;
 		snprintf(file, sizeof(file), "events/%s/%s/enable",
 			 PS_PROBE_GROUP, probe_defs[i].event);
-		if (tracefs_instance_file_write(rec->instance, file, "1") < 0) {
-			ps_error("cannot write 1 to %s/%s: %s",
-				 rec->instance_dir, file, strerror(errno));
-			return -1;
-		}
+		if (tracefs_instance_file_write(rec->instance, file, "1") >= 0)
+			continue;
+		ps_warn("cannot write 1 to %s/%s: %s; recording without kprobe %s",
+			rec->instance_dir, file, strerror(errno),
+			probe_defs[i].event);
+		ps_mark(rec, "missing kprobe:%s why=rejected",
+			probe_defs[i].event);
 	}
 	return 0;
 }
