@@ -130,6 +130,7 @@ boot_newer() {
 }
 boot_newer stock-6.12 '^6\.12\.[0-9]*+deb[0-9]*-amd64$'
 boot_newer custom-6.12 '^6\.12\.[0-9]*$' page_ref
+boot_newer stock-7.2 '^7\.2\.[0-9]*+deb[0-9]*-amd64$'
 
 # A guest that never finishes: qemu is killed and we get 124.
 if [ "$custom" = 1 ]; then
