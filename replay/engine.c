@@ -349,6 +349,8 @@ static void folio_destroy(struct ps_folio *f)
 	free(f);
 }
 
+static void fork_settle_guess(struct ps_engine *e, struct ps_folio *f);
+
 /* Ends a folio's life: last look for the end hook, then forget it. */
 static void folio_retire(struct ps_engine *e, struct ps_folio *f,
 			 enum ps_folio_state why)
@@ -367,6 +369,7 @@ static void folio_retire(struct ps_engine *e, struct ps_folio *f,
 			anomaly(e, PS_ANOM_OBS_MISMATCH);
 		f->obs_pending = 0;
 	}
+	fork_settle_guess(e, f);
 	f->state = why;
 	hash_remove(e, f);
 	if (e->end_fn)
@@ -423,13 +426,14 @@ static bool op_starts_a_life(enum ps_op_kind k)
  * page came back through a path that does not trace mm_page_alloc
  * (compaction's isolated free pages as migration targets, 6.1).  It was
  * free, so its state is a fresh page's: no mapping, no pin, refcount set
- * by post_alloc_hook (page_ref reports it).  Order 0: compaction hands
- * out base pages.
+ * by post_alloc_hook (page_ref reports it).  Order 0 (compaction hands
+ * out base pages on 6.1) unless a folio-era probe read the folio's order.
  */
 static struct ps_folio *folio_untraced_alloc(struct ps_engine *e,
-					     const struct ps_op *op)
+					     const struct ps_op *op,
+					     u64 head, u32 order)
 {
-	struct ps_folio *f = folio_new(e, op->pfn, 0, op->ts);
+	struct ps_folio *f = folio_new(e, head, order, op->ts);
 
 	f->known = PS_KNOWN_BIRTH | (e->tracks & (PS_KNOWN_MAPCOUNT |
 						   PS_KNOWN_PINCOUNT));
@@ -441,6 +445,27 @@ static struct ps_folio *folio_untraced_alloc(struct ps_engine *e,
 s32 ps_folio_mapcount(const struct ps_folio *f)
 {
 	return f->entire_mapcount + f->sub_mapcount_sum;
+}
+
+/*
+ * __folio_add_rmap()/__folio_remove_rmap() (mm/rmap.c, 6.12): the low
+ * bits count pages whose _mapcount went from -1 to 0, ENTIRELY_MAPPED is
+ * added while the entire (PMD) mapcount is not -1.  Order-0 folios keep
+ * no such field: 0.
+ */
+s32 ps_folio_nr_pages_mapped(const struct ps_folio *f)
+{
+	if (!f->order)
+		return 0;
+	return f->sub_mapped + (f->entire_mapcount > 0 ? PS_ENTIRELY_MAPPED : 0);
+}
+
+/* Sets one subpage's mapcount, keeping the folio's sums in step. */
+static void sub_set(struct ps_folio *f, struct ps_subpage *sp, s32 v)
+{
+	f->sub_mapcount_sum += v - sp->mapcount;
+	f->sub_mapped += (v > 0) - (sp->mapcount > 0);
+	sp->mapcount = v;
 }
 
 void ps_folio_state(const struct ps_folio *f, u64 pfn, struct ps_state *s)
@@ -459,6 +484,7 @@ void ps_folio_state(const struct ps_folio *f, u64 pfn, struct ps_state *s)
 	s->sub_mapcount = sp ? sp->mapcount : 0;
 	s->sub_flags = sp ? sp->flags : 0;
 	s->pincount = f->pincount;
+	s->nr_pages_mapped = ps_folio_nr_pages_mapped(f);
 	s->flags = f->flags;
 	s->known = f->known;
 	s->order = f->order;
@@ -466,23 +492,64 @@ void ps_folio_state(const struct ps_folio *f, u64 pfn, struct ps_state *s)
 }
 
 /*
- * Split f into folios of new_order, as split_huge_page does.  Each piece
- * keeps its subpages' mapcounts and flags; refcount is the kernel's to
- * hand out again (page_ref_unfreeze), so it is unknown until observed.
- * Returns the piece containing pfn.
+ * The pieces a split leaves, as (head, order) pairs.  A uniform split
+ * (split_huge_page_to_list_to_order) cuts the folio into folios of
+ * new_order.  A non-uniform one (__folio_split, 7.x) halves it buddy
+ * style: at each order down to new_order the half without `at` is done,
+ * so only the piece holding `at` (and its buddy) get new_order.
  */
-static struct ps_folio *folio_split(struct ps_engine *e, struct ps_folio *f,
-				    u32 new_order, u64 pfn, u64 ts,
-				    bool inferred)
+struct split_piece {
+	u64 pfn;
+	u32 order;
+};
+
+static u32 split_pieces(u64 head, u32 order, u32 new_order, bool non_uniform,
+			u64 at, struct split_piece *out, u32 max)
 {
-	u64 head = f->pfn, nr = ps_folio_nr_pages(f), step = 1ull << new_order;
+	u64 i, nr = 1ull << order, step = 1ull << new_order;
+	u32 n = 0, o;
+
+	if (!non_uniform || at < head || at >= head + nr) {
+		for (i = 0; i < nr && n < max; i += step, n++) {
+			out[n].pfn = head + i;
+			out[n].order = new_order;
+		}
+		return n;
+	}
+	for (o = order; o > new_order && n + 2 <= max; o--) {
+		u64 half = 1ull << (o - 1);
+		bool low = at < head + half;
+
+		out[n].pfn = low ? head + half : head;
+		out[n++].order = o - 1;
+		if (!low)
+			head += half;
+	}
+	out[n].pfn = head;
+	out[n++].order = new_order;
+	return n;
+}
+
+/*
+ * Split f as split_huge_page does.  Each piece keeps its subpages'
+ * mapcounts and flags; refcount is the kernel's to hand out again
+ * (page_ref_unfreeze), so it is unknown until observed.  Returns the
+ * piece containing pfn.
+ */
+static struct ps_folio *folio_split_at(struct ps_engine *e, struct ps_folio *f,
+				       u32 new_order, bool non_uniform, u64 at,
+				       u64 pfn, u64 ts, bool inferred)
+{
+	u64 head = f->pfn;
 	u32 order = f->order, known = f->known & ~PS_KNOWN_REFCOUNT;
 	u64 flags = f->flags & ~(PS_PG_COMPOUND_HEAD | PS_PG_COMPOUND_TAIL |
 				 PS_PG_THP | PS_PG_DOUBLE_MAP);
 	struct ps_subpage *sub = f->sub;
 	struct ps_folio *hit = NULL;
 	bool workload = f->workload;
-	u64 i, j;
+	struct split_piece *pieces;
+	u32 n, k;
+	u64 j;
 
 	/* Keep the subpages past the retire of their owner. */
 	if (sub == &f->sub0) {
@@ -496,22 +563,37 @@ static struct ps_folio *folio_split(struct ps_engine *e, struct ps_folio *f,
 		e->stats.splits_inferred++;
 	folio_retire(e, f, PS_FOLIO_SPLIT);
 
-	for (i = 0; i < nr; i += step) {
-		struct ps_folio *p = folio_new(e, head + i, new_order, ts);
+	pieces = ps_xmalloc(((1ull << (order - new_order)) + PS_MAX_ORDER) *
+			    sizeof(*pieces));
+	n = split_pieces(head, order, new_order, non_uniform, at, pieces,
+			 (1u << (order - new_order)) + PS_MAX_ORDER);
+	for (k = 0; k < n; k++) {
+		struct ps_folio *p = folio_new(e, pieces[k].pfn,
+					       pieces[k].order, ts);
+		u64 nr = 1ull << pieces[k].order;
 
 		p->known = known;
-		p->flags = flags | (new_order ? PS_PG_COMPOUND_HEAD : 0);
+		p->flags = flags | (pieces[k].order ? PS_PG_COMPOUND_HEAD : 0);
 		p->workload = workload;
-		for (j = 0; j < step; j++) {
-			p->sub[j] = sub[i + j];
-			p->sub_mapcount_sum += sub[i + j].mapcount;
+		for (j = 0; j < nr; j++) {
+			p->sub[j] = sub[p->pfn - head + j];
+			p->sub_mapcount_sum += p->sub[j].mapcount;
+			p->sub_mapped += p->sub[j].mapcount > 0;
 		}
 		lineage_add(p, PS_LINEAGE_SPLIT, head, order, ts, inferred);
-		if (pfn >= p->pfn && pfn < p->pfn + step)
+		if (pfn >= p->pfn && pfn < p->pfn + nr)
 			hit = p;
 	}
+	free(pieces);
 	free(sub);
 	return hit;
+}
+
+static struct ps_folio *folio_split(struct ps_engine *e, struct ps_folio *f,
+				    u32 new_order, u64 pfn, u64 ts,
+				    bool inferred)
+{
+	return folio_split_at(e, f, new_order, false, 0, pfn, ts, inferred);
 }
 
 /* Retire every live folio overlapping [pfn, pfn + nr). */
@@ -870,14 +952,14 @@ static void mapcount_add(struct ps_engine *e, struct ps_folio *f,
 			 struct ps_subpage *sp, int delta)
 {
 	if (sp) {
-		sp->mapcount += delta;
-		f->sub_mapcount_sum += delta;
-		if (sp->mapcount < 0) {
+		s32 v = sp->mapcount + delta;
+
+		if (v < 0) {
 			if (f->known & PS_KNOWN_MAPCOUNT)
 				anomaly(e, PS_ANOM_MAPCOUNT_UNDERFLOW);
-			f->sub_mapcount_sum -= sp->mapcount;
-			sp->mapcount = 0;
+			v = 0;
 		}
+		sub_set(f, sp, v);
 		return;
 	}
 	f->entire_mapcount += delta;
@@ -888,27 +970,56 @@ static void mapcount_add(struct ps_engine *e, struct ps_folio *f,
 	}
 }
 
+/*
+ * The pages an rmap op covers: [*first, *first + *nr) of f's subpages, or
+ * none (*nr = 0) for the entire (PMD) mapping.  folio_add_new_anon_rmap()
+ * maps a PMD-mappable folio entirely and any smaller one (mTHP) by a PTE
+ * per page (mm/rmap.c, 6.12); 6.1 had no anon folio of orders 1-8.
+ */
+static bool rmap_range(struct ps_engine *e, const struct ps_op *op,
+		       const struct ps_folio *f, u64 *first, u64 *nr)
+{
+	bool compound = op->flags & PS_OPF_COMPOUND;
+
+	*first = op->pfn - f->pfn;
+	*nr = op->val > 1 ? (u64)op->val : 1;
+	if (op->flags & PS_OPF_NEW) {
+		compound = f->order >= PS_PMD_ORDER;
+		*first = 0;
+		*nr = ps_folio_nr_pages(f);
+	}
+	if (compound) {
+		*nr = 0;
+		return true;
+	}
+	if (*first + *nr > ps_folio_nr_pages(f)) {
+		anomaly(e, PS_ANOM_INVALID_OP);
+		*nr = ps_folio_nr_pages(f) - *first;
+	}
+	return false;
+}
+
 static void op_rmap(struct ps_engine *e, const struct ps_op *op,
 		    struct ps_folio *f)
 {
-	bool compound = op->flags & PS_OPF_COMPOUND;
-	struct ps_subpage *sp;
 	int delta = op->kind == PS_OP_RMAP_ADD ? 1 : -1;
+	u64 first, nr, i;
+	bool compound = rmap_range(e, op, f, &first, &nr);
 
-	/* page_add_new_anon_rmap(): a new THP is mapped by its PMD */
-	if (op->flags & PS_OPF_NEW)
-		compound = f->order > 0;
-	sp = compound ? NULL : &f->sub[op->pfn - f->pfn];
-	mapcount_add(e, f, sp, delta);
+	if (compound)
+		mapcount_add(e, f, NULL, delta);
+	for (i = 0; i < nr; i++)
+		mapcount_add(e, f, &f->sub[first + i], delta);
 	if (op->kind == PS_OP_RMAP_ADD) {
 		f->flags |= PS_PG_MMAP;
 		if (op->flags & PS_OPF_ANON)
 			f->flags |= PS_PG_ANON;
 		if (op->flags & PS_OPF_EXCLUSIVE) {
+			/* RMAP_EXCLUSIVE: SetPageAnonExclusive per page */
 			if (compound)
 				f->flags |= PS_PG_ANON_EXCLUSIVE;
-			else
-				sp->flags |= PS_SUB_ANON_EXCLUSIVE;
+			for (i = 0; i < nr; i++)
+				f->sub[first + i].flags |= PS_SUB_ANON_EXCLUSIVE;
 		}
 	} else if (compound && !f->entire_mapcount) {
 		/* page_remove_anon_compound_rmap(): last PMD mapping gone */
@@ -920,8 +1031,11 @@ static void op_rmap(struct ps_engine *e, const struct ps_op *op,
 
 /*
  * __split_huge_pmd_locked(): the PMD mapping becomes 512 PTE mappings.
- * The kernel bumps each subpage's _mapcount directly, without an rmap
- * call, and anon_exclusive moves from the head to every subpage.  A PMD
+ * On 6.1 the kernel bumps each subpage's _mapcount directly, without an
+ * rmap call, and anon_exclusive moves from the head to every subpage.
+ * From 6.2 on (PS_OPF_RMAP_SPLIT) it calls folio_add_anon_rmap_ptes()
+ * for the 512 PTEs and folio_remove_rmap_pmd() for the PMD, which the
+ * recording sees as rmap ops of their own: nothing moves here.  A PMD
  * migration entry maps nothing: no mapcount moves.
  *
  * On 6.1 (PS_OPF_DROPS_ENTIRE) it also drops the entire mapping itself
@@ -947,6 +1061,8 @@ static void op_split_pmd(struct ps_engine *e, const struct ps_op *op,
 		f->flags |= PS_PG_ZERO_PAGE;
 		return;
 	}
+	if (op->flags & PS_OPF_RMAP_SPLIT)
+		return;
 	for (i = 0; i < nr; i++) {
 		mapcount_add(e, f, &f->sub[i], 1);
 		if (ae)
@@ -961,12 +1077,6 @@ static void op_split_pmd(struct ps_engine *e, const struct ps_op *op,
 		f->flags &= ~PS_PG_DOUBLE_MAP;
 }
 
-/*
- * Kprobes read struct page at function entry: what the kernel held just
- * before the op.  That is a baseline for a page we met mid-trace and a
- * cross-check for one we derived.  page->_mapcount counts the subpage's
- * PTE mappings, plus one while PageDoubleMap is set (6.1).
- */
 /*
  * PG_anon_exclusive as a probe saw it at entry.  It lives per subpage of
  * a PTE-mapped folio and on the head of a PMD-mapped one; a tail page of
@@ -995,8 +1105,17 @@ static void observe_anon_exclusive(struct ps_folio *f, const struct ps_op *op)
 		sp->flags &= ~PS_SUB_ANON_EXCLUSIVE;
 }
 
+/*
+ * Kprobes read struct page at function entry: what the kernel held just
+ * before the op.  That is a baseline for a page we met mid-trace and a
+ * cross-check for one we derived.  page->_mapcount counts the subpage's
+ * PTE mappings, plus one while PageDoubleMap is set (6.1).  resynced: a
+ * fork batch of this folio was just settled from the folio's counts,
+ * whose split over the pages was a guess this reading may correct.
+ */
 static void check_observed_before(struct ps_engine *e, struct ps_folio *f,
-				  const struct ps_op *op)
+				  const struct ps_op *op, bool racy,
+				  bool resynced)
 {
 	struct ps_subpage *sp = &f->sub[op->pfn - f->pfn];
 	s64 derived;
@@ -1010,27 +1129,173 @@ static void check_observed_before(struct ps_engine *e, struct ps_folio *f,
 	 * unmapping a shared page) both read it before either changed it:
 	 * the later reading is stale by the other's op, not a disagreement.
 	 */
-	if (obs_racy(e, f, op))
+	if (racy)
 		return;
 	derived = sp->mapcount + !!(f->flags & PS_PG_DOUBLE_MAP);
 	if (f->known & PS_KNOWN_MAPCOUNT) {
 		if (derived != op->obs_mapcount) {
-			anomaly(e, PS_ANOM_OBS_MISMATCH);
-			f->sub_mapcount_sum += op->obs_mapcount - derived;
-			sp->mapcount += op->obs_mapcount - derived;
+			if (!resynced)
+				anomaly(e, PS_ANOM_OBS_MISMATCH);
+			sub_set(f, sp, sp->mapcount + (s32)(op->obs_mapcount -
+							    derived));
 		}
 	} else if (!f->order) {
-		f->sub_mapcount_sum += op->obs_mapcount - sp->mapcount;
-		sp->mapcount = op->obs_mapcount;
+		sub_set(f, sp, (s32)op->obs_mapcount);
 		f->entire_mapcount = 0;
 		f->known |= PS_KNOWN_MAPCOUNT;
 	}
 }
 
+/* --- large folios of the folio era (6.12+) ----------------------------- */
+
+/*
+ * fork's copy_present_ptes() (mm/memory.c, 6.12) duplicates a batch of
+ * PTEs mapping consecutive pages of one large folio inline:
+ * folio_try_dup_anon_rmap_ptes() adds one to each page's _mapcount and
+ * nr to _large_mapcount, clears PageAnonExclusive, and leaves
+ * _nr_pages_mapped alone (those pages were mapped already).  The probe
+ * on vm_normal_page() names the batch's first page; the batch runs over
+ * consecutive mapped pages.  Up to max dups are spread from each pending
+ * start until an unmapped page, the next start or the folio's end.
+ * Returns the dups left over.
+ */
+static s64 fork_spread(struct ps_engine *e, struct ps_folio *f, s64 max)
+{
+	u64 nr = ps_folio_nr_pages(f), i, end;
+	u32 k;
+
+	for (k = 0; k < f->nr_fork_pending && max > 0; k++) {
+		i = f->fork_pending[k] - f->pfn;
+		end = k + 1 < f->nr_fork_pending ?
+		      f->fork_pending[k + 1] - f->pfn : nr;
+		if (end <= i || end > nr)
+			end = nr;
+		for (; i < end && max > 0 && f->sub[i].mapcount > 0; i++) {
+			mapcount_add(e, f, &f->sub[i], 1);
+			f->sub[i].flags &= ~PS_SUB_ANON_EXCLUSIVE;
+			max--;
+		}
+	}
+	f->nr_fork_pending = 0;
+	f->flags |= PS_PG_MMAP;
+	return max;
+}
+
+/* No probe read the folio since: the batches covered their whole runs. */
+static void fork_settle_guess(struct ps_engine *e, struct ps_folio *f)
+{
+	if (!f->nr_fork_pending)
+		return;
+	fork_spread(e, f, (s64)ps_folio_nr_pages(f));
+}
+
+/*
+ * A probe read the folio: the per-page sum it holds beyond ours is what
+ * the pending batches added.  More than the runs can take means we
+ * cannot place them: the mapcounts are unknown until a baseline.
+ */
+static void fork_resync(struct ps_engine *e, struct ps_folio *f,
+			const struct ps_op *op)
+{
+	s64 obs_sum = op->fobs.large_mapcount - op->fobs.entire_mapcount;
+	s64 d = obs_sum - f->sub_mapcount_sum;
+
+	e->stats.fork_resyncs++;
+	if (fork_spread(e, f, d > 0 ? d : 0) > 0)
+		f->known &= ~PS_KNOWN_MAPCOUNT;
+}
+
+static void op_fork_batch(struct ps_engine *e, const struct ps_op *op,
+			  struct ps_folio *f)
+{
+	e->stats.fork_batches++;
+	if (f->nr_fork_pending == PS_FORK_PENDING)
+		fork_settle_guess(e, f);
+	f->fork_pending[f->nr_fork_pending++] = op->pfn;
+}
+
+/*
+ * A large folio met mid-trace: its counts are a baseline when they pin
+ * down every page.  S per-page mappings over M mapped pages: all zero
+ * (S = M = 0), one each over the whole folio (S = M = nr), or all on the
+ * page the probe read (M = 1, its _mapcount = S).
+ */
+static void fobs_baseline(struct ps_engine *e, struct ps_folio *f,
+			  const struct ps_op *op)
+{
+	const struct ps_fobs *o = &op->fobs;
+	s64 s = (s64)o->large_mapcount - o->entire_mapcount;
+	s64 m = o->nr_pages_mapped & (PS_ENTIRELY_MAPPED - 1);
+	s64 nr = (s64)ps_folio_nr_pages(f), i;
+	struct ps_subpage *sp = &f->sub[op->pfn - f->pfn];
+
+	if (o->entire_mapcount < 0 || s < 0 ||
+	    !((s == 0 && m == 0) || (s == nr && m == nr) ||
+	      (m == 1 && (op->flags & PS_OPF_HAS_OBS_MAPCOUNT) &&
+	       op->obs_mapcount == s)))
+		return;
+	for (i = 0; i < nr; i++)
+		sub_set(f, &f->sub[i], s == nr ? 1 : 0);
+	if (m == 1)
+		sub_set(f, sp, (s32)s);
+	f->entire_mapcount = o->entire_mapcount;
+	f->known |= PS_KNOWN_MAPCOUNT;
+	e->stats.fobs_baselines++;
+}
+
+/*
+ * The folio's own counts at entry against ours: folio_mapcount() is the
+ * entire mapcount plus every page's (as folio_large_mapcount() keeps
+ * it), _nr_pages_mapped the mapped pages plus ENTIRELY_MAPPED.  A
+ * disagreement is an anomaly and the kernel's word is taken; what cannot
+ * be placed per page makes the mapcounts unknown again.
+ */
+static bool check_folio_obs(struct ps_engine *e, struct ps_folio *f,
+			    const struct ps_op *op, bool racy)
+{
+	const struct ps_fobs *o = &op->fobs;
+	bool resynced = false;
+
+	if (!(op->flags & PS_OPF_FOLIO_OBS) || !f->order ||
+	    !(o->have & PS_FOBS_LARGE) || racy)
+		return false;
+	if (e->tracks & PS_KNOWN_PINCOUNT) {
+		if ((f->known & PS_KNOWN_PINCOUNT) && f->pincount != o->pincount)
+			anomaly(e, PS_ANOM_OBS_MISMATCH);
+		f->pincount = o->pincount;
+		f->known |= PS_KNOWN_PINCOUNT;
+	}
+	if (!(e->tracks & PS_KNOWN_MAPCOUNT))
+		return false;
+	if (f->nr_fork_pending) {
+		fork_resync(e, f, op);
+		resynced = true;
+	}
+	if (!(f->known & PS_KNOWN_MAPCOUNT)) {
+		fobs_baseline(e, f, op);
+		return resynced;
+	}
+	e->stats.fobs_compared++;
+	if (ps_folio_mapcount(f) == o->large_mapcount &&
+	    f->entire_mapcount == o->entire_mapcount &&
+	    ps_folio_nr_pages_mapped(f) == o->nr_pages_mapped)
+		return resynced;
+	if (!resynced)
+		anomaly(e, PS_ANOM_OBS_MISMATCH);
+	f->entire_mapcount = o->entire_mapcount;
+	if (ps_folio_mapcount(f) != o->large_mapcount ||
+	    ps_folio_nr_pages_mapped(f) != o->nr_pages_mapped) {
+		f->known &= ~PS_KNOWN_MAPCOUNT;
+		fobs_baseline(e, f, op);
+	}
+	return resynced;
+}
+
 /*
  * fork: copy_present_pte()/copy_huge_pmd() duplicate a mapping into the
  * child without an rmap call (6.1: page_try_dup_anon_rmap(), which also
- * clears PG_anon_exclusive; page_dup_file_rmap() for file pages).
+ * clears PG_anon_exclusive; page_dup_file_rmap() for file pages).  On
+ * 6.12 a PTE of a large folio starts a batch of unknown length.
  */
 static void op_fork_dup(struct ps_engine *e, const struct ps_op *op,
 			struct ps_folio *f)
@@ -1038,6 +1303,10 @@ static void op_fork_dup(struct ps_engine *e, const struct ps_op *op,
 	bool compound = (op->flags & PS_OPF_COMPOUND) && f->order;
 	struct ps_subpage *sp = compound ? NULL : &f->sub[op->pfn - f->pfn];
 
+	if (!compound && f->order && (op->flags & PS_OPF_BATCH_UNKNOWN)) {
+		op_fork_batch(e, op, f);
+		return;
+	}
 	mapcount_add(e, f, sp, 1);
 	f->flags |= PS_PG_MMAP;
 	if (compound)
@@ -1121,35 +1390,69 @@ static void run_hooks(struct ps_engine *e, const struct ps_op *op,
 		e->hooks[i].fn(e->hooks[i].data, op, f, before, &after);
 }
 
-static int engine_apply(struct ps_engine *e, const struct ps_op *op)
+/* Corrupt records can say anything: never index or shift by it. */
+static bool op_valid(struct ps_engine *e, const struct ps_op *op)
 {
-	struct ps_folio *f = NULL;
-	struct ps_state before;
-	u32 order = op->order;
-
 	if ((unsigned int)op->kind >= PS_OP_NR_KINDS)
-		return -1;
-	/* Corrupt records can say anything: never index or shift by it. */
+		return false;
 	if (op->order > PS_MAX_ORDER ||
 	    (op->pfn != PS_PFN_NONE && op->pfn >= PS_PFN_LIMIT) ||
-	    (op->kind == PS_OP_SPLIT && (op->val < 0 || op->val > op->order))) {
+	    (op->kind == PS_OP_SPLIT && (op->val < 0 || op->val > op->order)) ||
+	    ((op->flags & PS_OPF_FOLIO_OBS) &&
+	     (op->fobs.order > PS_MAX_ORDER ||
+	      op->fobs.head > op->pfn ||
+	      op->pfn - op->fobs.head >= 1ull << op->fobs.order))) {
 		anomaly(e, PS_ANOM_INVALID_OP);
-		return -1;
+		return false;
 	}
-	e->stats.ops[op->kind]++;
+	return true;
+}
 
-	if (op->pfn != PS_PFN_NONE)
-		f = ps_folio_find(e, op->pfn);
-	if (!f && op_wants_folio(op->kind) && op->pfn != PS_PFN_NONE) {
+/*
+ * A folio-era probe read the folio itself: its head and order are the
+ * kernel's.  A folio we thought larger was split where we could not see
+ * it; anything else in the way (placeholders from page-only probes) is
+ * replaced by the folio as the kernel has it, first seen now.
+ */
+static struct ps_folio *folio_reshape(struct ps_engine *e,
+				      const struct ps_op *op,
+				      struct ps_folio *f)
+{
+	u64 head = op->fobs.head;
+	u32 order = op->fobs.order;
+
+	if (f && f->pfn == head && f->order == order)
+		return f;
+	if (f && f->order > order && head >= f->pfn)
+		f = folio_split(e, f, order, op->pfn, op->ts, true);
+	if (f && f->pfn == head && f->order == order)
+		return f;
+	retire_range(e, head, 1ull << order, PS_FOLIO_FREED);
+	if (op_starts_a_life(op->kind) && ps_engine_pfn_freed(e, head, NULL))
+		return folio_untraced_alloc(e, op, head, order);
+	return folio_first_sight(e, head, order, op->ts);
+}
+
+/* Phase 1: the folio the op is about, created on first sight. */
+static struct ps_folio *op_folio(struct ps_engine *e, const struct ps_op *op)
+{
+	struct ps_folio *f = NULL;
+
+	if (op->pfn == PS_PFN_NONE)
+		return NULL;
+	f = ps_folio_find(e, op->pfn);
+	if (op->flags & PS_OPF_FOLIO_OBS)
+		return folio_reshape(e, op, f);
+	if (!f && op_wants_folio(op->kind)) {
 		if (op_starts_a_life(op->kind) &&
 		    ps_engine_pfn_freed(e, op->pfn, NULL))
-			f = folio_untraced_alloc(e, op);
+			f = folio_untraced_alloc(e, op, op->pfn, 0);
 		else
+			/* SPLIT carries the folio's order in order */
 			f = folio_first_sight(e, op->pfn,
-					      op->kind == PS_OP_SPLIT ? order :
-					      0, op->ts);
+					      op->kind == PS_OP_SPLIT ?
+					      op->order : 0, op->ts);
 	}
-	/* SPLIT carries the folio's order in order and the new one in val. */
 	/*
 	 * A tail page gets a refcount of its own only while
 	 * __split_huge_page() hands them out (page_ref_unfreeze of each
@@ -1158,40 +1461,64 @@ static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 	if (f && f->order && op->pfn != f->pfn &&
 	    (op->kind == PS_OP_REF || op->kind == PS_OP_REF_SET))
 		f = folio_split(e, f, 0, op->pfn, op->ts, true);
-	e->cur_folio = f;
-	/* before: what we derived, so rules can hold it against obs_* */
-	if (e->nr_hooks)
-		ps_folio_state(f, op->pfn, &before);
-	if (f && (op->flags & PS_OPF_OBS_BEFORE))
-		check_observed_before(e, f, op);
-	if (f && op->pid > 0 && pid_is_workload(e, op->pid))
-		f->workload = true;
+	return f;
+}
 
+/* Phase 2: what the op's event read of the folio, against what we derived. */
+static void op_observe(struct ps_engine *e, struct ps_folio *f,
+		       const struct ps_op *op)
+{
+	bool racy = false, resynced;
+
+	if (!(op->flags & PS_OPF_OBS_BEFORE))
+		return;
+	if (((op->flags & PS_OPF_HAS_OBS_MAPCOUNT) &&
+	     (e->tracks & PS_KNOWN_MAPCOUNT)) ||
+	    (op->flags & PS_OPF_FOLIO_OBS))
+		racy = obs_racy(e, f, op);
+	resynced = check_folio_obs(e, f, op, racy);
+	check_observed_before(e, f, op, racy, resynced);
+}
+
+/* Phase 3 for a free: hooks see the folio as it was freed, then it is gone. */
+static void op_free_phase(struct ps_engine *e, const struct ps_op *op,
+			  struct ps_folio *f, const struct ps_state *before)
+{
+	if (e->nr_hooks && f) {
+		struct ps_state after = *before;
+		int i;
+
+		after.live = false;
+		for (i = 0; i < e->nr_hooks; i++)
+			e->hooks[i].fn(e->hooks[i].data, op, f, before, &after);
+	} else if (e->nr_hooks) {
+		run_hooks(e, op, NULL, before);
+	}
+	collapse_note_free(e, op);
+	op_free(e, op, f);
+	freed_mark(e, op->pfn, 1ull << op->order, op->ts);
+}
+
+static struct ps_folio *op_split(struct ps_engine *e, const struct ps_op *op,
+				 struct ps_folio *f)
+{
+	if (op->val < 0 || f->order <= (u64)op->val)
+		return f;
+	return folio_split_at(e, f, (u32)op->val,
+			      op->flags & PS_OPF_NON_UNIFORM, (u64)op->val2,
+			      op->pfn, op->ts, false);
+}
+
+/* Phase 3: the op itself.  Returns the folio it leaves (split, alloc). */
+static struct ps_folio *op_dispatch(struct ps_engine *e,
+				    const struct ps_op *op, struct ps_folio *f)
+{
 	switch (op->kind) {
 	case PS_OP_ALLOC:
-		if (e->nr_hooks)
-			memset(&before, 0, sizeof(before));
 		f = op_alloc(e, op);
 		if (pid_is_workload(e, op->pid))
 			f->workload = true;
 		break;
-	case PS_OP_FREE:
-		/* Hooks see the folio as it was freed, then it is gone. */
-		if (e->nr_hooks && f) {
-			struct ps_state after = before;
-			int i;
-
-			after.live = false;
-			for (i = 0; i < e->nr_hooks; i++)
-				e->hooks[i].fn(e->hooks[i].data, op, f,
-					       &before, &after);
-		} else if (e->nr_hooks) {
-			run_hooks(e, op, NULL, &before);
-		}
-		collapse_note_free(e, op);
-		op_free(e, op, f);
-		freed_mark(e, op->pfn, 1ull << op->order, op->ts);
-		return 0;
 	case PS_OP_REF:
 	case PS_OP_REF_SET:
 		op_ref(e, op, f);
@@ -1214,9 +1541,7 @@ static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 		op_split_pmd(e, op, f);
 		break;
 	case PS_OP_SPLIT:
-		if (op->val >= 0 && f->order > (u64)op->val)
-			f = folio_split(e, f, (u32)op->val, op->pfn, op->ts,
-					false);
+		f = op_split(e, op, f);
 		break;
 	case PS_OP_COLLAPSE_SCAN:
 	case PS_OP_COLLAPSE_ISOLATE:
@@ -1248,6 +1573,35 @@ static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 	default:
 		break;
 	}
+	return f;
+}
+
+static int engine_apply(struct ps_engine *e, const struct ps_op *op)
+{
+	struct ps_folio *f;
+	struct ps_state before;
+
+	if (!op_valid(e, op))
+		return -1;
+	e->stats.ops[op->kind]++;
+	f = op_folio(e, op);
+	e->cur_folio = f;
+	if (f && f->nr_fork_pending && !(op->flags & PS_OPF_FOLIO_OBS) &&
+	    !(op->kind == PS_OP_FORK_DUP && (op->flags & PS_OPF_BATCH_UNKNOWN)))
+		fork_settle_guess(e, f);
+	/* before: what we derived, so rules can hold it against obs_* */
+	if (e->nr_hooks)
+		ps_folio_state(op->kind == PS_OP_ALLOC ? NULL : f, op->pfn,
+			       &before);
+	if (f)
+		op_observe(e, f, op);
+	if (f && op->pid > 0 && pid_is_workload(e, op->pid))
+		f->workload = true;
+	if (op->kind == PS_OP_FREE) {
+		op_free_phase(e, op, f, &before);
+		return 0;
+	}
+	f = op_dispatch(e, op, f);
 	/* a snapshot observes the folio; it does nothing to it */
 	if (f && op->kind != PS_OP_SNAPSHOT) {
 		f->last_ts = op->ts;

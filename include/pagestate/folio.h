@@ -35,6 +35,8 @@
 #define PS_MAX_ORDER		18	/* covers 1 GiB folios with 4 KiB pages */
 #define PS_PFN_LIMIT		(1ull << 52)	/* beyond any physical address */
 #define PS_GUP_PIN_COUNTING_BIAS 1024
+#define PS_PMD_ORDER		9	/* HPAGE_PMD_ORDER, x86-64 4 KiB pages */
+#define PS_FORK_PENDING		8	/* unobserved fork batches per folio */
 
 /* ps_folio.known and ps_engine tracks: which fields have a baseline */
 #define PS_KNOWN_BIRTH		(1u << 0)	/* we saw the allocation */
@@ -85,6 +87,15 @@ struct ps_folio {
 	struct ps_subpage *sub;	/* 1 << order entries (sub0 for order 0) */
 	struct ps_subpage sub0;
 	s32 sub_mapcount_sum;	/* sum of sub[].mapcount, kept in step */
+	s32 sub_mapped;		/* subpages with mapcount > 0: the low bits
+				 * of the kernel's _nr_pages_mapped (6.12) */
+	/*
+	 * fork copied PTE batches of this large folio inline (6.12+
+	 * copy_present_ptes): the first page of each batch, applied when a
+	 * probe next reads the folio's counts (engine.c, fork_resync)
+	 */
+	u64 fork_pending[PS_FORK_PENDING];
+	u32 nr_fork_pending;
 
 	struct ps_lineage *lineage;
 	u32 nr_lineage;
@@ -113,6 +124,7 @@ struct ps_state {
 	s32 entire_mapcount;
 	s32 sub_mapcount;	/* of the op's subpage */
 	s32 pincount;
+	s32 nr_pages_mapped;	/* as the kernel keeps it (ENTIRELY_MAPPED) */
 	u32 sub_flags;		/* of the op's subpage */
 	u64 flags;
 	u32 known;
@@ -166,6 +178,14 @@ struct ps_engine_stats {
 	u64 collapses;
 	u64 migrations;
 	u64 lost;		/* lost events reported by the ring buffer */
+	u64 fobs_compared;	/* folio-era probe readings held against the
+				 * derived large/entire/nr_pages_mapped */
+	u64 fork_batches;	/* fork PTE batches of large folios copied
+				 * inline, nr not observable (6.12+) */
+	u64 fork_resyncs;	/* ...settled from the folio's observed
+				 * counts at its next probe */
+	u64 fobs_baselines;	/* large folios met mid-trace whose mapcounts
+				 * a probe reading fixed */
 	u64 anomalies[PS_ANOM_NR];
 };
 
@@ -211,7 +231,10 @@ static inline u64 ps_folio_nr_pages(const struct ps_folio *f)
 	return 1ull << f->order;
 }
 
+/* folio_mapcount(): on large folios _large_mapcount + 1 (6.12) */
 s32 ps_folio_mapcount(const struct ps_folio *f);
+/* _nr_pages_mapped as the kernel keeps it: mapped pages | ENTIRELY_MAPPED */
+s32 ps_folio_nr_pages_mapped(const struct ps_folio *f);
 void ps_folio_state(const struct ps_folio *f, u64 pfn, struct ps_state *s);
 const char *ps_lineage_kind_name(enum ps_lineage_kind k);
 
