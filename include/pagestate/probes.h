@@ -19,6 +19,9 @@
  *       compound_mapcount=<n> compound_pincount=<n>
  *       foll_pin=<hex> foll_get=<hex> foll_longterm=<hex>
  *       rmap_exclusive=<hex> rmap_compound=<hex>
+ *       [folio_flags_1=<n>] [large_mapcount=<n>] [entire_mapcount=<n>]
+ *       [nr_pages_mapped=<n>] [folio_pincount=<n>] [mm_id_mapcount=<n>]
+ *       [mm_id=<n>] [vma_mm=<n>]
  *   pagestate: pageflags <name>=<bit> ...     (enum pageflags, by name,
  *       aliases included: mappedtodisk and anon_exclusive share a bit)
  *
@@ -27,12 +30,46 @@
  * (folio->_entire_mapcount / _pincount on later kernels: same place).
  * pfn = (page - vmemmap_base) / struct_page.
  *
+ * The bracketed keys are printed only when the kernel has the member
+ * (absent: unknown).  folio_* to mm_id are byte offsets from the FOLIO
+ * start (= its head struct page) of struct folio's _flags_1,
+ * _large_mapcount, _entire_mapcount, _nr_pages_mapped, _pincount,
+ * _mm_id_mapcount and _mm_id (the last two: 7.2 with CONFIG_MM_ID, arrays
+ * of 2); vma_mm is offsetof(struct vm_area_struct, vm_mm).  On 6.12 the
+ * folio order is flags_1 & 0xff when the head has PG_head.  6.1's BTF has
+ * _flags_1 and _pincount, so those two may appear on 6.1 as well.
+ *
  * Fields every per-page probe fetches, for its struct page *argument:
  *   page      the struct page pointer (x64)
  *   pflags    page->flags (x64)
  *   mapcount  page->_mapcount (s32, -1 when unmapped)
  *   refcount  page->_refcount (s32)
  * All values are read at function entry, i.e. BEFORE the function acts.
+ *
+ * Folio-era probes (6.8+ rmap API, 6.12 LTS, 7.2) whose function takes a
+ * struct folio *F fetch the "folio fields":
+ *   folio            F (x64)
+ *   fflags           F->flags (x64)
+ *   frefcount        F->_refcount (s32)
+ *   fmapcount        F->_mapcount (s32: the head page's own)
+ *   flags1           F->_flags_1 (x64)             \  only where the layout
+ *   large_mapcount   F->_large_mapcount (s32)       |  has the member; for
+ *   entire_mapcount  F->_entire_mapcount (s32)      |  an order-0 folio they
+ *   nr_pages_mapped  F->_nr_pages_mapped (s32)      |  read the NEXT struct
+ *   fpincount        F->_pincount (s32)            /   page: use them only
+ *                                                      when fflags has PG_head
+ * followed by the page fields of its struct page *P (page, pflags,
+ * mapcount, refcount as above) -- P = F when the function takes only a
+ * folio, so page= is then the folio pointer.  Where the function takes a
+ * vma, "mm" (x64) is vma->vm_mm (per-mm bookkeeping).
+ *
+ * Which function a probe goes on is chosen per ROLE, from candidates of
+ * every kernel generation: the first whose function is in the kernel's
+ * BTF with the expected parameter names; without BTF, the first in
+ * /proc/kallsyms that the generation table of record/kprobes.c allows
+ * (keyed by which functions exist, never by the release).  The 6.1
+ * events keep their names and fields; folio-era kernels get the folio_*
+ * events instead of rmap_*.
  */
 #ifndef PAGESTATE_PROBES_H
 #define PAGESTATE_PROBES_H
@@ -86,6 +123,61 @@
  *                                                       pmdval (x64: *src_pmd), addr (x64)
  * copy_huge_pmd_ret    kretprobe of the same            ret (s32): 0 when the PMD was
  *                                                       shared with the child
+ *
+ * Folio era (6.12 signatures; 7.2 the same unless noted).  rflags: rmap_t
+ * (RMAP_EXCLUSIVE 0x1); nr: pages covered, all of them in [P, P+nr).
+ *
+ * folio_add_anon_ptes  folio_add_anon_rmap_ptes(folio, page, nr_pages, vma, address, flags)
+ *                                                       folio fields, nr (s32), mm,
+ *                                                       addr (x64), rflags (u32)
+ * folio_add_anon_pmd   folio_add_anon_rmap_pmd(folio, page, vma, address, flags)
+ *                                                       folio fields, mm, addr, rflags
+ * folio_add_new_anon   folio_add_new_anon_rmap(folio, vma, address, flags)
+ *                                                       folio fields (page = folio),
+ *                                                       mm, addr, rflags
+ * folio_add_file_ptes  folio_add_file_rmap_ptes(folio, page, nr_pages, vma)
+ *                                                       folio fields, nr, mm
+ * folio_add_file_pmd   folio_add_file_rmap_pmd(folio, page, vma)
+ *                                                       folio fields, mm
+ * folio_remove_ptes    folio_remove_rmap_ptes(folio, page, nr_pages, vma)
+ *                                                       folio fields, nr, mm
+ * folio_remove_pmd     folio_remove_rmap_pmd(folio, page, vma)
+ *                                                       folio fields, mm
+ * gup_grab_folio       try_grab_folio(folio, refs, flags)  (same event name
+ *                      as 6.1's page form; this one has "folio" fields)
+ *                                                       folio fields, refs, gup_flags
+ * gup_grab_folio_ret   kretprobe of try_grab_folio(folio, ...)
+ *                                                       ret (s32): 0 = grabbed
+ * gup_grab_folio_fast  try_grab_folio_fast(page, refs, flags)
+ *                                                       page fields, refs, gup_flags
+ * gup_grab_folio_fast_ret  kretprobe of the same        ret (x64): the folio, 0 = failed
+ * gup_put_folio        gup_put_folio(folio, refs, flags) as on 6.1, plus the folio
+ *                                                       fields where the layout
+ *                                                       has large_mapcount.  On
+ *                                                       6.12/7.2 unpin_user_page,
+ *                                                       unpin_user_folio,
+ *                                                       unpin_user_pages* and
+ *                                                       unpin_folios all call it:
+ *                                                       count puts here only
+ * unpin_user_page      unchanged; informational on 6.12+ (calls gup_put_folio)
+ * unpin_user_folio     unpin_user_folio(folio, npages)  folio fields, npages (s64);
+ *                                                       informational (calls
+ *                                                       gup_put_folio): never count
+ * split_pmd            __split_huge_pmd(vma, pmd, address, freeze[, folio])
+ *                                                       as on 6.1, plus mm (7.2: no
+ *                                                       folio argument, same fields)
+ * split_huge_page      6.12: split_huge_page_to_list_to_order(page, list, new_order)
+ *                                                       page fields, new_order (u32)
+ *                      7.2: __folio_split(folio, new_order, split_at, lock_at, list,
+ *                           split_type)               folio fields, new_order (u32),
+ *                                                       split_at (x64), split_type (u32)
+ * split_huge_page_ret  kretprobe of whichever was placed ret (s32)
+ * madvise_collapse(_ret), collapse_huge_page, copy_page_range(_ret),
+ * vm_normal_page_ret, copy_huge_pmd(_ret): names and fields as on 6.1.
+ *
+ * Fork's PTE copy on 6.12+ (copy_present_ptes ->
+ * folio_try_dup_anon_rmap_ptes / folio_dup_file_rmap_ptes, batched by nr)
+ * is inline: no probe sees it.  copy_page_range marks the window.
  */
 #define PS_PROBE_RMAP_ADD_ANON		"rmap_add_anon"
 #define PS_PROBE_RMAP_ADD_NEW_ANON	"rmap_add_new_anon"
@@ -106,5 +198,18 @@
 #define PS_PROBE_VM_NORMAL_PAGE_RET	"vm_normal_page_ret"
 #define PS_PROBE_COPY_HUGE_PMD		"copy_huge_pmd"
 #define PS_PROBE_COPY_HUGE_PMD_RET	"copy_huge_pmd_ret"
+
+/* folio era */
+#define PS_PROBE_FOLIO_ADD_ANON_PTES	"folio_add_anon_ptes"
+#define PS_PROBE_FOLIO_ADD_ANON_PMD	"folio_add_anon_pmd"
+#define PS_PROBE_FOLIO_ADD_NEW_ANON	"folio_add_new_anon"
+#define PS_PROBE_FOLIO_ADD_FILE_PTES	"folio_add_file_ptes"
+#define PS_PROBE_FOLIO_ADD_FILE_PMD	"folio_add_file_pmd"
+#define PS_PROBE_FOLIO_REMOVE_PTES	"folio_remove_ptes"
+#define PS_PROBE_FOLIO_REMOVE_PMD	"folio_remove_pmd"
+#define PS_PROBE_GUP_GRAB_FOLIO_RET	"gup_grab_folio_ret"
+#define PS_PROBE_GUP_GRAB_FOLIO_FAST	"gup_grab_folio_fast"
+#define PS_PROBE_GUP_GRAB_FOLIO_FAST_RET	"gup_grab_folio_fast_ret"
+#define PS_PROBE_UNPIN_USER_FOLIO	"unpin_user_folio"
 
 #endif /* PAGESTATE_PROBES_H */
