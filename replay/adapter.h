@@ -15,7 +15,7 @@
 
 #include "pagestate/trace.h"
 
-#define PS_ADAPTER_FIELDS	8
+#define PS_ADAPTER_FIELDS	20
 
 struct ps_event_adapter;
 
@@ -27,6 +27,12 @@ struct ps_adapter {
 	void (*fn)(struct ps_trace *t, struct ps_event_adapter *ea,
 		   struct tep_record *rec, struct ps_op *op);
 	u32 tracks;		/* PS_KNOWN_* this event source provides */
+	/*
+	 * Bind only when the event has this field: two generations of one
+	 * event name (try_grab_folio of a page on 6.1, of a folio on 6.12)
+	 * get one entry each, the first that matches wins.
+	 */
+	const char *requires;
 };
 
 /* A flag value -> PS_PG_* bit, decoded from the event's __print_flags */
@@ -62,6 +68,9 @@ struct ps_fork_slot {
 	struct ps_op dup;
 	bool has_pmd;
 	struct ps_op pmd;
+	/* an entry probe's op waiting for its kretprobe (GUP grabs, splits) */
+	bool has_held;
+	struct ps_op held;
 };
 struct ps_fork_slot *ps_trace_fork_slot(struct ps_trace *t, int pid,
 					bool create);

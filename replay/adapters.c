@@ -41,6 +41,8 @@ static const struct {
 	{ "workingset", PS_PG_WORKINGSET },
 	/* 6.1 prints PG_anon_exclusive under its alias; see ps_op_anon() */
 	{ "mappedtodisk", PS_PG_MAPPEDTODISK },
+	/* 6.12: PG_mappedtodisk and PG_anon_exclusive are PG_owner_2 */
+	{ "owner_2", PS_PG_MAPPEDTODISK },
 	{ "anon_exclusive", PS_PG_ANON_EXCLUSIVE },
 	{ "hwpoison", PS_PG_HWPOISON },
 };

@@ -177,7 +177,9 @@ static void bind_table(struct ps_trace *t, const struct ps_adapter *table)
 							      a->name);
 		struct ps_event_adapter *ea;
 
-		if (!ev || ev->id < 0 || ev->id >= t->nr_ids)
+		if (!ev || ev->id < 0 || ev->id >= t->nr_ids ||
+		    t->by_id[ev->id] ||
+		    (a->requires && !tep_find_field(ev, a->requires)))
 			continue;
 		ea = &t->adapters[t->nr_adapters++];
 		ea->a = a;
@@ -193,6 +195,37 @@ static void bind_table(struct ps_trace *t, const struct ps_adapter *table)
 static bool has_probe(struct ps_trace *t, const char *name)
 {
 	return ps_trace_has_event(t, PS_PROBE_GROUP, name);
+}
+
+static bool rmap_complete(struct ps_trace *t)
+{
+	if (has_probe(t, PS_PROBE_FOLIO_ADD_ANON_PTES))
+		return has_probe(t, PS_PROBE_FOLIO_ADD_NEW_ANON) &&
+		       has_probe(t, PS_PROBE_FOLIO_ADD_ANON_PMD) &&
+		       has_probe(t, PS_PROBE_FOLIO_REMOVE_PTES) &&
+		       has_probe(t, PS_PROBE_FOLIO_REMOVE_PMD);
+	return has_probe(t, PS_PROBE_RMAP_ADD_ANON) &&
+	       has_probe(t, PS_PROBE_RMAP_ADD_NEW_ANON) &&
+	       has_probe(t, PS_PROBE_RMAP_REMOVE);
+}
+
+/*
+ * Pins: 6.1 grabs through try_grab_folio and try_grab_page; 6.12+
+ * through try_grab_folio(folio, ...) and try_grab_folio_fast, with
+ * every unpin ending in gup_put_folio.
+ */
+static bool gup_complete(struct ps_trace *t)
+{
+	bool put = has_probe(t, PS_PROBE_GUP_PUT_FOLIO) ||
+		   has_probe(t, PS_PROBE_UNPIN_USER_PAGE);
+
+	if (has_probe(t, PS_PROBE_GUP_GRAB_FOLIO_FAST))
+		return has_probe(t, PS_PROBE_GUP_GRAB_FOLIO) &&
+		       (has_probe(t, PS_PROBE_GUP_PUT_FOLIO) ||
+			(has_probe(t, PS_PROBE_UNPIN_USER_PAGE) &&
+			 has_probe(t, PS_PROBE_UNPIN_USER_FOLIO)));
+	return has_probe(t, PS_PROBE_GUP_GRAB_FOLIO) &&
+	       has_probe(t, PS_PROBE_GUP_GRAB_PAGE) && put;
 }
 
 static void bind_adapters(struct ps_trace *t)
@@ -217,17 +250,23 @@ static void bind_adapters(struct ps_trace *t)
 	/*
 	 * A count is tracked only when every path that changes it is
 	 * recorded: one missing rmap probe (inlined on this kernel, say)
-	 * and derived mapcounts would drift.
+	 * and derived mapcounts would drift.  6.1's page rmap API or the
+	 * folio rmap API of 6.8+ (probes.h).
 	 */
-	if (!has_probe(t, PS_PROBE_RMAP_ADD_ANON) ||
-	    !has_probe(t, PS_PROBE_RMAP_ADD_NEW_ANON) ||
-	    !has_probe(t, PS_PROBE_RMAP_REMOVE))
+	if (!rmap_complete(t))
 		t->tracks &= ~PS_KNOWN_MAPCOUNT;
-	if (!has_probe(t, PS_PROBE_GUP_GRAB_FOLIO) ||
-	    !has_probe(t, PS_PROBE_GUP_GRAB_PAGE) ||
-	    (!has_probe(t, PS_PROBE_GUP_PUT_FOLIO) &&
-	     !has_probe(t, PS_PROBE_UNPIN_USER_PAGE)))
+	if (!gup_complete(t))
 		t->tracks &= ~PS_KNOWN_PINCOUNT;
+}
+
+bool ps_trace_folio_counts(struct ps_trace *t)
+{
+	struct tep_event *ev = tep_find_event_by_name(t->tep, PS_PROBE_GROUP,
+						      PS_PROBE_FOLIO_REMOVE_PTES);
+
+	return ev && tep_find_field(ev, "large_mapcount") &&
+	       tep_find_field(ev, "entire_mapcount") &&
+	       tep_find_field(ev, "nr_pages_mapped");
 }
 
 bool ps_trace_has_event(struct ps_trace *t, const char *system,

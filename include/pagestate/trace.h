@@ -98,6 +98,11 @@ bool ps_trace_has_event(struct ps_trace *t, const char *system,
  * count itself was unknown (the kernel only said "some"). */
 u64 ps_trace_missed(const struct ps_trace *t);
 u64 ps_trace_missed_unknown(const struct ps_trace *t);
+/*
+ * Do the file's rmap probes read the folio's own counts (large and entire
+ * mapcount, _nr_pages_mapped: the folio era, 6.12+)?
+ */
+bool ps_trace_folio_counts(struct ps_trace *t);
 /* Which folio fields the file's event sources let the engine track. */
 u32 ps_trace_tracks(const struct ps_trace *t);
 
