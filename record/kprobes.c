@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,85 +31,199 @@
 #include "record.h"
 
 /*
- * One probe of probes.h.  @params are the 6.1 parameter names, checked
- * against BTF where the kernel has it; the registers of @args follow
- * them (x86_64: %di %si %dx %cx %r8 %r9).  @page: the first argument is
- * a struct page (or folio) whose fields are fetched before @args.
- * @thp: the function is built only with CONFIG_TRANSPARENT_HUGEPAGE.
+ * One probe of probes.h on one kernel function.  Probes are grouped in
+ * ROLES ("add an anon rmap", "grab for GUP"); a role has candidates
+ * (@alt 0, 1, ...) from successive kernel generations, and a candidate
+ * may need several probes (the folio API splits ptes from pmd).  The
+ * first probe of a candidate is its key: the candidate is chosen when its
+ * key places, and only then are its other probes placed.
+ *
+ * @params: the parameter names BTF must show, "|" between accepted
+ * lists; the registers of @args follow them (x86_64: %di %si %dx %cx %r8
+ * %r9).  @when: without BTF (or with @func missing from it), "sym" or
+ * "!sym": the candidate applies only when /proc/kallsyms has (has not)
+ * sym -- the generation table, keyed by which functions exist.  @gens:
+ * the generations of our layout table whose source has @func, to tell
+ * "inlined" from "absent".  PD_PAGE: page fields of the struct page at
+ * @page_at (default the first argument); PD_FOLIO: the first argument is
+ * a folio: folio fields where the layout has them, then page fields at
+ * @page_at (default the folio).  @vma_at: register of a vma, for mm.
  * @opt: fetches of kernel variables, dropped when the kernel cannot
  * resolve the symbol (no CONFIG_KALLSYMS_ALL).
- * @page_at: where the struct page pointer is, when not the first
- * argument (%di): "$retval" for a function returning one.
  */
+enum {
+	PD_PAGE = 0x1,
+	PD_FOLIO = 0x2,
+	PD_RET = 0x4,
+	PD_THP = 0x8,		/* built only with CONFIG_TRANSPARENT_HUGEPAGE */
+};
+
+#define G_ALL	(PS_GEN_6_1 | PS_GEN_FOLIO | PS_GEN_7_2)
+#define G_FOLIO	(PS_GEN_FOLIO | PS_GEN_7_2)
+
 struct probe_def {
+	const char *role;
+	int alt;
 	const char *event;
 	const char *func;
 	const char *params;
 	const char *args;
-	bool page;
-	bool ret;
-	bool thp;
-	const char *opt;
+	unsigned int flags;
+	int gens;
 	const char *page_at;
+	const char *vma_at;
+	const char *when;
+	const char *opt;
 };
 
 static const struct probe_def probe_defs[] = {
-	{ PS_PROBE_RMAP_ADD_ANON, "page_add_anon_rmap",
-	  "page vma address flags", "addr=%dx:x64 rflags=%cx:u32", true },
-	{ PS_PROBE_RMAP_ADD_NEW_ANON, "page_add_new_anon_rmap",
-	  "page vma address", "addr=%dx:x64", true },
-	{ PS_PROBE_RMAP_ADD_FILE, "page_add_file_rmap",
-	  "page vma compound", "compound=%dx:u8", true },
-	{ PS_PROBE_RMAP_REMOVE, "page_remove_rmap",
-	  "page vma compound", "compound=%dx:u8", true },
-	{ PS_PROBE_GUP_GRAB_FOLIO, "try_grab_folio",
-	  "page refs flags", "refs=%si:s32 gup_flags=%dx:u32", true },
-	{ PS_PROBE_GUP_GRAB_PAGE, "try_grab_page",
-	  "page flags", "gup_flags=%si:u32", true },
-	{ PS_PROBE_GUP_PUT_FOLIO, "gup_put_folio",
-	  "folio refs flags", "refs=%si:s32 gup_flags=%dx:u32", true },
-	{ PS_PROBE_UNPIN_USER_PAGE, "unpin_user_page", "page", "", true },
-	{ PS_PROBE_SPLIT_PMD, "__split_huge_pmd",
-	  "vma pmd address freeze folio",
-	  "pmdval=+0(%si):x64 addr=%dx:x64 freeze=%cx:u8", .thp = true,
-	  .opt = "hzp_pfn=@huge_zero_pfn:x64" },
-	{ PS_PROBE_SPLIT_HUGE_PAGE, "split_huge_page_to_list",
-	  "page list", "", true, .thp = true },
-	{ PS_PROBE_SPLIT_HUGE_PAGE_RET, "split_huge_page_to_list",
-	  NULL, "ret=$retval:s32", .ret = true, .thp = true },
-	{ PS_PROBE_MADVISE_COLLAPSE, "madvise_collapse",
-	  "vma prev start end", "start=%dx:x64 end=%cx:x64", .thp = true },
-	{ PS_PROBE_MADVISE_COLLAPSE_RET, "madvise_collapse",
-	  NULL, "ret=$retval:s32", .ret = true, .thp = true },
-	{ PS_PROBE_COLLAPSE_HUGE_PAGE, "collapse_huge_page",
-	  "mm address referenced unmapped cc", "addr=%si:x64", .thp = true },
-	{ PS_PROBE_COPY_PAGE_RANGE, "copy_page_range",
-	  "dst_vma src_vma", "" },
-	{ PS_PROBE_COPY_PAGE_RANGE_RET, "copy_page_range",
-	  NULL, "ret=$retval:s32", .ret = true },
-	{ PS_PROBE_VM_NORMAL_PAGE_RET, "vm_normal_page",
-	  NULL, "", true, .ret = true, .page_at = "$retval" },
-	{ PS_PROBE_COPY_HUGE_PMD, "copy_huge_pmd",
+	/* 6.1: page_*_rmap(page, ...) */
+	{ "rmap-anon-add", 0, PS_PROBE_RMAP_ADD_ANON, "page_add_anon_rmap",
+	  "page vma address flags", "addr=%dx:x64 rflags=%cx:u32",
+	  PD_PAGE, PS_GEN_6_1 },
+	/* 6.8+: folio_*_rmap_ptes/_pmd(folio, page, ...) */
+	{ "rmap-anon-add", 1, PS_PROBE_FOLIO_ADD_ANON_PTES,
+	  "folio_add_anon_rmap_ptes",
+	  "folio page nr_pages vma address flags",
+	  "nr=%dx:s32 addr=%r8:x64 rflags=%r9:u32",
+	  PD_FOLIO, G_FOLIO, "%si", "%cx" },
+	{ "rmap-anon-add", 1, PS_PROBE_FOLIO_ADD_ANON_PMD,
+	  "folio_add_anon_rmap_pmd", "folio page vma address flags",
+	  "addr=%cx:x64 rflags=%r8:u32",
+	  PD_FOLIO | PD_THP, G_FOLIO, "%si", "%dx" },
+
+	{ "rmap-new-anon", 0, PS_PROBE_RMAP_ADD_NEW_ANON,
+	  "page_add_new_anon_rmap", "page vma address", "addr=%dx:x64",
+	  PD_PAGE, PS_GEN_6_1 },
+	{ "rmap-new-anon", 1, PS_PROBE_FOLIO_ADD_NEW_ANON,
+	  "folio_add_new_anon_rmap", "folio vma address flags",
+	  "addr=%dx:x64 rflags=%cx:u32", PD_FOLIO, G_FOLIO, NULL, "%si",
+	  "try_grab_folio_fast" },
+
+	{ "rmap-file-add", 0, PS_PROBE_RMAP_ADD_FILE, "page_add_file_rmap",
+	  "page vma compound", "compound=%dx:u8", PD_PAGE, PS_GEN_6_1 },
+	{ "rmap-file-add", 1, PS_PROBE_FOLIO_ADD_FILE_PTES,
+	  "folio_add_file_rmap_ptes", "folio page nr_pages vma",
+	  "nr=%dx:s32", PD_FOLIO, G_FOLIO, "%si", "%cx" },
+	{ "rmap-file-add", 1, PS_PROBE_FOLIO_ADD_FILE_PMD,
+	  "folio_add_file_rmap_pmd", "folio page vma", "",
+	  PD_FOLIO | PD_THP, G_FOLIO, "%si", "%dx" },
+
+	{ "rmap-remove", 0, PS_PROBE_RMAP_REMOVE, "page_remove_rmap",
+	  "page vma compound", "compound=%dx:u8", PD_PAGE, PS_GEN_6_1 },
+	{ "rmap-remove", 1, PS_PROBE_FOLIO_REMOVE_PTES,
+	  "folio_remove_rmap_ptes", "folio page nr_pages vma",
+	  "nr=%dx:s32", PD_FOLIO, G_FOLIO, "%si", "%cx" },
+	{ "rmap-remove", 1, PS_PROBE_FOLIO_REMOVE_PMD,
+	  "folio_remove_rmap_pmd", "folio page vma", "",
+	  PD_FOLIO | PD_THP, G_FOLIO, "%si", "%dx" },
+
+	/*
+	 * 6.1: try_grab_folio(page, ...) for the fast path, try_grab_page()
+	 * for the slow one.  6.10+: try_grab_folio(folio, ...) for the slow
+	 * path, try_grab_folio_fast(page, ...) for the fast one -- which is
+	 * also how a kernel without BTF tells the two try_grab_folio apart.
+	 */
+	{ "gup-grab", 0, PS_PROBE_GUP_GRAB_FOLIO, "try_grab_folio",
+	  "page refs flags", "refs=%si:s32 gup_flags=%dx:u32", PD_PAGE,
+	  PS_GEN_6_1, .when = "!try_grab_folio_fast" },
+	{ "gup-grab", 0, PS_PROBE_GUP_GRAB_PAGE, "try_grab_page",
+	  "page flags", "gup_flags=%si:u32", PD_PAGE, PS_GEN_6_1 },
+	{ "gup-grab", 1, PS_PROBE_GUP_GRAB_FOLIO, "try_grab_folio",
+	  "folio refs flags", "refs=%si:s32 gup_flags=%dx:u32", PD_FOLIO,
+	  G_FOLIO, .when = "try_grab_folio_fast" },
+	{ "gup-grab", 1, PS_PROBE_GUP_GRAB_FOLIO_RET, "try_grab_folio",
+	  NULL, "ret=$retval:s32", PD_RET, G_FOLIO },
+	{ "gup-grab", 1, PS_PROBE_GUP_GRAB_FOLIO_FAST, "try_grab_folio_fast",
+	  "page refs flags", "refs=%si:s32 gup_flags=%dx:u32", PD_PAGE,
+	  G_FOLIO },
+	{ "gup-grab", 1, PS_PROBE_GUP_GRAB_FOLIO_FAST_RET,
+	  "try_grab_folio_fast", NULL, "ret=$retval:x64", PD_RET, G_FOLIO },
+
+	/* every generation; folio fields only where the layout has them */
+	{ "gup-put", 0, PS_PROBE_GUP_PUT_FOLIO, "gup_put_folio",
+	  "folio refs flags", "refs=%si:s32 gup_flags=%dx:u32", PD_FOLIO,
+	  G_ALL },
+	{ "gup-put", 0, PS_PROBE_UNPIN_USER_PAGE, "unpin_user_page", "page",
+	  "", PD_PAGE, G_ALL },
+	{ "gup-put", 0, PS_PROBE_UNPIN_USER_FOLIO, "unpin_user_folio",
+	  "folio npages", "npages=%si:s64", PD_FOLIO, G_FOLIO },
+
+	/* 7.2 dropped the folio argument; the fetched ones did not move */
+	{ "split-pmd", 0, PS_PROBE_SPLIT_PMD, "__split_huge_pmd",
+	  "vma pmd address freeze folio|vma pmd address freeze",
+	  "pmdval=+0(%si):x64 addr=%dx:x64 freeze=%cx:u8", PD_THP, G_ALL,
+	  NULL, "%di", .opt = "hzp_pfn=@huge_zero_pfn:x64" },
+
+	{ "split-folio", 0, PS_PROBE_SPLIT_HUGE_PAGE, "split_huge_page_to_list",
+	  "page list", "", PD_PAGE | PD_THP, PS_GEN_6_1 },
+	{ "split-folio", 0, PS_PROBE_SPLIT_HUGE_PAGE_RET,
+	  "split_huge_page_to_list", NULL, "ret=$retval:s32",
+	  PD_RET | PD_THP, PS_GEN_6_1 },
+	{ "split-folio", 1, PS_PROBE_SPLIT_HUGE_PAGE,
+	  "split_huge_page_to_list_to_order", "page list new_order",
+	  "new_order=%dx:u32", PD_PAGE | PD_THP, PS_GEN_FOLIO },
+	{ "split-folio", 1, PS_PROBE_SPLIT_HUGE_PAGE_RET,
+	  "split_huge_page_to_list_to_order", NULL, "ret=$retval:s32",
+	  PD_RET | PD_THP, PS_GEN_FOLIO },
+	{ "split-folio", 2, PS_PROBE_SPLIT_HUGE_PAGE, "__folio_split",
+	  "folio new_order split_at lock_at list split_type",
+	  "new_order=%si:u32 split_at=%dx:x64 split_type=%r9:u32",
+	  PD_FOLIO | PD_THP, PS_GEN_7_2 },
+	{ "split-folio", 2, PS_PROBE_SPLIT_HUGE_PAGE_RET, "__folio_split",
+	  NULL, "ret=$retval:s32", PD_RET | PD_THP, PS_GEN_7_2 },
+
+	/* 7.2 dropped prev: start and end moved up one register */
+	{ "madvise-collapse", 0, PS_PROBE_MADVISE_COLLAPSE, "madvise_collapse",
+	  "vma prev start end", "start=%dx:x64 end=%cx:x64", PD_THP,
+	  PS_GEN_6_1 | PS_GEN_FOLIO, .when = "!__folio_split" },
+	{ "madvise-collapse", 0, PS_PROBE_MADVISE_COLLAPSE_RET,
+	  "madvise_collapse", NULL, "ret=$retval:s32", PD_RET | PD_THP,
+	  PS_GEN_6_1 | PS_GEN_FOLIO },
+	{ "madvise-collapse", 1, PS_PROBE_MADVISE_COLLAPSE, "madvise_collapse",
+	  "vma start end lock_dropped", "start=%si:x64 end=%dx:x64", PD_THP,
+	  PS_GEN_7_2, .when = "__folio_split" },
+	{ "madvise-collapse", 1, PS_PROBE_MADVISE_COLLAPSE_RET,
+	  "madvise_collapse", NULL, "ret=$retval:s32", PD_RET | PD_THP,
+	  PS_GEN_7_2 },
+
+	{ "collapse", 0, PS_PROBE_COLLAPSE_HUGE_PAGE, "collapse_huge_page",
+	  "mm address referenced unmapped cc|mm start_addr referenced unmapped cc order",
+	  "addr=%si:x64", PD_THP, G_ALL },
+
+	{ "fork-copy", 0, PS_PROBE_COPY_PAGE_RANGE, "copy_page_range",
+	  "dst_vma src_vma", "", 0, G_ALL },
+	{ "fork-copy", 0, PS_PROBE_COPY_PAGE_RANGE_RET, "copy_page_range",
+	  NULL, "ret=$retval:s32", PD_RET, G_ALL },
+	{ "fork-copy", 0, PS_PROBE_VM_NORMAL_PAGE_RET, "vm_normal_page",
+	  NULL, "", PD_PAGE | PD_RET, G_ALL, "$retval" },
+	{ "fork-copy", 0, PS_PROBE_COPY_HUGE_PMD, "copy_huge_pmd",
 	  "dst_mm src_mm dst_pmd src_pmd addr dst_vma src_vma",
-	  "pmdval=+0(%cx):x64 addr=%r8:x64", .thp = true },
-	{ PS_PROBE_COPY_HUGE_PMD_RET, "copy_huge_pmd",
-	  NULL, "ret=$retval:s32", .ret = true, .thp = true },
+	  "pmdval=+0(%cx):x64 addr=%r8:x64", PD_THP, G_ALL },
+	{ "fork-copy", 0, PS_PROBE_COPY_HUGE_PMD_RET, "copy_huge_pmd",
+	  NULL, "ret=$retval:s32", PD_RET | PD_THP, G_ALL },
 };
 
 #define NR_PROBES ARRAY_SIZE(probe_defs)
 
 enum probe_status {
+	PROBE_UNTRIED,		/* another candidate of its role was chosen */
 	PROBE_PLACED,
 	PROBE_ABSENT,		/* not in this kernel */
 	PROBE_INLINED,		/* in its source, not in its symbols */
 	PROBE_REJECTED,		/* the kernel or our BTF check said no */
+	PROBE_OTHER_GEN,	/* no BTF: another generation's form */
+	PROBE_KEY_MISSING,	/* its candidate's key probe did not place */
 };
 
 static const char *const status_words[] = {
+	[PROBE_UNTRIED]		= "superseded",
 	[PROBE_PLACED]		= "placed",
 	[PROBE_ABSENT]		= "absent",
 	[PROBE_INLINED]		= "inlined",
 	[PROBE_REJECTED]	= "rejected",
+	[PROBE_OTHER_GEN]	= "other-generation",
+	[PROBE_KEY_MISSING]	= "key-missing",
 };
 
 struct ps_kprobes {
@@ -121,40 +236,85 @@ struct ps_kprobes {
 		enum probe_status status;
 		char *error;	/* what the kernel or the check said */
 		bool without_opt;	/* placed without probe_def.opt */
+		bool chosen;	/* in the chosen candidate of its role */
 		struct tracefs_dynevent *dyn;
 	} probe[NR_PROBES];
 };
 
+static char *xstrcat_fmt(char *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Appends " " and the formatted text to the malloc'ed @s. */
+static char *xstrcat_fmt(char *s, const char *fmt, ...)
+{
+	char *add, *out;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&add, fmt, ap);
+	va_end(ap);
+	if (n < 0 || asprintf(&out, "%s%s%s", s ? s : "", s && *s ? " " : "",
+			      add) < 0)
+		ps_die("out of memory");
+	free(add);
+	free(s);
+	return out;
+}
+
+/* Folio fields of probes.h at @at, those the layout has. */
+static char *folio_fields(char *fmt, const struct ps_kernel_layout *l,
+			  const char *at)
+{
+	const struct { const char *name; int off; const char *type; } f[] = {
+		{ "flags1", l->folio_flags_1, "x64" },
+		{ "large_mapcount", l->large_mapcount, "s32" },
+		{ "entire_mapcount", l->entire_mapcount, "s32" },
+		{ "nr_pages_mapped", l->nr_pages_mapped, "s32" },
+		{ "fpincount", l->folio_pincount, "s32" },
+	};
+	size_t i;
+
+	fmt = xstrcat_fmt(fmt, "folio=%s:x64 fflags=+%d(%s):x64 frefcount=+%d(%s):s32 fmapcount=+%d(%s):s32",
+			  at, l->flags, at, l->refcount, at, l->mapcount, at);
+	for (i = 0; i < ARRAY_SIZE(f); i++)
+		if (f[i].off >= 0)
+			fmt = xstrcat_fmt(fmt, "%s=+%d(%s):%s", f[i].name,
+					  f[i].off, at, f[i].type);
+	/* 7.2 (CONFIG_MM_ID): two mm ids and their mapcounts */
+	if (l->mm_id_mapcount >= 0 && l->mm_id >= 0)
+		fmt = xstrcat_fmt(fmt, "mm_id_mapcount0=+%d(%s):s32 mm_id_mapcount1=+%d(%s):s32 mm_ids=+%d(%s):x64",
+				  l->mm_id_mapcount, at,
+				  l->mm_id_mapcount + 4, at, l->mm_id, at);
+	return fmt;
+}
+
 /*
- * The struct page fields every per-page probe fetches (probes.h), then
- * the probe's own, then its optional ones when @opt.
+ * The fields of probes.h for @d: folio fields, page fields, the probe's
+ * own, mm, then its optional ones when @opt.
  */
 static char *probe_format(const struct probe_def *d,
 			  const struct ps_kernel_layout *l, bool opt)
 {
-	const char *extra = opt && d->opt ? d->opt : "";
-	char *fmt;
-	int n;
+	char *fmt = NULL;
 
-	if (d->page) {
+	/* 6.1's folio functions keep their page-only fields */
+	if ((d->flags & PD_FOLIO) && l->large_mapcount >= 0)
+		fmt = folio_fields(fmt, l, "%di");
+	if (d->flags & (PD_PAGE | PD_FOLIO)) {
 		const char *at = d->page_at ? d->page_at : "%di";
 
-		n = asprintf(&fmt, "page=%s:x64 pflags=+%d(%s):x64 mapcount=+%d(%s):s32 refcount=+%d(%s):s32%s%s",
-			     at, l->flags, at, l->mapcount, at, l->refcount,
-			     at, *d->args ? " " : "", d->args);
+		fmt = xstrcat_fmt(fmt, "page=%s:x64 pflags=+%d(%s):x64 mapcount=+%d(%s):s32 refcount=+%d(%s):s32",
+				  at, l->flags, at, l->mapcount, at,
+				  l->refcount, at);
 	}
-	else
-		n = asprintf(&fmt, "%s", d->args);
-	if (n >= 0 && *extra) {
-		char *with;
-
-		n = asprintf(&with, "%s%s%s", fmt, *fmt ? " " : "", extra);
-		free(fmt);
-		fmt = with;
-	}
-	if (n < 0)
-		ps_die("out of memory");
-	return fmt;
+	if (*d->args)
+		fmt = xstrcat_fmt(fmt, "%s", d->args);
+	if (d->vma_at && l->vma_mm >= 0)
+		fmt = xstrcat_fmt(fmt, "mm=+%d(%s):x64", l->vma_mm, d->vma_at);
+	if (opt && d->opt)
+		fmt = xstrcat_fmt(fmt, "%s", d->opt);
+	return fmt ? fmt : xstrcat_fmt(NULL, "%s", "");
 }
 
 /* Is @pid a live pagestate process other than us? */
@@ -233,12 +393,36 @@ static int group_clean(struct ps_kprobes *kp, const char *tracing_dir)
 	return kp->owner ? -1 : 0;
 }
 
-/* Which probe functions /proc/kallsyms has, exactly or as a clone. */
-static void kallsyms_scan(bool *exact, bool *clone)
+/*
+ * What /proc/kallsyms says of the probe functions and of the @when
+ * symbols: present exactly, or only as a clone (foo.isra.0).
+ */
+struct ksyms {
+	bool exact[NR_PROBES], clone[NR_PROBES];
+	bool when[NR_PROBES];	/* probe_defs[i].when's symbol is there */
+};
+
+static void ksym_match(const char *name, const char *fn, bool *exact,
+		       bool *clone)
+{
+	size_t len;
+
+	if (!fn || name[0] != fn[0])
+		return;
+	len = strlen(fn);
+	if (strncmp(name, fn, len))
+		return;
+	if (!name[len])
+		*exact = true;
+	else if (clone && name[len] == '.')
+		*clone = true;
+}
+
+static void kallsyms_scan(struct ksyms *k)
 {
 	char line[512], name[256];
 	FILE *f = fopen("/proc/kallsyms", "re");
-	size_t i, len;
+	size_t i;
 
 	if (!f)
 		return;
@@ -246,26 +430,22 @@ static void kallsyms_scan(bool *exact, bool *clone)
 		if (sscanf(line, "%*s %*s %255s", name) != 1)
 			continue;
 		for (i = 0; i < NR_PROBES; i++) {
-			const char *fn = probe_defs[i].func;
+			const char *w = probe_defs[i].when;
 
-			if (name[0] != fn[0])
-				continue;
-			len = strlen(fn);
-			if (strncmp(name, fn, len))
-				continue;
-			if (!name[len])
-				exact[i] = true;
-			else if (name[len] == '.')
-				clone[i] = true;	/* foo.isra.0 */
+			ksym_match(name, probe_defs[i].func, &k->exact[i],
+				   &k->clone[i]);
+			if (w)
+				ksym_match(name, w + (*w == '!'), &k->when[i],
+					   NULL);
 		}
 	}
 	fclose(f);
 }
 
 /*
- * Not in kallsyms: inlined when the kernel's source has it (a release
- * of our table, with THP built for the THP functions, or a partial
- * clone in kallsyms), else absent.
+ * Not in kallsyms: inlined when the kernel's source has it (the
+ * generation of our table for this release has it, with THP built for
+ * the THP functions, or a partial clone is in kallsyms), else absent.
  */
 static enum probe_status why_missing(const struct probe_def *d, bool clone,
 				     const struct ps_caps *caps,
@@ -273,9 +453,43 @@ static enum probe_status why_missing(const struct probe_def *d, bool clone,
 {
 	bool thp = caps->group_events[PS_GROUP_HUGE_MEMORY] > 0;
 
-	if (clone || (l->known_release && (thp || !d->thp)))
+	if (clone || ((l->gen & d->gens) && (thp || !(d->flags & PD_THP))))
 		return PROBE_INLINED;
 	return PROBE_ABSENT;
+}
+
+/*
+ * May @d go on this kernel?  PROBE_PLACED here means "try": BTF decides
+ * when it has the function, else the generation table (@when).
+ */
+static enum probe_status probe_check(struct ps_kprobes *kp, size_t i,
+				     const struct ksyms *k,
+				     const struct ps_caps *caps)
+{
+	const struct probe_def *d = &probe_defs[i];
+	bool neg;
+
+	if (!k->exact[i])
+		return why_missing(d, k->clone[i], caps, &kp->layout);
+	switch (ps_layout_func_matches(&kp->layout, d->func, d->params)) {
+	case 1:
+		return PROBE_PLACED;
+	case 0:
+		if (asprintf(&kp->probe[i].error,
+			     "BTF: %s() does not take (%s)", d->func,
+			     d->params) < 0)
+			ps_die("out of memory");
+		return PROBE_REJECTED;
+	}
+	if (!d->when)
+		return PROBE_PLACED;
+	neg = *d->when == '!';
+	if (k->when[i] != neg)
+		return PROBE_PLACED;
+	if (asprintf(&kp->probe[i].error, "no BTF; %s %s in kallsyms",
+		     d->when + neg, neg ? "is" : "is not") < 0)
+		ps_die("out of memory");
+	return PROBE_OTHER_GEN;
 }
 
 /* The kernel's reason, from the top error_log, as one line. */
@@ -304,7 +518,7 @@ static struct tracefs_dynevent *create(const struct probe_def *d,
 	struct tracefs_dynevent *dyn;
 	char *fmt = probe_format(d, l, opt);
 
-	if (d->ret)
+	if ((d->flags & PD_RET))
 		dyn = tracefs_kretprobe_alloc(PS_PROBE_GROUP, d->event, d->func,
 					      fmt, 0);
 	else
@@ -328,14 +542,6 @@ static void place_one(struct ps_kprobes *kp, size_t i)
 	const struct probe_def *d = &probe_defs[i];
 	struct tracefs_dynevent *dyn;
 
-	if (!ps_layout_func_matches(&kp->layout, d->func, d->params)) {
-		kp->probe[i].status = PROBE_REJECTED;
-		if (asprintf(&kp->probe[i].error,
-			     "BTF: %s() does not take (%s) on this kernel",
-			     d->func, d->params) < 0)
-			ps_die("out of memory");
-		return;
-	}
 	dyn = create(d, &kp->layout, true);
 	if (!dyn && d->opt) {
 		kp->probe[i].without_opt = true;
@@ -351,15 +557,62 @@ static void place_one(struct ps_kprobes *kp, size_t i)
 	kp->nr_placed++;
 }
 
+/* Probes [@first, @end) form one candidate of one role. */
+static size_t candidate_end(size_t first)
+{
+	size_t e = first + 1;
+
+	while (e < NR_PROBES &&
+	       !strcmp(probe_defs[e].role, probe_defs[first].role) &&
+	       probe_defs[e].alt == probe_defs[first].alt)
+		e++;
+	return e;
+}
+
+/*
+ * One role, whose probes start at @first: the first candidate whose key
+ * places is chosen and its other probes placed; the candidates after it
+ * stay PROBE_UNTRIED.  Returns the index past the role.
+ */
+static size_t place_role(struct ps_kprobes *kp, size_t first,
+			 const struct ksyms *k, const struct ps_caps *caps)
+{
+	const char *role = probe_defs[first].role;
+	bool chosen = false;
+	size_t c, e, i;
+
+	for (c = first; c < NR_PROBES && !strcmp(probe_defs[c].role, role);
+	     c = e) {
+		e = candidate_end(c);
+		if (chosen)
+			continue;
+		for (i = c; i < e; i++) {
+			enum probe_status st = probe_check(kp, i, k, caps);
+
+			if (st == PROBE_PLACED && (i == c || chosen))
+				place_one(kp, i);
+			else if (st == PROBE_PLACED)
+				kp->probe[i].status = PROBE_KEY_MISSING;
+			else
+				kp->probe[i].status = st;
+			if (i == c)
+				chosen = kp->probe[c].status == PROBE_PLACED;
+		}
+		for (i = c; chosen && i < e; i++)
+			kp->probe[i].chosen = true;
+	}
+	return c;
+}
+
 /*
  * Everything but enabling: clean the group, derive the layout, read
- * vmemmap_base, place each probe.  Returns the state; never fails a
- * recording (missing probes are markers, not errors).
+ * vmemmap_base, place each role's probes.  Returns the state; never
+ * fails a recording (missing probes are markers, not errors).
  */
 static struct ps_kprobes *kprobes_setup(const struct ps_caps *caps)
 {
 	struct ps_kprobes *kp = ps_xcalloc(1, sizeof(*kp));
-	bool exact[NR_PROBES] = { false }, clone[NR_PROBES] = { false };
+	struct ksyms *k;
 	size_t i;
 
 	if (group_clean(kp, caps->tracing_dir)) {
@@ -372,16 +625,37 @@ static struct ps_kprobes *kprobes_setup(const struct ps_caps *caps)
 	}
 	if (ps_layout_read_vmemmap(&kp->layout))
 		ps_warn("cannot read vmemmap_base (no @vmemmap_base in kallsyms on a KASLR kernel); kprobe page pointers will not convert to pfns");
-	kallsyms_scan(exact, clone);
-	for (i = 0; i < NR_PROBES; i++) {
-		if (exact[i])
-			place_one(kp, i);
-		else
-			kp->probe[i].status = why_missing(&probe_defs[i],
-							  clone[i], caps,
-							  &kp->layout);
-	}
+	k = ps_xcalloc(1, sizeof(*k));
+	kallsyms_scan(k);
+	for (i = 0; i < NR_PROBES; )
+		i = place_role(kp, i, k, caps);
+	free(k);
 	return kp;
+}
+
+/*
+ * Is probe @i's event reported missing?  Those of a chosen candidate
+ * that did not place, and every event of a role none of whose
+ * candidates was chosen, once per event name.
+ */
+static bool report_missing(const struct ps_kprobes *kp, size_t i)
+{
+	const struct probe_def *d = &probe_defs[i];
+	bool role_chosen = false;
+	size_t j;
+
+	if (kp->probe[i].status == PROBE_PLACED)
+		return false;
+	for (j = 0; j < NR_PROBES; j++)
+		if (!strcmp(probe_defs[j].role, d->role) && kp->probe[j].chosen)
+			role_chosen = true;
+	if (role_chosen)
+		return kp->probe[i].chosen;
+	for (j = 0; j < i; j++)
+		if (!strcmp(probe_defs[j].role, d->role) &&
+		    !strcmp(probe_defs[j].event, d->event))
+			return false;
+	return true;
 }
 
 static void kprobes_free(struct ps_kprobes *kp)
@@ -423,13 +697,16 @@ void ps_kprobes_place(struct ps_recorder *rec)
 		ps_warn("kprobe group %s is in use by recorder pid %d; recording without kprobes",
 			PS_PROBE_GROUP, kp->owner);
 	else if (kp->unusable)
-		ps_warn("no struct page layout for this kernel (no %s, release not in pagestate's table); recording without kprobes",
-			"/sys/kernel/btf/vmlinux");
+		ps_warn("no struct page layout for this kernel (no %s, release not in pagestate's table); recording without kprobes: rmap, GUP and split probes are missing, tracepoints%s still record",
+			"/sys/kernel/btf/vmlinux",
+			rec->caps.group_events[PS_GROUP_PAGE_REF] > 0 ?
+			" and page_ref" : "");
 	for (i = 0; i < NR_PROBES; i++) {
 		if (kp->probe[i].status == PROBE_PLACED)
 			ps_event_set_add(&rec->events, PS_PROBE_GROUP,
 					 probe_defs[i].event);
-		else if (kp->probe[i].status == PROBE_REJECTED)
+		else if (kp->probe[i].status == PROBE_REJECTED &&
+			 report_missing(kp, i))
 			ps_warn("kprobe %s on %s not placed: %s",
 				probe_defs[i].event, probe_defs[i].func,
 				kp->probe[i].error);
@@ -437,14 +714,40 @@ void ps_kprobes_place(struct ps_recorder *rec)
 	rec->profile = ps_profile_name(&rec->caps, kp->nr_placed > 0);
 }
 
+/* " key=<n>" for the folio keys of the layout marker the kernel has. */
+static void folio_keys(char *buf, size_t size,
+		       const struct ps_kernel_layout *l)
+{
+	const struct { const char *key; int off; } k[] = {
+		{ "folio_flags_1", l->folio_flags_1 },
+		{ "large_mapcount", l->large_mapcount },
+		{ "entire_mapcount", l->entire_mapcount },
+		{ "nr_pages_mapped", l->nr_pages_mapped },
+		{ "folio_pincount", l->folio_pincount },
+		{ "mm_id_mapcount", l->mm_id_mapcount },
+		{ "mm_id", l->mm_id },
+		{ "vma_mm", l->vma_mm },
+	};
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(k) && n < size; i++)
+		if (k[i].off >= 0)
+			n += snprintf(buf + n, size - n, " %s=%d", k[i].key,
+				      k[i].off);
+}
+
 static void mark_layout(struct ps_recorder *rec,
 			const struct ps_kernel_layout *l)
 {
-	ps_mark(rec, "layout source=%s vmemmap_base=0x%" PRIx64 " struct_page=%d flags=%d mapcount=%d refcount=%d compound_mapcount=%d compound_pincount=%d foll_pin=0x%x foll_get=0x%x foll_longterm=0x%x rmap_exclusive=0x%x rmap_compound=0x%x",
+	char folio[256];
+
+	folio_keys(folio, sizeof(folio), l);
+	ps_mark(rec, "layout source=%s vmemmap_base=0x%" PRIx64 " struct_page=%d flags=%d mapcount=%d refcount=%d compound_mapcount=%d compound_pincount=%d foll_pin=0x%x foll_get=0x%x foll_longterm=0x%x rmap_exclusive=0x%x rmap_compound=0x%x%s",
 		l->source, l->vmemmap_base, l->struct_page, l->flags,
 		l->mapcount, l->refcount, l->compound_mapcount,
 		l->compound_pincount, l->foll_pin, l->foll_get,
-		l->foll_longterm, l->rmap_exclusive, l->rmap_compound);
+		l->foll_longterm, l->rmap_exclusive, l->rmap_compound, folio);
 	if (l->pageflags[0])
 		ps_mark(rec, "pageflags %s", l->pageflags);
 }
@@ -465,13 +768,16 @@ void ps_kprobes_mark(struct ps_recorder *rec)
 	}
 	mark_layout(rec, &kp->layout);
 	for (i = 0; i < NR_PROBES; i++)
-		if (kp->probe[i].status != PROBE_PLACED)
+		if (report_missing(kp, i))
 			ps_mark(rec, "missing kprobe:%s why=%s",
 				probe_defs[i].event,
 				status_words[kp->probe[i].status]);
 }
 
-/* After the layout marker: no probe event may come before it. */
+/*
+ * After the layout marker: no probe event may come before it.  Only the
+ * events we created: with no layout (or a busy group) there are none.
+ */
 int ps_kprobes_enable(struct ps_recorder *rec)
 {
 	struct ps_kprobes *kp = rec->kprobes;
@@ -479,7 +785,7 @@ int ps_kprobes_enable(struct ps_recorder *rec)
 	size_t i;
 
 	for (i = 0; kp && i < NR_PROBES; i++) {
-		if (kp->probe[i].status != PROBE_PLACED)
+		if (kp->probe[i].status != PROBE_PLACED || !kp->probe[i].dyn)
 			continue;
 		snprintf(file, sizeof(file), "events/%s/%s/enable",
 			 PS_PROBE_GROUP, probe_defs[i].event);
@@ -499,22 +805,103 @@ void ps_kprobes_destroy(struct ps_recorder *rec)
 	rec->kprobes = NULL;
 }
 
+/* "func1, func2" of the probes of the chosen candidate that placed. */
+static void role_functions(const struct ps_kprobes *kp, size_t first,
+			   char *buf, size_t size)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = first; i < NR_PROBES &&
+	     !strcmp(probe_defs[i].role, probe_defs[first].role); i++) {
+		if (kp->probe[i].status != PROBE_PLACED ||
+		    (probe_defs[i].flags & PD_RET) || n >= size)
+			continue;
+		n += snprintf(buf + n, size - n, "%s%s", n ? ", " : "",
+			      probe_defs[i].func);
+	}
+}
+
+/*
+ * One line per role: the functions chosen, and for each candidate key
+ * that was not, why ("absent", "rejected: BTF ...", "superseded").
+ */
+static size_t print_role(const struct ps_kprobes *kp, size_t first)
+{
+	const char *role = probe_defs[first].role;
+	char chosen[256], name[64];
+	size_t c, e;
+	int nr_not = 0;
+
+	role_functions(kp, first, chosen, sizeof(chosen));
+	snprintf(name, sizeof(name), "kprobe role:%s", role);
+	printf("%-27s %s", name, chosen[0] ? chosen : "none");
+	for (c = first; c < NR_PROBES && !strcmp(probe_defs[c].role, role);
+	     c = e) {
+		e = candidate_end(c);
+		if (kp->probe[c].chosen)
+			continue;
+		printf("%s%s() %s%s%s", nr_not++ ? "; " : "; not ",
+		       probe_defs[c].func, status_words[kp->probe[c].status],
+		       kp->probe[c].error ? ": " : "",
+		       kp->probe[c].error ? kp->probe[c].error : "");
+	}
+	printf("\n");
+	return c;
+}
+
+static void print_probe(const struct ps_kprobes *kp, size_t i)
+{
+	const struct probe_def *d = &probe_defs[i];
+	char name[64];
+
+	snprintf(name, sizeof(name), "kprobe:%s", d->event);
+	if (kp->probe[i].status == PROBE_PLACED)
+		printf("%-27s placeable (%s%s%s%s)\n", name, d->func,
+		       d->flags & PD_RET ? " return" : "",
+		       kp->probe[i].without_opt ? "; without " : "",
+		       kp->probe[i].without_opt ? d->opt : "");
+	else
+		printf("%-27s missing why=%s (%s%s%s)\n", name,
+		       status_words[kp->probe[i].status], d->func,
+		       kp->probe[i].error ? ": " : "",
+		       kp->probe[i].error ? kp->probe[i].error : "");
+}
+
+static void print_layout(const struct ps_kernel_layout *l)
+{
+	char folio[256];
+
+	printf("%-20s source=%s struct_page=%d flags=%d mapcount=%d refcount=%d compound_mapcount=%d compound_pincount=%d\n",
+	       "kprobe layout", l->source, l->struct_page, l->flags,
+	       l->mapcount, l->refcount, l->compound_mapcount,
+	       l->compound_pincount);
+	folio_keys(folio, sizeof(folio), l);
+	printf("%-20s%s\n", "kprobe folio", folio[0] ? folio : " none");
+	printf("%-20s 0x%" PRIx64 " (%s)\n", "kprobe vmemmap_base",
+	       l->vmemmap_base, l->vmemmap_source);
+	printf("%-20s source=%s foll_pin=0x%x foll_get=0x%x foll_longterm=0x%x rmap_exclusive=0x%x rmap_compound=0x%x\n",
+	       "kprobe constants", l->consts_source, l->foll_pin, l->foll_get,
+	       l->foll_longterm, l->rmap_exclusive, l->rmap_compound);
+	printf("%-20s %s\n", "kprobe pageflags",
+	       l->pageflags[0] ? l->pageflags : "unknown");
+}
+
 /*
  * For --list-capabilities: place every probe and take them away again,
- * so what is printed is what a recording would get.  Returns the number
- * that placed.
+ * so what is printed is what a recording would get.  Per role, the
+ * functions chosen and why the other candidates were not; then each
+ * event placed, or missing with why.  Returns the number that placed.
  */
 int ps_kprobes_print(const struct ps_caps *caps)
 {
 	struct ps_kprobes *kp;
-	const struct ps_kernel_layout *l;
 	int placed;
-	size_t i;
+	size_t i, r;
 
 	if (!caps->kprobe_events)
 		return 0;
 	kp = kprobes_setup(caps);
-	l = &kp->layout;
 	if (kp->unusable && kp->owner)
 		printf("%-20s busy (group %s belongs to recorder pid %d)\n",
 		       "kprobes", PS_PROBE_GROUP, kp->owner);
@@ -525,34 +912,15 @@ int ps_kprobes_print(const struct ps_caps *caps)
 		kprobes_free(kp);
 		return 0;
 	}
-	printf("%-20s source=%s struct_page=%d flags=%d mapcount=%d refcount=%d compound_mapcount=%d compound_pincount=%d\n",
-	       "kprobe layout", l->source, l->struct_page, l->flags,
-	       l->mapcount, l->refcount, l->compound_mapcount,
-	       l->compound_pincount);
-	printf("%-20s 0x%" PRIx64 " (%s)\n", "kprobe vmemmap_base",
-	       l->vmemmap_base, l->vmemmap_source);
-	printf("%-20s source=%s foll_pin=0x%x foll_get=0x%x foll_longterm=0x%x rmap_exclusive=0x%x rmap_compound=0x%x\n",
-	       "kprobe constants", l->consts_source, l->foll_pin, l->foll_get,
-	       l->foll_longterm, l->rmap_exclusive, l->rmap_compound);
-	printf("%-20s %s\n", "kprobe pageflags",
-	       l->pageflags[0] ? l->pageflags : "unknown");
-	for (i = 0; i < NR_PROBES; i++) {
-		char name[64];
+	print_layout(&kp->layout);
+	for (r = 0; r < NR_PROBES; ) {
+		size_t next = print_role(kp, r);
 
-		snprintf(name, sizeof(name), "kprobe:%s", probe_defs[i].event);
-		if (kp->probe[i].status == PROBE_PLACED)
-			printf("%-27s placeable (%s%s%s%s)\n", name,
-			       probe_defs[i].func, probe_defs[i].ret ?
-			       " return" : "",
-			       kp->probe[i].without_opt ? "; without " : "",
-			       kp->probe[i].without_opt ? probe_defs[i].opt :
-			       "");
-		else
-			printf("%-27s missing why=%s (%s%s%s)\n", name,
-			       status_words[kp->probe[i].status],
-			       probe_defs[i].func,
-			       kp->probe[i].error ? ": " : "",
-			       kp->probe[i].error ? kp->probe[i].error : "");
+		for (i = r; i < next; i++)
+			if (kp->probe[i].status == PROBE_PLACED ||
+			    report_missing(kp, i))
+				print_probe(kp, i);
+		r = next;
 	}
 	placed = kp->nr_placed;
 	kprobes_free(kp);

@@ -45,8 +45,13 @@
 #define VMEMMAP_BASE_L4		0xffffea0000000000ULL
 #define VMEMMAP_BASE_L5		0xffd4000000000000ULL
 
+struct pageflag {
+	const char *name;
+	int bit;
+};
+
 /* enum pageflags bits every 6.1 x86_64 kernel has (CONFIG_MMU). */
-static const struct { const char *name; int bit; } pageflags_6_1[] = {
+static const struct pageflag pageflags_6_1[] = {
 	{ "locked", 0 }, { "referenced", 1 }, { "uptodate", 2 },
 	{ "dirty", 3 }, { "lru", 4 }, { "active", 5 }, { "workingset", 6 },
 	{ "waiters", 7 }, { "error", 8 }, { "slab", 9 },
@@ -60,24 +65,63 @@ static const struct { const char *name; int bit; } pageflags_6_1[] = {
 	{ "savepinned", 3 }, { "foreign", 10 }, { "xen_remapped", 10 },
 	{ "slob_free", 13 }, { "double_map", 6 }, { "isolated", 18 },
 	{ "reported", 2 },
+	{ NULL, 0 },
 };
 
 /*
- * The per-release table.  Offsets are the same with and without MEMCG
- * on 6.1 (memcg_data comes after _refcount); only the size changes.
- * The bits after PG_mlocked depend on further options (PG_uncached,
- * PG_hwpoison, PG_young/idle, PG_arch_2) and are left out: nothing in
- * the design reads them.
+ * enum pageflags of 6.12 (include/linux/page-flags.h of
+ * linux-source-6.12): PG_head moved to bit 6, PG_owner_2 (alias
+ * anon_exclusive, mappedtodisk) is new, PG_error and PG_slab are gone.
+ */
+static const struct pageflag pageflags_6_12[] = {
+	{ "locked", 0 }, { "writeback", 1 }, { "referenced", 2 },
+	{ "uptodate", 3 }, { "dirty", 4 }, { "lru", 5 }, { "head", 6 },
+	{ "waiters", 7 }, { "active", 8 }, { "workingset", 9 },
+	{ "owner_priv_1", 10 }, { "owner_2", 11 }, { "arch_1", 12 },
+	{ "reserved", 13 }, { "private", 14 }, { "private_2", 15 },
+	{ "reclaim", 16 }, { "swapbacked", 17 }, { "unevictable", 18 },
+	{ "mlocked", 19 },
+	/* aliases */
+	{ "readahead", 16 }, { "swapcache", 10 }, { "checked", 10 },
+	{ "anon_exclusive", 11 }, { "mappedtodisk", 11 }, { "fscache", 15 },
+	{ "pinned", 10 }, { "savepinned", 4 }, { "foreign", 10 },
+	{ "xen_remapped", 10 }, { "isolated", 16 }, { "reported", 3 },
+	{ "has_hwpoisoned", 8 }, { "large_rmappable", 9 },
+	{ "partially_mapped", 16 },
+	{ NULL, 0 },
+};
+
+/*
+ * The per-release table, for kernels without BTF.  Offsets are the same
+ * with and without MEMCG on 6.1 and 6.12 (memcg_data comes after
+ * _refcount); only the size changes.  The bits after PG_mlocked depend
+ * on further options (PG_uncached, PG_hwpoison, PG_young/idle,
+ * PG_arch_2) and are left out: nothing in the design reads them.
+ *
+ * tail_* are struct folio members past the head page, as offsets into
+ * the first tail page (-1: none); folio offsets add struct_page.  6.12
+ * (include/linux/mm_types.h): _flags_1, _head_1, then _large_mapcount,
+ * _entire_mapcount, _nr_pages_mapped, _pincount.  vm_mm follows vm_start
+ * and vm_end on both.
  */
 static const struct ps_layout_table {
 	const char *release;
+	int gen;
 	int page_memcg, page_nomemcg;
 	int flags, mapcount, refcount, compound_mapcount, compound_pincount;
 	u32 foll_pin, foll_get, foll_longterm;
 	u32 rmap_exclusive, rmap_compound;
+	int tail_flags_1, tail_large_mapcount, tail_entire_mapcount;
+	int tail_nr_pages_mapped, tail_pincount;
+	int vma_mm;
+	const struct pageflag *pageflags;
 } layout_table[] = {
-	{ "6.1", 64, 56, 0, 48, 52, 20, 24,
-	  0x40000, 0x04, 0x10000, 0x1, 0x2 },
+	{ "6.1", PS_GEN_6_1, 64, 56, 0, 48, 52, 20, 24,
+	  0x40000, 0x04, 0x10000, 0x1, 0x2,
+	  -1, -1, -1, -1, -1, 16, pageflags_6_1 },
+	{ "6.12", PS_GEN_FOLIO, 64, 56, 0, 48, 52, 20, 28,
+	  0x80000, 0x02, 0x100, 0x1, 0x0,
+	  0, 16, 20, 24, 28, 16, pageflags_6_12 },
 };
 
 /* "6.1" matches 6.1, 6.1.0-56-amd64 and 6.1.192, not 6.10. */
@@ -91,7 +135,15 @@ static bool release_is(const char *release, const char *prefix)
 
 static const struct ps_layout_table *table_for(const char *release)
 {
+	const char *off = getenv("PAGESTATE_LAYOUT_TABLE");
 	size_t i;
+
+	/*
+	 * Tests only: "off" makes this a kernel we have no table for, so a
+	 * kernel without BTF takes the real no-layout path.
+	 */
+	if (off && !strcmp(off, "off"))
+		return NULL;
 
 	for (i = 0; i < ARRAY_SIZE(layout_table); i++)
 		if (release_is(release, layout_table[i].release))
@@ -237,14 +289,39 @@ static int layout_from_btf(struct ps_kernel_layout *l)
 	if (btf_pageflags(l))
 		ps_warn("%s: no enum pageflags; the recording will lack the pageflags marker",
 			BTF_VMLINUX);
+	if (folio > 0) {
+		l->folio_flags_1 = btf_member_offset(l->btf, folio, "_flags_1");
+		l->large_mapcount = btf_member_offset(l->btf, folio,
+						      "_large_mapcount");
+		l->entire_mapcount = btf_member_offset(l->btf, folio,
+						       "_entire_mapcount");
+		l->nr_pages_mapped = btf_member_offset(l->btf, folio,
+						       "_nr_pages_mapped");
+		l->folio_pincount = btf_member_offset(l->btf, folio,
+						      "_pincount");
+		l->mm_id_mapcount = btf_member_offset(l->btf, folio,
+						      "_mm_id_mapcount");
+		l->mm_id = btf_member_offset(l->btf, folio, "_mm_id");
+	}
+	off = btf__find_by_name_kind(l->btf, "vm_area_struct",
+				     BTF_KIND_STRUCT);
+	if (off > 0)
+		l->vma_mm = btf_member_offset(l->btf, off, "vm_mm");
 	snprintf(l->source, sizeof(l->source), "btf");
 	return 0;
+}
+
+/* A folio member past the head page: -1 stays -1. */
+static int past_head(const struct ps_kernel_layout *l, int tail_off)
+{
+	return tail_off < 0 ? -1 : l->struct_page + tail_off;
 }
 
 static void layout_from_table(struct ps_kernel_layout *l,
 			      const struct ps_layout_table *tab)
 {
-	size_t i, n = 0;
+	const struct pageflag *pf;
+	size_t n = 0;
 
 	l->struct_page = kernel_has_memcg() ? tab->page_memcg :
 					      tab->page_nomemcg;
@@ -253,9 +330,14 @@ static void layout_from_table(struct ps_kernel_layout *l,
 	l->refcount = tab->refcount;
 	l->compound_mapcount = tab->compound_mapcount;
 	l->compound_pincount = tab->compound_pincount;
-	for (i = 0; i < ARRAY_SIZE(pageflags_6_1); i++)
-		pageflags_add(l, &n, pageflags_6_1[i].name,
-			      pageflags_6_1[i].bit);
+	l->folio_flags_1 = past_head(l, tab->tail_flags_1);
+	l->large_mapcount = past_head(l, tab->tail_large_mapcount);
+	l->entire_mapcount = past_head(l, tab->tail_entire_mapcount);
+	l->nr_pages_mapped = past_head(l, tab->tail_nr_pages_mapped);
+	l->folio_pincount = past_head(l, tab->tail_pincount);
+	l->vma_mm = tab->vma_mm;
+	for (pf = tab->pageflags; pf->name; pf++)
+		pageflags_add(l, &n, pf->name, pf->bit);
 	snprintf(l->source, sizeof(l->source), "table:%s", tab->release);
 }
 
@@ -273,6 +355,13 @@ static void constants(struct ps_kernel_layout *l,
 		if (!btf)
 			snprintf(l->consts_source, sizeof(l->consts_source),
 				 "unknown");
+		/*
+		 * RMAP_EXCLUSIVE is BIT(0) on every kernel with rmap_t
+		 * (5.19 on); RMAP_COMPOUND left with the folio rmap API.
+		 */
+		if (l->btf && btf__find_by_name_kind(l->btf, "rmap_t",
+						     BTF_KIND_TYPEDEF) > 0)
+			l->rmap_exclusive = 0x1;
 		return;
 	}
 	if (!btf) {
@@ -293,10 +382,14 @@ int ps_layout_derive(struct ps_kernel_layout *l)
 	struct utsname u;
 
 	memset(l, 0, sizeof(*l));
+	l->folio_flags_1 = l->large_mapcount = l->entire_mapcount = -1;
+	l->nr_pages_mapped = l->folio_pincount = -1;
+	l->mm_id_mapcount = l->mm_id = l->vma_mm = -1;
 	if (uname(&u) < 0)
 		snprintf(u.release, sizeof(u.release), "unknown");
 	tab = table_for(u.release);
 	l->known_release = tab != NULL;
+	l->gen = tab ? tab->gen : 0;
 	if (access(BTF_VMLINUX, R_OK) == 0) {
 		l->btf = btf__parse(BTF_VMLINUX, NULL);
 		if (!l->btf)
@@ -319,35 +412,43 @@ void ps_layout_release(struct ps_kernel_layout *l)
 }
 
 /*
- * True unless BTF shows that @func's parameters are not named @params
- * ("page vma address flags"): the probes fetch arguments by register,
- * and a kernel where the function changed shape must not feed us
- * garbage.  Without BTF, or without @func in it, we cannot tell.
+ * Does BTF show @func's parameters named as one of @params ("page vma
+ * address flags|page vma address")?  1 yes, 0 no: the probes fetch
+ * arguments by register, and a kernel where the function changed shape
+ * must not feed us garbage.  -1: cannot tell (no BTF, @func not in it,
+ * or a return probe, @params NULL).
  */
-bool ps_layout_func_matches(const struct ps_kernel_layout *l,
-			    const char *func, const char *params)
+int ps_layout_func_matches(const struct ps_kernel_layout *l,
+			   const char *func, const char *params)
 {
 	const struct btf_type *proto;
 	const struct btf_param *p;
 	char names[256];
-	size_t n = 0;
+	const char *alt, *bar;
+	size_t n = 0, len;
 	int id, i;
 
 	if (!l->btf || !params)
-		return true;
+		return -1;
 	id = btf__find_by_name_kind(l->btf, func, BTF_KIND_FUNC);
 	if (id < 0)
-		return true;
+		return -1;
 	proto = btf__type_by_id(l->btf, btf__type_by_id(l->btf, id)->type);
 	if (!proto || !btf_is_func_proto(proto))
-		return true;
+		return -1;
 	p = btf_params(proto);
 	names[0] = '\0';
 	for (i = 0; i < btf_vlen(proto) && n < sizeof(names); i++)
 		n += snprintf(names + n, sizeof(names) - n, "%s%s",
 			      i ? " " : "",
 			      btf__name_by_offset(l->btf, p[i].name_off));
-	return !strcmp(names, params);
+	for (alt = params; alt; alt = bar ? bar + 1 : NULL) {
+		bar = strchr(alt, '|');
+		len = bar ? (size_t)(bar - alt) : strlen(alt);
+		if (strlen(names) == len && !strncmp(names, alt, len))
+			return 1;
+	}
+	return 0;
 }
 
 /* Is @sym a symbol in /proc/kallsyms? */

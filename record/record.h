@@ -103,6 +103,10 @@ const char *ps_profile_name(const struct ps_caps *caps, bool kprobes);
  * the "pagestate: layout" marker of include/pagestate/probes.h says it.
  */
 struct btf;
+/* Kernel generations of the fallback tables (record/layout.c, kprobes.c). */
+#define PS_GEN_6_1	0x1	/* page_*_rmap, try_grab_folio(page) */
+#define PS_GEN_FOLIO	0x2	/* 6.12: folio_*_rmap_ptes/_pmd */
+#define PS_GEN_7_2	0x4	/* 7.2: __folio_split, no folio in split_pmd */
 struct ps_kernel_layout {
 	char source[32];		/* offsets: "btf" or "table:<release>" */
 	char consts_source[32];		/* FOLL_*: "btf", "table:..", "unknown" */
@@ -113,13 +117,18 @@ struct ps_kernel_layout {
 	int compound_mapcount, compound_pincount;	/* in the 1st tail page */
 	u32 foll_pin, foll_get, foll_longterm;
 	u32 rmap_exclusive, rmap_compound;
+	/* struct folio, from the folio start; -1: the kernel has none */
+	int folio_flags_1, large_mapcount, entire_mapcount;
+	int nr_pages_mapped, folio_pincount, mm_id_mapcount, mm_id;
+	int vma_mm;			/* vm_area_struct.vm_mm; -1 unknown */
+	int gen;			/* PS_GEN_* of the table used, 0: BTF */
 	char pageflags[2048];		/* "locked=0 referenced=1 ..." */
 	struct btf *btf;		/* NULL without /sys/kernel/btf/vmlinux */
 };
 int ps_layout_derive(struct ps_kernel_layout *l);
 int ps_layout_read_vmemmap(struct ps_kernel_layout *l);
-bool ps_layout_func_matches(const struct ps_kernel_layout *l,
-			    const char *func, const char *params);
+int ps_layout_func_matches(const struct ps_kernel_layout *l,
+			   const char *func, const char *params);
 void ps_layout_release(struct ps_kernel_layout *l);
 
 /* kprobes.c */

@@ -58,6 +58,9 @@
  *   nr_pages_mapped  F->_nr_pages_mapped (s32)      |  read the NEXT struct
  *   fpincount        F->_pincount (s32)            /   page: use them only
  *                                                      when fflags has PG_head
+ *   mm_id_mapcount0, mm_id_mapcount1 (s32), mm_ids (x64: _mm_id[0..1],
+ *                    low word id 0)  -- only where the layout has mm_id
+ *                    (7.2, CONFIG_MM_ID)
  * followed by the page fields of its struct page *P (page, pflags,
  * mapcount, refcount as above) -- P = F when the function takes only a
  * folio, so page= is then the folio pointer.  Where the function takes a
@@ -153,13 +156,30 @@
  * gup_grab_folio_fast_ret  kretprobe of the same        ret (x64): the folio, 0 = failed
  * gup_put_folio        gup_put_folio(folio, refs, flags) as on 6.1, plus the folio
  *                                                       fields where the layout
- *                                                       has large_mapcount.  On
- *                                                       6.12/7.2 unpin_user_page,
+ *                                                       has large_mapcount.
+ *                                                       unpin_user_page,
  *                                                       unpin_user_folio,
  *                                                       unpin_user_pages* and
- *                                                       unpin_folios all call it:
- *                                                       count puts here only
- * unpin_user_page      unchanged; informational on 6.12+ (calls gup_put_folio)
+ *                                                       unpin_folios all call it
+ *                                                       in the source, but gup.c
+ *                                                       has it static: the
+ *                                                       compiler may inline it.
+ *                                                       Measured: stock 6.12 calls
+ *                                                       it out of line from
+ *                                                       unpin_user_page; stock 7.2
+ *                                                       INLINES it there (13
+ *                                                       unpin_user_page, 1
+ *                                                       gup_put_folio in one
+ *                                                       recording).  So count a
+ *                                                       put once per call: an
+ *                                                       unpin_user_page whose next
+ *                                                       kprobe event of the same
+ *                                                       task is gup_put_folio of
+ *                                                       its folio is that put; one
+ *                                                       that is not followed is
+ *                                                       itself the put (refs 1,
+ *                                                       FOLL_PIN)
+ * unpin_user_page      unchanged (see gup_put_folio for counting)
  * unpin_user_folio     unpin_user_folio(folio, npages)  folio fields, npages (s64);
  *                                                       informational (calls
  *                                                       gup_put_folio): never count
