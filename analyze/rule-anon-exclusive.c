@@ -158,6 +158,7 @@ static void ae_end(struct ps_check *c, void *priv)
 
 const struct ps_rule rule_anon_exclusive_pinned = {
 	.id = "anon-exclusive-pinned",
+	.kernels = "5.19 on (PG_anon_exclusive): 6.1, 6.12, 7.2",
 	.summary = "FOLL_PIN only anon_exclusive pages; never clear "
 		   "anon_exclusive, or share the page, while it may be pinned",
 	.source = "2022 \"mm: COW fixes part 2: reliable GUP pins of "

@@ -75,6 +75,13 @@ struct ps_fork_slot {
 struct ps_fork_slot *ps_trace_fork_slot(struct ps_trace *t, int pid,
 					bool create);
 
+/*
+ * unpin_user_page/_folio ops held until the task's next event says
+ * whether gup_put_folio counted the put (trace.c); take drops pid's.
+ */
+void ps_trace_unpin_hold(struct ps_trace *t, const struct ps_op *op);
+bool ps_trace_unpin_take(struct ps_trace *t, int pid);
+
 /* One pending value per task, for entry/return probe pairs. */
 void ps_trace_pending_set(struct ps_trace *t, int pid, u64 value);
 u64 ps_trace_pending_take(struct ps_trace *t, int pid);

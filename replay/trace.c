@@ -62,6 +62,9 @@ struct ps_trace {
 	/* entry/return probe pairs in flight, by pid (0: free) */
 	struct { int pid; u64 value; } pending[64];
 	struct ps_fork_slot forks[16];
+	/* unpins waiting to see whether gup_put_folio follows (probes.h) */
+	struct ps_op unpins[16];
+	int nr_unpins;
 
 	u64 nr_records;
 	u64 missed;
@@ -442,6 +445,9 @@ struct ps_meta *ps_trace_meta_mut(struct ps_trace *t)
 	return &t->meta;
 }
 
+static void unpins_flush(struct ps_trace *t, const struct ps_op *op,
+			 const char *event);
+
 static int replay_record(struct tracecmd_input *handle,
 			 struct tep_record *rec, int cpu, void *data)
 {
@@ -492,6 +498,8 @@ static int replay_record(struct tracecmd_input *handle,
 		op.pid = tep_data_pid(t->tep, rec);
 	op.event_id = id;
 	op.pfn = PS_PFN_NONE;
+	if (t->nr_unpins)
+		unpins_flush(t, &op, ea->a->name);
 	ea->a->fn(t, ea, rec, &op);
 	return t->stop;
 }
@@ -556,6 +564,53 @@ static bool use_kbuf(void)
 	return !s || strcmp(s, "libtracecmd");
 }
 
+/*
+ * An unpin_user_page()/unpin_user_folio() is the put itself unless the
+ * task's next event is the gup_put_folio() it calls (out of line on
+ * 6.12, inlined on 7.2: probes.h).  Held unpins of op's task are
+ * emitted on any other event of that task; any task's event more than
+ * PS_UNPIN_WAIT_NS later emits them too (op NULL: all, at the end).
+ */
+#define PS_UNPIN_WAIT_NS	1000000
+
+static void unpins_flush(struct ps_trace *t, const struct ps_op *op,
+			 const char *event)
+{
+	int i, n = 0;
+
+	for (i = 0; i < t->nr_unpins; i++) {
+		struct ps_op *u = &t->unpins[i];
+
+		if (op && (u->pid != op->pid ||
+			   !strcmp(event, PS_PROBE_GUP_PUT_FOLIO)) &&
+		    op->ts - u->ts < PS_UNPIN_WAIT_NS) {
+			t->unpins[n++] = *u;
+			continue;
+		}
+		ps_emit(t, u);
+	}
+	t->nr_unpins = n;
+}
+
+void ps_trace_unpin_hold(struct ps_trace *t, const struct ps_op *op)
+{
+	if (t->nr_unpins == (int)ARRAY_SIZE(t->unpins))
+		unpins_flush(t, NULL, NULL);
+	t->unpins[t->nr_unpins++] = *op;
+}
+
+bool ps_trace_unpin_take(struct ps_trace *t, int pid)
+{
+	int i;
+
+	for (i = 0; i < t->nr_unpins; i++)
+		if (t->unpins[i].pid == pid) {
+			t->unpins[i] = t->unpins[--t->nr_unpins];
+			return true;
+		}
+	return false;
+}
+
 int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 {
 	int ret;
@@ -578,6 +633,8 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 			ret = tracecmd_iterate_events(t->handle, NULL, 0,
 						      replay_record, t);
 	}
+	if (ret >= 0)
+		unpins_flush(t, NULL, NULL);
 	guard_faults(NULL, false);
 	if (ret < 0) {
 		ps_error("%s: reading event data failed after offset %llu "

@@ -43,6 +43,8 @@ struct ps_meta {
 		u64 rmap_exclusive, rmap_compound;
 		/* page->flags bit -> PS_PG_*, from the "pageflags" marker */
 		u64 pg[64];
+		bool pageflags_seen;	/* the marker was there */
+		bool double_map;	/* ...and named PG_double_map (< 6.2) */
 	} layout;
 	u64 probe_no_layout;	/* kprobe events we could not place */
 	u64 huge_zero_pfn;	/* from the split_pmd probe; 0 unknown */
