@@ -140,7 +140,8 @@ static void ae_op(struct ps_check *c, void *priv, const struct ps_op *op,
 				"anon page (pincount %d) with the child and "
 				"cleared anon_exclusive", before->pincount);
 	else if (op->kind == PS_OP_RMAP_ADD && (op->flags & PS_OPF_ANON) &&
-		 !(op->flags & PS_OPF_NEW) && before->mapcount > 0)
+		 !(op->flags & (PS_OPF_NEW | PS_OPF_SPLIT_REMAP)) &&
+		 before->mapcount > 0)
 		ps_check_report(c, &rule_anon_exclusive_pinned, PS_SEV_BREAK,
 				op, f, before, after, "a pinned anon page "
 				"(pincount %d) gained another mapping",

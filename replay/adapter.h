@@ -68,6 +68,8 @@ struct ps_fork_slot {
 	struct ps_op dup;
 	bool has_pmd;
 	struct ps_op pmd;
+	/* head pfn of the PMD this task is splitting (folio era) */
+	u64 split_pfn;
 	/* an entry probe's op waiting for its kretprobe (GUP grabs, splits) */
 	bool has_held;
 	struct ps_op held;

@@ -186,6 +186,24 @@ static bool rmap_exclusive(struct ps_trace *t, u64 rflags)
 }
 
 /*
+ * __split_huge_pmd_locked() (mm/huge_memory.c, 6.12) maps the 512 PTEs
+ * that replace a PMD (folio_add_anon_rmap_ptes) before it drops the PMD
+ * (folio_remove_rmap_pmd): the same mm's mapping changing shape.
+ */
+static void split_remap(struct ps_trace *t, struct ps_op *op, bool pmd)
+{
+	struct ps_fork_slot *fs = ps_trace_fork_slot(t, op->pid, false);
+
+	if (!fs || !fs->split_pfn || !(op->flags & PS_OPF_FOLIO_OBS) ||
+	    op->fobs.head != fs->split_pfn)
+		return;
+	if (op->kind == PS_OP_RMAP_ADD && !pmd)
+		op->flags |= PS_OPF_SPLIT_REMAP;
+	else if (op->kind == PS_OP_RMAP_REMOVE && pmd)
+		fs->split_pfn = 0;
+}
+
+/*
  * folio_{add_anon,add_file,remove}_rmap_{ptes,pmd}: what each adds.
  * extra fields: ptes: nr, mm[, addr, rflags]; pmd: mm[, addr, rflags].
  */
@@ -205,6 +223,7 @@ static void ad_folio_rmap(struct ps_trace *t, struct ps_event_adapter *ea,
 		op->flags |= PS_OPF_COMPOUND;
 	else
 		op->val = ps_field(t, ea, rec, FF_X1);
+	split_remap(t, op, pmd);
 	if (strstr(n, "_anon_")) {
 		op->addr = (u64)ps_field(t, ea, rec, x + 1);
 		anon_page(op);
@@ -584,8 +603,12 @@ static void ad_split_pmd(struct ps_trace *t, struct ps_event_adapter *ea,
 	if (ps_field(t, ea, rec, 2))
 		op->val2 = 1;	/* freeze: ptes become migration entries */
 	op->mm = (u64)ps_field(t, ea, rec, 4);
-	if (folio_era(t))
+	if (folio_era(t)) {
 		op->flags |= PS_OPF_RMAP_SPLIT;
+		if (pmd & X86_PMD_PSE)
+			ps_trace_fork_slot(t, op->pid, true)->split_pfn =
+				(pmd & X86_PTE_PFN_MASK) >> 12;
+	}
 	else if (split_pmd_drops_entire(t))
 		op->flags |= PS_OPF_DROPS_ENTIRE;
 	if (pmd & (X86_PMD_PRESENT | X86_PMD_PROTNONE)) {

@@ -101,6 +101,9 @@ enum ps_op_kind {
 						 * moves in the split itself */
 #define PS_OPF_NON_UNIFORM	(1u << 19)	/* SPLIT: 7.x non-uniform split
 						 * (val2 = split_at pfn) */
+#define PS_OPF_SPLIT_REMAP	(1u << 20)	/* RMAP_ADD: the PTEs a PMD split
+						 * maps for the PMD it replaces
+						 * (same mm, no new mapping) */
 
 /*
  * Page flags by meaning.  Adapters decode the kernel's printed flag names
