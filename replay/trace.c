@@ -567,11 +567,12 @@ static bool use_kbuf(void)
 /*
  * An unpin_user_page()/unpin_user_folio() is the put itself unless the
  * task's next event is the gup_put_folio() it calls (out of line on
- * 6.12, inlined on 7.2: probes.h).  Held unpins of op's task are
- * emitted on any other event of that task; any task's event more than
- * PS_UNPIN_WAIT_NS later emits them too (op NULL: all, at the end).
+ * 6.12, within ~40 us even under TCG; inlined on 7.2: probes.h).  A held
+ * unpin is emitted at the next event of its task or CPU that is not a
+ * gup_put_folio, or at any event PS_UNPIN_WAIT_NS later (op NULL: all,
+ * at the end), so it stays in its place among other tasks' ops.
  */
-#define PS_UNPIN_WAIT_NS	1000000
+#define PS_UNPIN_WAIT_NS	100000
 
 static void unpins_flush(struct ps_trace *t, const struct ps_op *op,
 			 const char *event)
@@ -580,9 +581,9 @@ static void unpins_flush(struct ps_trace *t, const struct ps_op *op,
 
 	for (i = 0; i < t->nr_unpins; i++) {
 		struct ps_op *u = &t->unpins[i];
+		bool mine = op && (u->pid == op->pid || u->cpu == op->cpu);
 
-		if (op && (u->pid != op->pid ||
-			   !strcmp(event, PS_PROBE_GUP_PUT_FOLIO)) &&
+		if (op && (!mine || !strcmp(event, PS_PROBE_GUP_PUT_FOLIO)) &&
 		    op->ts - u->ts < PS_UNPIN_WAIT_NS) {
 			t->unpins[n++] = *u;
 			continue;
@@ -603,7 +604,7 @@ bool ps_trace_unpin_take(struct ps_trace *t, int pid)
 {
 	int i;
 
-	for (i = 0; i < t->nr_unpins; i++)
+	for (i = t->nr_unpins - 1; i >= 0; i--)
 		if (t->unpins[i].pid == pid) {
 			t->unpins[i] = t->unpins[--t->nr_unpins];
 			return true;
