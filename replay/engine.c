@@ -1331,8 +1331,12 @@ static struct ps_folio *op_migration_remove(struct ps_engine *e,
 {
 	u64 src = mig_remove(e, op->addr);
 
-	/* A PTE of order < folio order remapping a THP: it was split. */
-	if (f && op->order < f->order)
+	/*
+	 * A PTE of order < folio order remapping a THP: it was split.  The
+	 * tracepoint's order is compound_order() of the page, 0 on a tail:
+	 * a folio whose shape a folio-era probe read is not split by it.
+	 */
+	if (f && op->order < f->order && !f->shape_observed)
 		f = folio_split(e, f, op->order, op->pfn, op->ts, true);
 	if (!f)
 		return NULL;
@@ -1421,16 +1425,19 @@ static struct ps_folio *folio_reshape(struct ps_engine *e,
 	u64 head = op->fobs.head;
 	u32 order = op->fobs.order;
 
-	if (f && f->pfn == head && f->order == order)
-		return f;
-	if (f && f->order > order && head >= f->pfn)
+	if (f && f->order > order && head >= f->pfn &&
+	    !(f->pfn == head && f->order == order))
 		f = folio_split(e, f, order, op->pfn, op->ts, true);
-	if (f && f->pfn == head && f->order == order)
-		return f;
-	retire_range(e, head, 1ull << order, PS_FOLIO_FREED);
-	if (op_starts_a_life(op->kind) && ps_engine_pfn_freed(e, head, NULL))
-		return folio_untraced_alloc(e, op, head, order);
-	return folio_first_sight(e, head, order, op->ts);
+	if (!f || f->pfn != head || f->order != order) {
+		retire_range(e, head, 1ull << order, PS_FOLIO_FREED);
+		if (op_starts_a_life(op->kind) &&
+		    ps_engine_pfn_freed(e, head, NULL))
+			f = folio_untraced_alloc(e, op, head, order);
+		else
+			f = folio_first_sight(e, head, order, op->ts);
+	}
+	f->shape_observed = true;
+	return f;
 }
 
 /* Phase 1: the folio the op is about, created on first sight. */

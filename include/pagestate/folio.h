@@ -108,6 +108,7 @@ struct ps_folio {
 	u64 id;			/* unique per engine, in order of creation */
 	bool workload;		/* touched by a workload task or its snapshot */
 	bool untraced;		/* born without an alloc event (engine.c) */
+	bool shape_observed;	/* a folio-era probe read this head and order */
 	/* a page_ref count that disagreed, held until the next one says
 	 * whether it was two CPUs' events out of order (engine.c) */
 	u32 obs_pending;
