@@ -187,6 +187,34 @@ static void folio_end(void *data, const struct ps_folio *f)
 		r->ended_live++;
 }
 
+static void print_folios(const struct replay *r,
+			 const struct ps_engine_stats *s)
+{
+	printf("\nfolios:\n");
+	printf("  seen                 %llu\n", (unsigned long long)s->folios);
+	printf("  THP allocations      %llu\n",
+	       (unsigned long long)r->thp_allocs);
+	printf("  live at end          %llu\n",
+	       (unsigned long long)r->ended_live);
+	printf("  max live at once     %llu\n",
+	       (unsigned long long)s->max_live);
+	printf("  unknown baseline     %llu (allocated before the recording)\n",
+	       (unsigned long long)s->unknown);
+	printf("  untraced allocations %llu (freed pages reused with no alloc "
+	       "event, e.g. by compaction)\n",
+	       (unsigned long long)s->untraced_allocs);
+	printf("  workload folios      %llu (%llu THP)\n",
+	       (unsigned long long)r->workload_folios,
+	       (unsigned long long)r->workload_thps);
+	printf("  splits               %llu (%llu inferred from remaps/frees)\n",
+	       (unsigned long long)s->splits,
+	       (unsigned long long)s->splits_inferred);
+	printf("  collapses            %llu\n",
+	       (unsigned long long)s->collapses);
+	printf("  migrations           %llu\n",
+	       (unsigned long long)s->migrations);
+}
+
 /*
  * Folio-era recordings: how often the folio's own counts were held
  * against ours, and what fork did that no probe could see.
@@ -232,29 +260,7 @@ static void print_summary(struct replay *r)
 			printf("  %-40s %10llu\n", ps_op_kind_name(i),
 			       (unsigned long long)s->ops[i]);
 
-	printf("\nfolios:\n");
-	printf("  seen                 %llu\n", (unsigned long long)s->folios);
-	printf("  THP allocations      %llu\n",
-	       (unsigned long long)r->thp_allocs);
-	printf("  live at end          %llu\n",
-	       (unsigned long long)r->ended_live);
-	printf("  max live at once     %llu\n",
-	       (unsigned long long)s->max_live);
-	printf("  unknown baseline     %llu (allocated before the recording)\n",
-	       (unsigned long long)s->unknown);
-	printf("  untraced allocations %llu (freed pages reused with no alloc "
-	       "event, e.g. by compaction)\n",
-	       (unsigned long long)s->untraced_allocs);
-	printf("  workload folios      %llu (%llu THP)\n",
-	       (unsigned long long)r->workload_folios,
-	       (unsigned long long)r->workload_thps);
-	printf("  splits               %llu (%llu inferred from remaps/frees)\n",
-	       (unsigned long long)s->splits,
-	       (unsigned long long)s->splits_inferred);
-	printf("  collapses            %llu\n",
-	       (unsigned long long)s->collapses);
-	printf("  migrations           %llu\n",
-	       (unsigned long long)s->migrations);
+	print_folios(r, s);
 
 	printf("\nlost events: ");
 	if (!m->have_cpustats && !missed && !ps_trace_missed_unknown(r->t))
@@ -278,6 +284,9 @@ static void print_summary(struct replay *r)
 			       (unsigned long long)s->anomalies[i]);
 	if (ps_trace_folio_counts(r->t))
 		print_folio_era(s);
+	if (ps_trace_folio_mm_ids(r->t))
+		printf("folio mm ids: read by the probes (CONFIG_MM_ID, 7.x), "
+		       "not modelled: per-mm mapcounts unknown\n");
 	printf("tracked:   refcount %s, mapcount %s, pincount %s\n",
 	       ps_engine_tracks(r->e) & PS_KNOWN_REFCOUNT ? "yes" :
 	       "no (needs page_ref)",

@@ -272,6 +272,14 @@ bool ps_trace_folio_counts(struct ps_trace *t)
 	       tep_find_field(ev, "nr_pages_mapped");
 }
 
+bool ps_trace_folio_mm_ids(struct ps_trace *t)
+{
+	struct tep_event *ev = tep_find_event_by_name(t->tep, PS_PROBE_GROUP,
+						      PS_PROBE_FOLIO_REMOVE_PTES);
+
+	return ev && tep_find_field(ev, "mm_id_mapcount0");
+}
+
 bool ps_trace_has_event(struct ps_trace *t, const char *system,
 			const char *name)
 {

@@ -105,6 +105,8 @@ u64 ps_trace_missed_unknown(const struct ps_trace *t);
  * mapcount, _nr_pages_mapped: the folio era, 6.12+)?
  */
 bool ps_trace_folio_counts(struct ps_trace *t);
+/* ...and the 7.x per-mm counts (_mm_id_mapcount, _mm_id)? */
+bool ps_trace_folio_mm_ids(struct ps_trace *t);
 /* Which folio fields the file's event sources let the engine track. */
 u32 ps_trace_tracks(const struct ps_trace *t);
 
