@@ -78,11 +78,14 @@ struct ps_fork_slot *ps_trace_fork_slot(struct ps_trace *t, int pid,
 					bool create);
 
 /*
- * unpin_user_page/_folio ops held until the task's next event says
- * whether gup_put_folio counted the put (trace.c); take drops pid's.
+ * unpin_user_page/_folio ops (caller PS_UNPIN_PAGE/_FOLIO): emitted, or
+ * left to the gup_put_folio they call out of line, as the kernel showed
+ * for the caller's first unpin (trace.c).
  */
-void ps_trace_unpin_hold(struct ps_trace *t, const struct ps_op *op);
-bool ps_trace_unpin_take(struct ps_trace *t, int pid);
+enum { PS_UNPIN_PAGE, PS_UNPIN_FOLIO, PS_UNPIN_CALLERS };
+enum { PS_UNPIN_UNKNOWN, PS_UNPIN_PUT_FOLLOWS, PS_UNPIN_IS_PUT };
+void ps_trace_unpin_hold(struct ps_trace *t, const struct ps_op *op,
+			 int caller);
 
 /* One pending value per task, for entry/return probe pairs. */
 void ps_trace_pending_set(struct ps_trace *t, int pid, u64 value);

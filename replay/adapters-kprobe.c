@@ -324,8 +324,8 @@ static void ad_folio_grab_ret(struct ps_trace *t, struct ps_event_adapter *ea,
  * gup_put_folio(folio, refs, flags) with folio fields, and
  * unpin_user_folio(folio, npages).  Every unpin_user_* calls
  * gup_put_folio, which gup.c has static: out of line on 6.12, inlined
- * into unpin_user_page on 7.2 (probes.h).  An unpin is held until the
- * task's next event: a gup_put_folio then is its put, counted once.
+ * into unpin_user_page on 7.2 (probes.h).  An unpin counts only where
+ * its caller inlined the put (ps_trace_unpin_hold).
  */
 static void ad_folio_put(struct ps_trace *t, struct ps_event_adapter *ea,
 			 struct tep_record *rec, struct ps_op *op)
@@ -333,12 +333,8 @@ static void ad_folio_put(struct ps_trace *t, struct ps_event_adapter *ea,
 	const struct ps_layout *l = &ps_trace_meta_mut(t)->layout;
 	bool unpin_folio = !strcmp(ea->a->name, PS_PROBE_UNPIN_USER_FOLIO);
 
-	if (!unpin_folio) {
-		/* the put of the unpin this task just made, if any */
-		ps_trace_unpin_take(t, op->pid);
-		if (!((u64)ps_field(t, ea, rec, FF_X2) & l->foll_pin))
-			return;
-	}
+	if (!unpin_folio && !((u64)ps_field(t, ea, rec, FF_X2) & l->foll_pin))
+		return;
 	if (!folio_fields(t, ea, rec, op))
 		return;
 	op->kind = PS_OP_UNPIN;
@@ -346,7 +342,7 @@ static void ad_folio_put(struct ps_trace *t, struct ps_event_adapter *ea,
 	op->flags |= PS_OPF_PIN;
 	if (unpin_folio && ps_trace_has_event(t, PS_PROBE_GROUP,
 					      PS_PROBE_GUP_PUT_FOLIO))
-		ps_trace_unpin_hold(t, op);
+		ps_trace_unpin_hold(t, op, PS_UNPIN_FOLIO);
 	else
 		ps_emit(t, op);
 }
@@ -544,17 +540,13 @@ static void ad_gup_put(struct ps_trace *t, struct ps_event_adapter *ea,
 	bool hold = unpin && ps_trace_has_event(t, PS_PROBE_GROUP,
 						PS_PROBE_GUP_PUT_FOLIO);
 
-	if (!unpin) {
-		/* the put of the unpin this task just made (folio era) */
-		ps_trace_unpin_take(t, op->pid);
-		if (!((u64)ps_field(t, ea, rec, KF_X2) & l->foll_pin))
-			return;
-	}
+	if (!unpin && !((u64)ps_field(t, ea, rec, KF_X2) & l->foll_pin))
+		return;
 	/*
 	 * unpin_user_page() ends in gup_put_folio(); when that one is probed
 	 * too, it reports the unpin and this one would count it twice: on
 	 * 6.1 always, from 6.12 on unless the compiler inlined it (7.2),
-	 * which the task's next event tells (ps_trace_unpin_hold).
+	 * which the first unpin's next event tells (ps_trace_unpin_hold).
 	 */
 	if (hold && !folio_era(t))
 		return;
@@ -564,7 +556,7 @@ static void ad_gup_put(struct ps_trace *t, struct ps_event_adapter *ea,
 	op->val = unpin ? 1 : ps_field(t, ea, rec, KF_X1);
 	op->flags |= PS_OPF_PIN;
 	if (hold)
-		ps_trace_unpin_hold(t, op);
+		ps_trace_unpin_hold(t, op, PS_UNPIN_PAGE);
 	else
 		ps_emit(t, op);
 }

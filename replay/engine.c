@@ -1154,10 +1154,11 @@ static void check_observed_before(struct ps_engine *e, struct ps_folio *f,
  * folio_try_dup_anon_rmap_ptes() adds one to each page's _mapcount and
  * nr to _large_mapcount, clears PageAnonExclusive, and leaves
  * _nr_pages_mapped alone (those pages were mapped already).  The probe
- * on vm_normal_page() names the batch's first page; the batch runs over
- * consecutive mapped pages.  Up to max dups are spread from each pending
- * start until an unmapped page, the next start or the folio's end.
- * Returns the dups left over.
+ * on vm_normal_page() names the batch's first page; its length is the
+ * folio_ref_add(folio, nr) right after, where page_ref is recorded, else
+ * the run of consecutive mapped pages.  Up to max dups are spread from
+ * each pending start over its length, or until an unmapped page, the
+ * next start or the folio's end.  Returns the dups left over.
  */
 static s64 fork_spread(struct ps_engine *e, struct ps_folio *f, s64 max)
 {
@@ -1165,11 +1166,15 @@ static s64 fork_spread(struct ps_engine *e, struct ps_folio *f, s64 max)
 	u32 k;
 
 	for (k = 0; k < f->nr_fork_pending && max > 0; k++) {
-		i = f->fork_pending[k] - f->pfn;
+		const struct ps_fork_batch *b = &f->fork_pending[k];
+
+		i = b->pfn - f->pfn;
 		end = k + 1 < f->nr_fork_pending ?
-		      f->fork_pending[k + 1] - f->pfn : nr;
+		      f->fork_pending[k + 1].pfn - f->pfn : nr;
 		if (end <= i || end > nr)
 			end = nr;
+		if (b->nr && i + b->nr < end)
+			end = i + b->nr;
 		for (; i < end && max > 0 && f->sub[i].mapcount > 0; i++) {
 			mapcount_add(e, f, &f->sub[i], 1);
 			f->sub[i].flags &= ~PS_SUB_ANON_EXCLUSIVE;
@@ -1208,10 +1213,48 @@ static void fork_resync(struct ps_engine *e, struct ps_folio *f,
 static void op_fork_batch(struct ps_engine *e, const struct ps_op *op,
 			  struct ps_folio *f)
 {
+	struct ps_fork_batch *b;
+
 	e->stats.fork_batches++;
 	if (f->nr_fork_pending == PS_FORK_PENDING)
 		fork_settle_guess(e, f);
-	f->fork_pending[f->nr_fork_pending++] = op->pfn;
+	b = &f->fork_pending[f->nr_fork_pending++];
+	b->pfn = op->pfn;
+	b->pid = op->pid;
+	b->nr = 0;
+	/* its folio_ref_add() came first in the stream (see fork_batch_length) */
+	if (f->ref_add_val > 0 && f->ref_add_pid == op->pid &&
+	    f->ref_add_ts >= op->ts && f->ref_add_ts - op->ts < PS_OBS_REORDER_NS) {
+		b->nr = (u32)f->ref_add_val;
+		f->ref_add_val = 0;
+		e->stats.fork_sized++;
+	}
+}
+
+/*
+ * copy_present_ptes() takes nr references (folio_ref_add) for the batch
+ * it is about to share: the forking task's first reference increase
+ * after a batch began is its length.  True when the op was that.
+ */
+static bool fork_batch_length(struct ps_engine *e, struct ps_folio *f,
+			      const struct ps_op *op)
+{
+	struct ps_fork_batch *b;
+
+	if (op->kind != PS_OP_REF || op->val <= 0)
+		return false;
+	f->ref_add_ts = op->ts;
+	f->ref_add_pid = op->pid;
+	f->ref_add_val = op->val;
+	if (!f->nr_fork_pending)
+		return false;
+	b = &f->fork_pending[f->nr_fork_pending - 1];
+	if (b->nr || b->pid != op->pid)
+		return false;
+	b->nr = (u32)op->val;
+	f->ref_add_val = 0;
+	e->stats.fork_sized++;
+	return true;
 }
 
 /*
@@ -1593,7 +1636,8 @@ static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 	e->stats.ops[op->kind]++;
 	f = op_folio(e, op);
 	e->cur_folio = f;
-	if (f && f->nr_fork_pending && !(op->flags & PS_OPF_FOLIO_OBS) &&
+	if (f && f->order && !fork_batch_length(e, f, op) && f->nr_fork_pending &&
+	    !(op->flags & PS_OPF_FOLIO_OBS) &&
 	    !(op->kind == PS_OP_FORK_DUP && (op->flags & PS_OPF_BATCH_UNKNOWN)))
 		fork_settle_guess(e, f);
 	/* before: what we derived, so rules can hold it against obs_* */

@@ -224,9 +224,10 @@ static void print_folio_era(const struct ps_engine_stats *s)
 	printf("folio counts: %llu probe readings compared, %llu baselines "
 	       "from readings\n", (unsigned long long)s->fobs_compared,
 	       (unsigned long long)s->fobs_baselines);
-	printf("fork PTE batches not observable: %llu (%llu settled from the "
-	       "folio's counts at its next probe, the rest by their run)\n",
-	       (unsigned long long)s->fork_batches,
+	printf("fork PTE batches not observable: %llu (%llu sized by page_ref, "
+	       "%llu settled from the folio's counts at its next probe, the "
+	       "rest by their run)\n", (unsigned long long)s->fork_batches,
+	       (unsigned long long)s->fork_sized,
 	       (unsigned long long)s->fork_resyncs);
 }
 

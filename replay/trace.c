@@ -63,8 +63,12 @@ struct ps_trace {
 	struct { int pid; u64 value; } pending[64];
 	struct ps_fork_slot forks[16];
 	/* unpins waiting to see whether gup_put_folio follows (probes.h) */
-	struct ps_op unpins[16];
+	struct {
+		struct ps_op op;
+		int caller;
+	} unpins[16];
 	int nr_unpins;
+	int unpin_mode[PS_UNPIN_CALLERS];	/* PS_UNPIN_*, per caller */
 
 	u64 nr_records;
 	u64 missed;
@@ -573,51 +577,53 @@ static bool use_kbuf(void)
 }
 
 /*
- * An unpin_user_page()/unpin_user_folio() is the put itself unless the
- * task's next event is the gup_put_folio() it calls (out of line on
- * 6.12, within ~40 us even under TCG; inlined on 7.2: probes.h).  A held
- * unpin is emitted at the next event of its task or CPU that is not a
- * gup_put_folio, or at any event PS_UNPIN_WAIT_NS later (op NULL: all,
- * at the end), so it stays in its place among other tasks' ops.
+ * An unpin_user_page()/unpin_user_folio() is the put itself unless it
+ * calls gup_put_folio() out of line, which gup.c has static: out of
+ * line on 6.12, inlined into unpin_user_page on 7.2 (probes.h).  The
+ * compiler decided once per caller: the first unpin of each caller is
+ * held until the next event of its task (or CPU) says which -- the
+ * task's gup_put_folio, or anything else -- and every later one follows
+ * that answer at once.  Undecided at the end: the unpin was the put.
  */
-#define PS_UNPIN_WAIT_NS	100000
-
 static void unpins_flush(struct ps_trace *t, const struct ps_op *op,
 			 const char *event)
 {
 	int i, n = 0;
 
 	for (i = 0; i < t->nr_unpins; i++) {
-		struct ps_op *u = &t->unpins[i];
-		bool mine = op && (u->pid == op->pid || u->cpu == op->cpu);
+		struct ps_op *u = &t->unpins[i].op;
+		int *mode = &t->unpin_mode[t->unpins[i].caller];
 
-		if (op && (!mine || !strcmp(event, PS_PROBE_GUP_PUT_FOLIO)) &&
-		    op->ts - u->ts < PS_UNPIN_WAIT_NS) {
-			t->unpins[n++] = *u;
+		if (op && u->pid != op->pid && u->cpu != op->cpu) {
+			t->unpins[n++] = t->unpins[i];
 			continue;
 		}
+		if (op && u->pid == op->pid &&
+		    !strcmp(event, PS_PROBE_GUP_PUT_FOLIO)) {
+			*mode = PS_UNPIN_PUT_FOLLOWS;
+			continue;	/* that gup_put_folio counts it */
+		}
+		if (op)
+			*mode = PS_UNPIN_IS_PUT;
 		ps_emit(t, u);
 	}
 	t->nr_unpins = n;
 }
 
-void ps_trace_unpin_hold(struct ps_trace *t, const struct ps_op *op)
+void ps_trace_unpin_hold(struct ps_trace *t, const struct ps_op *op,
+			 int caller)
 {
+	switch (t->unpin_mode[caller]) {
+	case PS_UNPIN_PUT_FOLLOWS:
+		return;
+	case PS_UNPIN_IS_PUT:
+		ps_emit(t, op);
+		return;
+	}
 	if (t->nr_unpins == (int)ARRAY_SIZE(t->unpins))
 		unpins_flush(t, NULL, NULL);
-	t->unpins[t->nr_unpins++] = *op;
-}
-
-bool ps_trace_unpin_take(struct ps_trace *t, int pid)
-{
-	int i;
-
-	for (i = t->nr_unpins - 1; i >= 0; i--)
-		if (t->unpins[i].pid == pid) {
-			t->unpins[i] = t->unpins[--t->nr_unpins];
-			return true;
-		}
-	return false;
+	t->unpins[t->nr_unpins].op = *op;
+	t->unpins[t->nr_unpins++].caller = caller;
 }
 
 int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)

@@ -94,8 +94,18 @@ struct ps_folio {
 	 * copy_present_ptes): the first page of each batch, applied when a
 	 * probe next reads the folio's counts (engine.c, fork_resync)
 	 */
-	u64 fork_pending[PS_FORK_PENDING];
+	struct ps_fork_batch {
+		u64 pfn;	/* first page */
+		int pid;	/* the forking task */
+		u32 nr;		/* pages, 0 while unknown; page_ref's
+				 * folio_ref_add(folio, nr) tells */
+	} fork_pending[PS_FORK_PENDING];
 	u32 nr_fork_pending;
+	/* the last reference increase (page_ref): a batch whose op the
+	 * reader held back comes after the folio_ref_add that sized it */
+	u64 ref_add_ts;
+	int ref_add_pid;
+	s64 ref_add_val;
 
 	struct ps_lineage *lineage;
 	u32 nr_lineage;
@@ -183,6 +193,8 @@ struct ps_engine_stats {
 				 * derived large/entire/nr_pages_mapped */
 	u64 fork_batches;	/* fork PTE batches of large folios copied
 				 * inline, nr not observable (6.12+) */
+	u64 fork_sized;		/* ...sized by the folio_ref_add() page_ref
+				 * saw right after */
 	u64 fork_resyncs;	/* ...settled from the folio's observed
 				 * counts at its next probe */
 	u64 fobs_baselines;	/* large folios met mid-trace whose mapcounts

@@ -68,8 +68,26 @@ else
 	t_fail "$n: fork of a PTE-mapped THP" "$(grep -m3 'fork_dup\|rmap_remove' "$T_TMP/cow")"
 fi
 t_check "$n: the fork batch was settled from the folio's counts" \
-	grep -q "^fork PTE batches not observable: [1-9][0-9]* ([1-9]" "$T_TMP/$n.sum"
+	grep -q "^fork PTE batches not observable: [1-9][0-9]* ([0-9]* sized by page_ref, [1-9]" "$T_TMP/$n.sum"
 p=$(pfn_of $n pmd-fork)
 "$PS" replay "$f" --folio "$p" > "$T_TMP/pmd"
 t_check "$n: fork shares the PMD of THP $p with the child (entire 2)" \
 	grep -q "fork_dup .*compound.* map=2(entire 2 sub 0)" "$T_TMP/pmd"
+
+# custom 6.12 (tinyconfig, no BTF: the recorder's table; page_ref): the
+# refcount is tracked too, and page_ref's folio_ref_add(folio, nr) sizes
+# every fork batch exactly
+n=vm-custom612-cow-thp
+f="$FIXTURES/$n.dat"
+"$PS" replay "$f" > "$T_TMP/$n.sum"
+t_check "$n: refcount, mapcount (large, entire, per page) and pincount tracked" \
+	grep -q "^tracked:   refcount yes, mapcount yes (large, entire, per page), pincount yes" "$T_TMP/$n.sum"
+t_check "$n: every fork batch sized by page_ref" \
+	grep -q "^fork PTE batches not observable: \([1-9][0-9]*\) (\1 sized by page_ref" "$T_TMP/$n.sum"
+"$PS" check "$f" > "$T_TMP/$n.check"; rc=$?
+t_check "$n: check exit 0, refcount rules run" \
+	test "$rc" = 0 -a "$(grep -c '^\(refcount-underflow\|pincount-vs-refcount\)  *0 breaks' "$T_TMP/$n.check")" = 2
+p=$(pfn_of $n pte-fork)
+"$PS" replay "$f" --pfn "$p" > "$T_TMP/ccow"
+t_check "$n: fork shared the PTE-mapped THP of $p (child's unmap reads 1023)" \
+	grep -q "rmap_remove  *pfn=$p .*map=1023(entire 0 sub 1)" "$T_TMP/ccow"

@@ -888,6 +888,46 @@ static void test_fork_batch_guessed_without_probe(void)
 	ps_engine_free(e);
 }
 
+/*
+ * With page_ref, copy_present_ptes()'s folio_ref_add(folio, nr) sizes
+ * the batch exactly, before or after the held-back fork op.
+ */
+static void test_fork_batch_sized_by_page_ref(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_op op, dup;
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, MTHP, 4);
+	fapply(e, fop(PS_OP_RMAP_ADD, MTHP, 0, PS_OPF_NEW, MTHP, 4, 0, 0, 0));
+	/* batch 1: its op first, then the reference add of 3 */
+	dup = mkop(PS_OP_FORK_DUP, MTHP, 0);
+	dup.flags = PS_OPF_BATCH_UNKNOWN;
+	ps_engine_apply(e, &dup);
+	ref(e, MTHP, 3, 4);
+	/* batch 2 at page 3: the reference add of 13 came first */
+	op = mkop(PS_OP_REF, MTHP, 0);
+	op.val = 13;
+	op.obs_count = 17;
+	op.flags = PS_OPF_HAS_OBS_COUNT;
+	dup = mkop(PS_OP_FORK_DUP, MTHP + 3, 0);
+	dup.flags = PS_OPF_BATCH_UNKNOWN;
+	dup.ts = op.ts - 1;	/* vm_normal_page returned before the add */
+	ps_engine_apply(e, &op);
+	ps_engine_apply(e, &dup);
+	apply(e, PS_OP_SNAPSHOT, MTHP, 0);
+	f = ps_folio_find(e, MTHP);
+	EXPECT_TRUE(f != NULL);
+	if (f) {
+		EXPECT_EQ(ps_folio_mapcount(f), 32);
+		EXPECT_EQ(f->sub[2].mapcount, 2);
+		EXPECT_EQ(f->sub[15].mapcount, 2);
+	}
+	EXPECT_EQ(ps_engine_stats(e)->fork_sized, 2);
+	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+}
+
 /* split_huge_page_to_list_to_order(new_order = 4): 32 folios of 16. */
 static void test_split_to_any_order(void)
 {
@@ -1029,6 +1069,7 @@ int main(void)
 	RUN(test_folio_counts_no_baseline);
 	RUN(test_fork_batch_settled_by_next_probe);
 	RUN(test_fork_batch_guessed_without_probe);
+	RUN(test_fork_batch_sized_by_page_ref);
 	RUN(test_split_to_any_order);
 	RUN(test_non_uniform_split);
 	RUN(test_rmap_split_pmd);
