@@ -12,6 +12,17 @@
  * one page inside a live THP (seen on kernels without split tracing) means
  * the THP was split first, and the engine splits it with an "inferred"
  * lineage link, the same way the kernel's own split would have.
+ *
+ * Folio-era kernels (6.8 on) add what their probes read of the folio
+ * itself (ps_fobs): its head and order reshape what we thought the folio
+ * was, and its large/entire mapcount, _nr_pages_mapped and _pincount are
+ * a baseline or a cross-check.  Fork's inline PTE batches of a large
+ * folio are held per folio until page_ref sizes them or a probe reads
+ * the folio (fork_resync).
+ *
+ * engine_apply() runs in phases: op_valid, op_folio (lookup, creation,
+ * reshape, split on a tail's own reference), op_observe (entry readings
+ * against derived state), then op_free_phase or op_dispatch.
  */
 #include <stdlib.h>
 #include <string.h>

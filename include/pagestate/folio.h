@@ -9,6 +9,9 @@
  *   entire_mapcount  PMD mappings (folio->_entire_mapcount + 1; on 6.1
  *                    the first tail's compound_mapcount + 1)
  *   sub[i].mapcount  PTE mappings of subpage i (page->_mapcount + 1)
+ *   (their sum plus entire_mapcount is folio_mapcount(), on 6.12 the
+ *   folio's _large_mapcount + 1; ps_folio_nr_pages_mapped() is the
+ *   kernel's _nr_pages_mapped)
  *   pincount         FOLL_PIN pins: folio->_pincount on large folios; on
  *                    small folios the kernel folds pins into _refcount in
  *                    units of GUP_PIN_COUNTING_BIAS, we count them here
