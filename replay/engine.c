@@ -1298,6 +1298,23 @@ static void fobs_baseline(struct ps_engine *e, struct ps_folio *f,
 }
 
 /*
+ * The folio's _refcount at entry against the count page_ref events gave
+ * us (custom kernels): the probe fires before the function's own
+ * references, so the two must agree.
+ */
+static void check_folio_refcount(struct ps_engine *e, struct ps_folio *f,
+				 const struct ps_op *op)
+{
+	if (!(op->fobs.have & PS_FOBS_REFCOUNT) ||
+	    !(e->tracks & PS_KNOWN_REFCOUNT) ||
+	    !(f->known & PS_KNOWN_REFCOUNT))
+		return;
+	e->stats.fobs_ref_compared++;
+	if (f->refcount != op->fobs.refcount)
+		e->stats.fobs_ref_mismatch++;
+}
+
+/*
  * The folio's own counts at entry against ours: folio_mapcount() is the
  * entire mapcount plus every page's (as folio_large_mapcount() keeps
  * it), _nr_pages_mapped the mapped pages plus ENTIRELY_MAPPED.  A
@@ -1310,6 +1327,8 @@ static bool check_folio_obs(struct ps_engine *e, struct ps_folio *f,
 	const struct ps_fobs *o = &op->fobs;
 	bool resynced = false;
 
+	if ((op->flags & PS_OPF_FOLIO_OBS) && !racy)
+		check_folio_refcount(e, f, op);
 	if (!(op->flags & PS_OPF_FOLIO_OBS) || !f->order ||
 	    !(o->have & PS_FOBS_LARGE) || racy)
 		return false;

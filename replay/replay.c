@@ -224,6 +224,11 @@ static void print_folio_era(const struct ps_engine_stats *s)
 	printf("folio counts: %llu probe readings compared, %llu baselines "
 	       "from readings\n", (unsigned long long)s->fobs_compared,
 	       (unsigned long long)s->fobs_baselines);
+	if (s->fobs_ref_compared)
+		printf("folio refcounts: %llu probe readings against page_ref's, "
+		       "%llu disagreeing\n",
+		       (unsigned long long)s->fobs_ref_compared,
+		       (unsigned long long)s->fobs_ref_mismatch);
 	printf("fork PTE batches not observable: %llu (%llu sized by page_ref, "
 	       "%llu settled from the folio's counts at its next probe, the "
 	       "rest by their run)\n", (unsigned long long)s->fork_batches,

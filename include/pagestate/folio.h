@@ -194,6 +194,8 @@ struct ps_engine_stats {
 	u64 lost;		/* lost events reported by the ring buffer */
 	u64 fobs_compared;	/* folio-era probe readings held against the
 				 * derived large/entire/nr_pages_mapped */
+	u64 fobs_ref_compared;	/* ...their _refcount against page_ref's */
+	u64 fobs_ref_mismatch;
 	u64 fork_batches;	/* fork PTE batches of large folios copied
 				 * inline, nr not observable (6.12+) */
 	u64 fork_sized;		/* ...sized by the folio_ref_add() page_ref
