@@ -646,6 +646,13 @@ static void ad_split_huge_page_ret(struct ps_trace *t,
 			fs->held.kind = PS_OP_SPLIT_RESULT;
 			fs->held.result = (int)ret;
 		}
+		/*
+		 * What the entry read is stale now: the split unmapped and
+		 * remapped the folio (their rmap ops came in between).
+		 */
+		fs->held.flags &= ~(PS_OPF_OBS_BEFORE | PS_OPF_FOLIO_OBS |
+				    PS_OPF_HAS_OBS_MAPCOUNT |
+				    PS_OPF_HAS_OBS_COUNT | PS_OPF_HAS_OBS_FLAGS);
 		fs->has_held = false;
 		ps_emit(t, &fs->held);
 		return;

@@ -356,6 +356,7 @@ static void folio_destroy(struct ps_folio *f)
 {
 	if (f->sub != &f->sub0)
 		free(f->sub);
+	free(f->fork);
 	free(f->lineage);
 	free(f);
 }
@@ -1169,19 +1170,28 @@ static void check_observed_before(struct ps_engine *e, struct ps_folio *f,
  * folio_ref_add(folio, nr) right after, where page_ref is recorded, else
  * the run of consecutive mapped pages.  Up to max dups are spread from
  * each pending start over its length, or until an unmapped page, the
- * next start or the folio's end.  Returns the dups left over.
+ * next start or the folio's end; a guess remembers what it gave each
+ * batch.  Returns the dups left over.
  */
-static s64 fork_spread(struct ps_engine *e, struct ps_folio *f, s64 max)
+static u32 fork_nr_pending(const struct ps_folio *f)
 {
+	return f->fork ? f->fork->nr_pending : 0;
+}
+
+static s64 fork_spread(struct ps_engine *e, struct ps_folio *f, s64 max,
+		       bool guess)
+{
+	struct ps_fork_state *fs = f->fork;
 	u64 nr = ps_folio_nr_pages(f), i, end;
 	u32 k;
 
-	for (k = 0; k < f->nr_fork_pending && max > 0; k++) {
-		const struct ps_fork_batch *b = &f->fork_pending[k];
+	for (k = 0; k < fs->nr_pending && max > 0; k++) {
+		struct ps_fork_batch *b = &fs->pending[k];
+		u64 first;
 
-		i = b->pfn - f->pfn;
-		end = k + 1 < f->nr_fork_pending ?
-		      f->fork_pending[k + 1].pfn - f->pfn : nr;
+		i = first = b->pfn - f->pfn;
+		end = k + 1 < fs->nr_pending ? fs->pending[k + 1].pfn - f->pfn :
+		      nr;
 		if (end <= i || end > nr)
 			end = nr;
 		if (b->nr && i + b->nr < end)
@@ -1191,8 +1201,12 @@ static s64 fork_spread(struct ps_engine *e, struct ps_folio *f, s64 max)
 			f->sub[i].flags &= ~PS_SUB_ANON_EXCLUSIVE;
 			max--;
 		}
+		if (guess && fs->nr_guessed < PS_FORK_PENDING) {
+			fs->guessed[fs->nr_guessed] = *b;
+			fs->guessed[fs->nr_guessed++].nr = (u32)(i - first);
+		}
 	}
-	f->nr_fork_pending = 0;
+	fs->nr_pending = 0;
 	f->flags |= PS_PG_MMAP;
 	return max;
 }
@@ -1200,9 +1214,30 @@ static s64 fork_spread(struct ps_engine *e, struct ps_folio *f, s64 max)
 /* No probe read the folio since: the batches covered their whole runs. */
 static void fork_settle_guess(struct ps_engine *e, struct ps_folio *f)
 {
-	if (!f->nr_fork_pending)
+	if (!fork_nr_pending(f))
 		return;
-	fork_spread(e, f, (s64)ps_folio_nr_pages(f));
+	fork_spread(e, f, (s64)ps_folio_nr_pages(f), true);
+}
+
+/*
+ * A reading of the folio disagrees with guessed batches: take their
+ * mappings back and make them pending again, lengths unknown.
+ */
+static void fork_unguess(struct ps_engine *e, struct ps_folio *f)
+{
+	struct ps_fork_state *fs = f->fork;
+	u32 k, j;
+
+	for (k = 0; k < fs->nr_guessed; k++) {
+		struct ps_fork_batch *b = &fs->guessed[k];
+
+		for (j = 0; j < b->nr; j++)
+			mapcount_add(e, f, &f->sub[b->pfn - f->pfn + j], -1);
+		b->nr = 0;
+	}
+	memcpy(fs->pending, fs->guessed, fs->nr_guessed * sizeof(*fs->pending));
+	fs->nr_pending = fs->nr_guessed;
+	fs->nr_guessed = 0;
 }
 
 /*
@@ -1217,7 +1252,7 @@ static void fork_resync(struct ps_engine *e, struct ps_folio *f,
 	s64 d = obs_sum - f->sub_mapcount_sum;
 
 	e->stats.fork_resyncs++;
-	if (fork_spread(e, f, d > 0 ? d : 0) > 0)
+	if (fork_spread(e, f, d > 0 ? d : 0, false) > 0)
 		f->known &= ~PS_KNOWN_MAPCOUNT;
 }
 
@@ -1227,9 +1262,11 @@ static void op_fork_batch(struct ps_engine *e, const struct ps_op *op,
 	struct ps_fork_batch *b;
 
 	e->stats.fork_batches++;
-	if (f->nr_fork_pending == PS_FORK_PENDING)
+	if (!f->fork)
+		f->fork = ps_xcalloc(1, sizeof(*f->fork));
+	if (f->fork->nr_pending == PS_FORK_PENDING)
 		fork_settle_guess(e, f);
-	b = &f->fork_pending[f->nr_fork_pending++];
+	b = &f->fork->pending[f->fork->nr_pending++];
 	b->pfn = op->pfn;
 	b->pid = op->pid;
 	b->nr = 0;
@@ -1257,9 +1294,9 @@ static bool fork_batch_length(struct ps_engine *e, struct ps_folio *f,
 	f->ref_add_ts = op->ts;
 	f->ref_add_pid = op->pid;
 	f->ref_add_val = op->val;
-	if (!f->nr_fork_pending)
+	if (!fork_nr_pending(f))
 		return false;
-	b = &f->fork_pending[f->nr_fork_pending - 1];
+	b = &f->fork->pending[f->fork->nr_pending - 1];
 	if (b->nr || b->pid != op->pid)
 		return false;
 	b->nr = (u32)op->val;
@@ -1314,6 +1351,13 @@ static void check_folio_refcount(struct ps_engine *e, struct ps_folio *f,
 		e->stats.fobs_ref_mismatch++;
 }
 
+static bool folio_obs_agree(const struct ps_folio *f, const struct ps_op *op)
+{
+	return ps_folio_mapcount(f) == op->fobs.large_mapcount &&
+	       f->entire_mapcount == op->fobs.entire_mapcount &&
+	       ps_folio_nr_pages_mapped(f) == op->fobs.nr_pages_mapped;
+}
+
 /*
  * The folio's own counts at entry against ours: folio_mapcount() is the
  * entire mapcount plus every page's (as folio_large_mapcount() keeps
@@ -1340,7 +1384,11 @@ static bool check_folio_obs(struct ps_engine *e, struct ps_folio *f,
 	}
 	if (!(e->tracks & PS_KNOWN_MAPCOUNT))
 		return false;
-	if (f->nr_fork_pending) {
+	if (f->fork && f->fork->nr_guessed && !folio_obs_agree(f, op))
+		fork_unguess(e, f);
+	if (f->fork)
+		f->fork->nr_guessed = 0;
+	if (fork_nr_pending(f)) {
 		fork_resync(e, f, op);
 		resynced = true;
 	}
@@ -1349,9 +1397,7 @@ static bool check_folio_obs(struct ps_engine *e, struct ps_folio *f,
 		return resynced;
 	}
 	e->stats.fobs_compared++;
-	if (ps_folio_mapcount(f) == o->large_mapcount &&
-	    f->entire_mapcount == o->entire_mapcount &&
-	    ps_folio_nr_pages_mapped(f) == o->nr_pages_mapped)
+	if (folio_obs_agree(f, op))
 		return resynced;
 	if (!resynced)
 		anomaly(e, PS_ANOM_OBS_MISMATCH);
@@ -1666,7 +1712,7 @@ static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 	e->stats.ops[op->kind]++;
 	f = op_folio(e, op);
 	e->cur_folio = f;
-	if (f && f->order && !fork_batch_length(e, f, op) && f->nr_fork_pending &&
+	if (f && f->order && !fork_batch_length(e, f, op) && fork_nr_pending(f) &&
 	    !(op->flags & PS_OPF_FOLIO_OBS) &&
 	    !(op->kind == PS_OP_FORK_DUP && (op->flags & PS_OPF_BATCH_UNKNOWN)))
 		fork_settle_guess(e, f);

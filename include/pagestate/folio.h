@@ -53,6 +53,24 @@
 #define PS_SUB_ANON_EXCLUSIVE	(1u << 0)
 #define PS_SUB_MIGRATION	(1u << 1)	/* a migration entry points here */
 
+/* One fork PTE batch of a large folio that no probe saw (engine.c). */
+struct ps_fork_batch {
+	u64 pfn;		/* first page */
+	int pid;		/* the forking task */
+	u32 nr;			/* pages, 0 while unknown (page_ref's
+				 * folio_ref_add(folio, nr) tells); for a
+				 * guess, the pages it was given */
+};
+
+struct ps_fork_state {
+	struct ps_fork_batch pending[PS_FORK_PENDING];
+	u32 nr_pending;
+	/* settled by guess since the folio's counts were last read: a
+	 * reading that disagrees undoes them and spreads what it says */
+	struct ps_fork_batch guessed[PS_FORK_PENDING];
+	u32 nr_guessed;
+};
+
 struct ps_subpage {
 	s32 mapcount;
 	u32 flags;
@@ -94,16 +112,9 @@ struct ps_folio {
 				 * of the kernel's _nr_pages_mapped (6.12) */
 	/*
 	 * fork copied PTE batches of this large folio inline (6.12+
-	 * copy_present_ptes): the first page of each batch, applied when a
-	 * probe next reads the folio's counts (engine.c, fork_resync)
+	 * copy_present_ptes): NULL until it happens (engine.c, fork_*)
 	 */
-	struct ps_fork_batch {
-		u64 pfn;	/* first page */
-		int pid;	/* the forking task */
-		u32 nr;		/* pages, 0 while unknown; page_ref's
-				 * folio_ref_add(folio, nr) tells */
-	} fork_pending[PS_FORK_PENDING];
-	u32 nr_fork_pending;
+	struct ps_fork_state *fork;
 	/* the last reference increase (page_ref): a batch whose op the
 	 * reader held back comes after the folio_ref_add that sized it */
 	u64 ref_add_ts;

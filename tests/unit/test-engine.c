@@ -928,6 +928,42 @@ static void test_fork_batch_sized_by_page_ref(void)
 	ps_engine_free(e);
 }
 
+/*
+ * A guess (no probe before the child's snapshot) gave the batch all 16
+ * pages; the child's unmap then reads 17 mappings: the batch was one
+ * page (the other pages sat in another VMA).  The reading corrects the
+ * guess -- not an anomaly.
+ */
+static void test_fork_guess_corrected_by_probe(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_op op;
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, MTHP, 4);
+	fapply(e, fop(PS_OP_RMAP_ADD, MTHP, 0, PS_OPF_NEW, MTHP, 4, 0, 0, 0));
+	op = mkop(PS_OP_FORK_DUP, MTHP, 0);
+	op.flags = PS_OPF_BATCH_UNKNOWN;
+	ps_engine_apply(e, &op);
+	apply(e, PS_OP_SNAPSHOT, MTHP, 0);
+	f = ps_folio_find(e, MTHP);
+	EXPECT_EQ(f ? ps_folio_mapcount(f) : -1, 32);
+	op = fop(PS_OP_RMAP_REMOVE, MTHP, 1, PS_OPF_HAS_OBS_MAPCOUNT, MTHP, 4,
+		 17, 0, 16);
+	op.obs_mapcount = 2;
+	ps_engine_apply(e, &op);
+	f = ps_folio_find(e, MTHP);
+	EXPECT_TRUE(f != NULL);
+	if (f) {
+		EXPECT_EQ(ps_folio_mapcount(f), 16);
+		EXPECT_EQ(f->sub[0].mapcount, 1);
+		EXPECT_EQ(f->sub[1].mapcount, 1);
+		EXPECT_TRUE(f->known & PS_KNOWN_MAPCOUNT);
+	}
+	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+}
+
 /* split_huge_page_to_list_to_order(new_order = 4): 32 folios of 16. */
 static void test_split_to_any_order(void)
 {
@@ -1070,6 +1106,7 @@ int main(void)
 	RUN(test_fork_batch_settled_by_next_probe);
 	RUN(test_fork_batch_guessed_without_probe);
 	RUN(test_fork_batch_sized_by_page_ref);
+	RUN(test_fork_guess_corrected_by_probe);
 	RUN(test_split_to_any_order);
 	RUN(test_non_uniform_split);
 	RUN(test_rmap_split_pmd);
