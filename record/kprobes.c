@@ -146,8 +146,11 @@ static const struct probe_def probe_defs[] = {
 	  G_ALL },
 	{ "gup-put", 0, PS_PROBE_UNPIN_USER_PAGE, "unpin_user_page", "page",
 	  "", PD_PAGE, G_ALL },
+	/* 7.2 inlines gup_put_folio into these two and unpin_user_page */
 	{ "gup-put", 0, PS_PROBE_UNPIN_USER_FOLIO, "unpin_user_folio",
 	  "folio npages", "npages=%si:s64", PD_FOLIO, G_FOLIO },
+	{ "gup-put", 0, PS_PROBE_UNPIN_FOLIO, "unpin_folio", "folio", "",
+	  PD_FOLIO, G_FOLIO },
 
 	/* 7.2 dropped the folio argument; the fetched ones did not move */
 	{ "split-pmd", 0, PS_PROBE_SPLIT_PMD, "__split_huge_pmd",
@@ -777,6 +780,9 @@ void ps_kprobes_mark(struct ps_recorder *rec)
 /*
  * After the layout marker: no probe event may come before it.  Only the
  * events we created: with no layout (or a busy group) there are none.
+ * One that cannot be enabled (removed under us) is a missing probe, not
+ * a failed recording: it is marked so, after the fact, and the rest
+ * record.
  */
 int ps_kprobes_enable(struct ps_recorder *rec)
 {
@@ -789,11 +795,13 @@ int ps_kprobes_enable(struct ps_recorder *rec)
 			continue;
 		snprintf(file, sizeof(file), "events/%s/%s/enable",
 			 PS_PROBE_GROUP, probe_defs[i].event);
-		if (tracefs_instance_file_write(rec->instance, file, "1") < 0) {
-			ps_error("cannot write 1 to %s/%s: %s",
-				 rec->instance_dir, file, strerror(errno));
-			return -1;
-		}
+		if (tracefs_instance_file_write(rec->instance, file, "1") >= 0)
+			continue;
+		ps_warn("cannot write 1 to %s/%s: %s; recording without kprobe %s",
+			rec->instance_dir, file, strerror(errno),
+			probe_defs[i].event);
+		ps_mark(rec, "missing kprobe:%s why=rejected",
+			probe_defs[i].event);
 	}
 	return 0;
 }

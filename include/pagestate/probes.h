@@ -149,6 +149,11 @@
  * gup_grab_folio       try_grab_folio(folio, refs, flags)  (same event name
  *                      as 6.1's page form; this one has "folio" fields)
  *                                                       folio fields, refs, gup_flags
+ *                      Out-of-line callers (objdump): 6.12
+ *                      __get_user_pages, follow_page_pte, memfd_pin_folios;
+ *                      7.2 the first two only (its memfd_pin_folios grabs
+ *                      without calling it out of line: memfd pins, i.e.
+ *                      udmabuf, are not seen there)
  * gup_grab_folio_ret   kretprobe of try_grab_folio(folio, ...)
  *                                                       ret (s32): 0 = grabbed
  * gup_grab_folio_fast  try_grab_folio_fast(page, refs, flags)
@@ -157,32 +162,31 @@
  * gup_put_folio        gup_put_folio(folio, refs, flags) as on 6.1, plus the folio
  *                                                       fields where the layout
  *                                                       has large_mapcount.
- *                                                       unpin_user_page,
- *                                                       unpin_user_folio,
- *                                                       unpin_user_pages* and
- *                                                       unpin_folios all call it
- *                                                       in the source, but gup.c
- *                                                       has it static: the
- *                                                       compiler may inline it.
- *                                                       Measured: stock 6.12 calls
- *                                                       it out of line from
- *                                                       unpin_user_page; stock 7.2
- *                                                       INLINES it there (13
- *                                                       unpin_user_page, 1
- *                                                       gup_put_folio in one
- *                                                       recording).  So count a
- *                                                       put once per call: an
- *                                                       unpin_user_page whose next
- *                                                       kprobe event of the same
- *                                                       task is gup_put_folio of
- *                                                       its folio is that put; one
- *                                                       that is not followed is
- *                                                       itself the put (refs 1,
- *                                                       FOLL_PIN)
+ *                      It is static in mm/gup.c; which callers call it
+ *                      out of line, measured in the stock kernels' code
+ *                      (objdump of the call sites, kallsyms from the VM):
+ *                        6.12: every unpin_* (unpin_user_page,
+ *                          unpin_user_folio, unpin_folio, unpin_user_pages*,
+ *                          unpin_user_page_range_dirty_lock, unpin_folios),
+ *                          __get_user_pages, gup_fast_fallback,
+ *                          gup_fast_undo_dev_pagemap,
+ *                          migrate_longterm_unpinnable_folios
+ *                        7.2 (no gup_fast_undo_dev_pagemap): the same
+ *                          EXCEPT unpin_user_page,
+ *                          unpin_user_folio and unpin_folio, which inline
+ *                          it (a thp-basic recording: 13 unpin_user_page,
+ *                          1 gup_put_folio)
+ *                      So count a put once per call: an unpin_user_page /
+ *                      unpin_user_folio / unpin_folio whose next kprobe
+ *                      event of the same task is gup_put_folio of its
+ *                      folio is that put; one not followed by it is itself
+ *                      the put (FOLL_PIN; refs 1, npages for
+ *                      unpin_user_folio)
  * unpin_user_page      unchanged (see gup_put_folio for counting)
  * unpin_user_folio     unpin_user_folio(folio, npages)  folio fields, npages (s64);
- *                                                       informational (calls
- *                                                       gup_put_folio): never count
+ *                                                       see gup_put_folio for counting
+ * unpin_folio          unpin_folio(folio)               folio fields; see
+ *                                                       gup_put_folio for counting
  * split_pmd            __split_huge_pmd(vma, pmd, address, freeze[, folio])
  *                                                       as on 6.1, plus mm (7.2: no
  *                                                       folio argument, same fields)
@@ -231,5 +235,6 @@
 #define PS_PROBE_GUP_GRAB_FOLIO_FAST	"gup_grab_folio_fast"
 #define PS_PROBE_GUP_GRAB_FOLIO_FAST_RET	"gup_grab_folio_fast_ret"
 #define PS_PROBE_UNPIN_USER_FOLIO	"unpin_user_folio"
+#define PS_PROBE_UNPIN_FOLIO		"unpin_folio"
 
 #endif /* PAGESTATE_PROBES_H */

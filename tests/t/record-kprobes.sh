@@ -90,12 +90,12 @@ layout() {
 }
 
 # Events of each kernel that may be missing, with the reason: what its
-# source or config lacks (6.1 has no unpin_user_folio; the tinyconfig
-# kernels inline collapse_huge_page).
+# source or config lacks (6.1 has no unpin_user_folio or unpin_folio;
+# the tinyconfig kernels inline collapse_huge_page).
 allowed_missing() {
 	case $1 in
-	stock-6.1) echo "unpin_user_folio=absent" ;;
-	custom) echo "unpin_user_folio=absent collapse_huge_page=inlined" ;;
+	stock-6.1) echo "unpin_user_folio=absent unpin_folio=absent" ;;
+	custom) echo "unpin_user_folio=absent unpin_folio=absent collapse_huge_page=inlined" ;;
 	custom-6.12) echo "collapse_huge_page=inlined" ;;
 	esac
 }
