@@ -78,11 +78,12 @@ struct ps_fork_slot *ps_trace_fork_slot(struct ps_trace *t, int pid,
 					bool create);
 
 /*
- * unpin_user_page/_folio ops (caller PS_UNPIN_PAGE/_FOLIO): emitted, or
+ * unpin_user_page, unpin_user_folio, unpin_folio ops (caller
+ * PS_UNPIN_PAGE, _FOLIO, _ONE_FOLIO): emitted, or
  * left to the gup_put_folio they call out of line, as the kernel showed
  * for the caller's first unpin (trace.c).
  */
-enum { PS_UNPIN_PAGE, PS_UNPIN_FOLIO, PS_UNPIN_CALLERS };
+enum { PS_UNPIN_PAGE, PS_UNPIN_FOLIO, PS_UNPIN_ONE_FOLIO, PS_UNPIN_CALLERS };
 enum { PS_UNPIN_UNKNOWN, PS_UNPIN_PUT_FOLLOWS, PS_UNPIN_IS_PUT };
 void ps_trace_unpin_hold(struct ps_trace *t, const struct ps_op *op,
 			 int caller);

@@ -321,8 +321,8 @@ static void ad_folio_grab_ret(struct ps_trace *t, struct ps_event_adapter *ea,
 }
 
 /*
- * gup_put_folio(folio, refs, flags) with folio fields, and
- * unpin_user_folio(folio, npages).  Every unpin_user_* calls
+ * gup_put_folio(folio, refs, flags) with folio fields,
+ * unpin_user_folio(folio, npages) and unpin_folio(folio).  Every unpin_user_* calls
  * gup_put_folio, which gup.c has static: out of line on 6.12, inlined
  * into unpin_user_page on 7.2 (probes.h).  An unpin counts only where
  * its caller inlined the put (ps_trace_unpin_hold).
@@ -331,18 +331,21 @@ static void ad_folio_put(struct ps_trace *t, struct ps_event_adapter *ea,
 			 struct tep_record *rec, struct ps_op *op)
 {
 	const struct ps_layout *l = &ps_trace_meta_mut(t)->layout;
-	bool unpin_folio = !strcmp(ea->a->name, PS_PROBE_UNPIN_USER_FOLIO);
+	bool user_folio = !strcmp(ea->a->name, PS_PROBE_UNPIN_USER_FOLIO);
+	bool one_folio = !strcmp(ea->a->name, PS_PROBE_UNPIN_FOLIO);
+	bool unpin = user_folio || one_folio;
 
-	if (!unpin_folio && !((u64)ps_field(t, ea, rec, FF_X2) & l->foll_pin))
+	if (!unpin && !((u64)ps_field(t, ea, rec, FF_X2) & l->foll_pin))
 		return;
 	if (!folio_fields(t, ea, rec, op))
 		return;
 	op->kind = PS_OP_UNPIN;
-	op->val = ps_field(t, ea, rec, FF_X1);
+	op->val = one_folio ? 1 : ps_field(t, ea, rec, FF_X1);
 	op->flags |= PS_OPF_PIN;
-	if (unpin_folio && ps_trace_has_event(t, PS_PROBE_GROUP,
-					      PS_PROBE_GUP_PUT_FOLIO))
-		ps_trace_unpin_hold(t, op, PS_UNPIN_FOLIO);
+	if (unpin && ps_trace_has_event(t, PS_PROBE_GROUP,
+					PS_PROBE_GUP_PUT_FOLIO))
+		ps_trace_unpin_hold(t, op, one_folio ? PS_UNPIN_ONE_FOLIO :
+				    PS_UNPIN_FOLIO);
 	else
 		ps_emit(t, op);
 }
@@ -698,6 +701,8 @@ const struct ps_adapter ps_kprobe_adapters[] = {
 	  { FOLIO_FIELDS, "refs", "gup_flags" }, ad_folio_put, 0, "folio" },
 	{ PS_PROBE_GROUP, PS_PROBE_UNPIN_USER_FOLIO,
 	  { FOLIO_FIELDS, "npages" }, ad_folio_put, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_UNPIN_FOLIO, { FOLIO_FIELDS },
+	  ad_folio_put, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_SPLIT_HUGE_PAGE,
 	  { FOLIO_FIELDS, "new_order", "split_at", "split_type" },
 	  ad_folio_split, 0, "new_order" },
