@@ -1249,9 +1249,19 @@ static void fork_resync(struct ps_engine *e, struct ps_folio *f,
 			const struct ps_op *op)
 {
 	s64 obs_sum = op->fobs.large_mapcount - op->fobs.entire_mapcount;
-	s64 d = obs_sum - f->sub_mapcount_sum;
+	s64 d = obs_sum - f->sub_mapcount_sum, sized = 0;
+	bool all_sized = true;
+	u32 k;
 
 	e->stats.fork_resyncs++;
+	/* lengths from page_ref that do not add up were other references */
+	for (k = 0; k < f->fork->nr_pending; k++) {
+		sized += f->fork->pending[k].nr;
+		all_sized &= f->fork->pending[k].nr > 0;
+	}
+	if (!all_sized || sized != d)
+		for (k = 0; k < f->fork->nr_pending; k++)
+			f->fork->pending[k].nr = 0;
 	if (fork_spread(e, f, d > 0 ? d : 0, false) > 0)
 		f->known &= ~PS_KNOWN_MAPCOUNT;
 }
