@@ -66,7 +66,7 @@ script='for w in '"$workloads"'; do
 done'
 
 for k in $kernels; do
-	out="$T_TMP/$k"
+	out="$T_TMP/${k//\//_}"	# a kernel may be given as a path
 	"$VM" --kernel "$k" --timeout 400 --out "$out" -- sh -c "$script" \
 		> "$out.log" 2>&1; rc=$?
 	if [ "$rc" = 125 ] && grep -q "no such kernel" "$out.log"; then
