@@ -843,7 +843,7 @@ static size_t print_role(const struct ps_kprobes *kp, size_t first)
 
 	role_functions(kp, first, chosen, sizeof(chosen));
 	snprintf(name, sizeof(name), "kprobe role:%s", role);
-	printf("%-27s %s", name, chosen[0] ? chosen : "none");
+	printf("%-31s %s", name, chosen[0] ? chosen : "none");
 	for (c = first; c < NR_PROBES && !strcmp(probe_defs[c].role, role);
 	     c = e) {
 		e = candidate_end(c);
@@ -865,12 +865,12 @@ static void print_probe(const struct ps_kprobes *kp, size_t i)
 
 	snprintf(name, sizeof(name), "kprobe:%s", d->event);
 	if (kp->probe[i].status == PROBE_PLACED)
-		printf("%-27s placeable (%s%s%s%s)\n", name, d->func,
+		printf("%-31s placeable (%s%s%s%s)\n", name, d->func,
 		       d->flags & PD_RET ? " return" : "",
 		       kp->probe[i].without_opt ? "; without " : "",
 		       kp->probe[i].without_opt ? d->opt : "");
 	else
-		printf("%-27s missing why=%s (%s%s%s)\n", name,
+		printf("%-31s missing why=%s (%s%s%s)\n", name,
 		       status_words[kp->probe[i].status], d->func,
 		       kp->probe[i].error ? ": " : "",
 		       kp->probe[i].error ? kp->probe[i].error : "");
