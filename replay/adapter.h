@@ -87,6 +87,8 @@ enum { PS_UNPIN_PAGE, PS_UNPIN_FOLIO, PS_UNPIN_ONE_FOLIO, PS_UNPIN_CALLERS };
 enum { PS_UNPIN_UNKNOWN, PS_UNPIN_PUT_FOLLOWS, PS_UNPIN_IS_PUT };
 void ps_trace_unpin_hold(struct ps_trace *t, const struct ps_op *op,
 			 int caller);
+/* Was this task's gup_put_folio already counted with its unpin? */
+bool ps_trace_unpin_counted(struct ps_trace *t, int pid);
 
 /* One pending value per task, for entry/return probe pairs. */
 void ps_trace_pending_set(struct ps_trace *t, int pid, u64 value);

@@ -335,7 +335,8 @@ static void ad_folio_put(struct ps_trace *t, struct ps_event_adapter *ea,
 	bool one_folio = !strcmp(ea->a->name, PS_PROBE_UNPIN_FOLIO);
 	bool unpin = user_folio || one_folio;
 
-	if (!unpin && !((u64)ps_field(t, ea, rec, FF_X2) & l->foll_pin))
+	if (!unpin && (!((u64)ps_field(t, ea, rec, FF_X2) & l->foll_pin) ||
+		       ps_trace_unpin_counted(t, op->pid)))
 		return;
 	if (!folio_fields(t, ea, rec, op))
 		return;
@@ -543,7 +544,8 @@ static void ad_gup_put(struct ps_trace *t, struct ps_event_adapter *ea,
 	bool hold = unpin && ps_trace_has_event(t, PS_PROBE_GROUP,
 						PS_PROBE_GUP_PUT_FOLIO);
 
-	if (!unpin && !((u64)ps_field(t, ea, rec, KF_X2) & l->foll_pin))
+	if (!unpin && (!((u64)ps_field(t, ea, rec, KF_X2) & l->foll_pin) ||
+		       ps_trace_unpin_counted(t, op->pid)))
 		return;
 	/*
 	 * unpin_user_page() ends in gup_put_folio(); when that one is probed

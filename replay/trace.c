@@ -66,8 +66,11 @@ struct ps_trace {
 	struct {
 		struct ps_op op;
 		int caller;
+		bool early;	/* emitted before its answer came */
 	} unpins[16];
 	int nr_unpins;
+	int skip_put_pid;	/* this task's next gup_put_folio was
+				 * counted with its early unpin */
 	int unpin_mode[PS_UNPIN_CALLERS];	/* PS_UNPIN_*, per caller */
 
 	u64 nr_records;
@@ -446,10 +449,37 @@ s64 ps_field(struct ps_trace *t, struct ps_event_adapter *ea,
 	return (s64)v;
 }
 
-void ps_emit(struct ps_trace *t, const struct ps_op *op)
+static void emit(struct ps_trace *t, const struct ps_op *op)
 {
 	if (!t->stop && t->fn(t->fn_data, op))
 		t->stop = 1;
+}
+
+/*
+ * Another task's op on the 2 MiB region of a held unpin: the unpin
+ * happened before it (the kernel already shows the pin gone), so it
+ * goes first; whether its gup_put_folio comes is settled later.
+ */
+static void unpins_before(struct ps_trace *t, const struct ps_op *op)
+{
+	int i;
+
+	for (i = 0; i < t->nr_unpins; i++) {
+		struct ps_op *u = &t->unpins[i].op;
+
+		if (t->unpins[i].early || u->pid == op->pid ||
+		    (u->pfn >> 9) != (op->pfn >> 9))
+			continue;
+		t->unpins[i].early = true;
+		emit(t, u);
+	}
+}
+
+void ps_emit(struct ps_trace *t, const struct ps_op *op)
+{
+	if (t->nr_unpins && op->pfn != PS_PFN_NONE && op->kind != PS_OP_UNPIN)
+		unpins_before(t, op);
+	emit(t, op);
 }
 
 struct ps_meta *ps_trace_meta_mut(struct ps_trace *t)
@@ -601,11 +631,15 @@ static void unpins_flush(struct ps_trace *t, const struct ps_op *op,
 		if (op && u->pid == op->pid &&
 		    !strcmp(event, PS_PROBE_GUP_PUT_FOLIO)) {
 			*mode = PS_UNPIN_PUT_FOLLOWS;
-			continue;	/* that gup_put_folio counts it */
+			/* that gup_put_folio counts it, unless it went early */
+			if (t->unpins[i].early)
+				t->skip_put_pid = u->pid;
+			continue;
 		}
 		if (op)
 			*mode = PS_UNPIN_IS_PUT;
-		ps_emit(t, u);
+		if (!t->unpins[i].early)
+			emit(t, u);
 	}
 	t->nr_unpins = n;
 }
@@ -623,7 +657,16 @@ void ps_trace_unpin_hold(struct ps_trace *t, const struct ps_op *op,
 	if (t->nr_unpins == (int)ARRAY_SIZE(t->unpins))
 		unpins_flush(t, NULL, NULL);
 	t->unpins[t->nr_unpins].op = *op;
+	t->unpins[t->nr_unpins].early = false;
 	t->unpins[t->nr_unpins++].caller = caller;
+}
+
+bool ps_trace_unpin_counted(struct ps_trace *t, int pid)
+{
+	if (!t->skip_put_pid || t->skip_put_pid != pid)
+		return false;
+	t->skip_put_pid = 0;
+	return true;
 }
 
 int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
