@@ -47,6 +47,11 @@ static int exclusive_at(const struct ps_op *op, const struct ps_state *before,
 		      before->entire_mapcount > 0;
 	if (*pmd_mapped)
 		return !!(before->flags & PS_PG_ANON_EXCLUSIVE);
+	/* a flags op that reads only some flags (mm_lru_activate) says
+	 * nothing of anon_exclusive */
+	if (op->kind == PS_OP_FLAGS && op->val2 &&
+	    !((u64)op->val2 & (PS_PG_ANON_EXCLUSIVE | PS_PG_MAPPEDTODISK)))
+		return -1;
 	if (op->flags & PS_OPF_HAS_OBS_FLAGS)
 		return !!(op->obs_flags & (PS_PG_ANON_EXCLUSIVE |
 					   PS_PG_MAPPEDTODISK));
