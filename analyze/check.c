@@ -110,6 +110,21 @@ struct ps_check *ps_check_new(struct ps_trace *t, const char *ids,
 	return c;
 }
 
+void ps_check_not_applicable(struct ps_check *c, const struct ps_rule *r,
+			     const char *why)
+{
+	int i;
+
+	for (i = 0; i < c->nr_rules; i++) {
+		struct ps_check_rule_state *rs = &c->rules[i];
+
+		if (rs->rule != r || !rs->checked)
+			continue;
+		rs->checked = false;
+		snprintf(rs->why_not, sizeof(rs->why_not), "%s", why);
+	}
+}
+
 struct ps_engine *ps_check_engine(struct ps_check *c)
 {
 	return c->e;
@@ -513,8 +528,9 @@ static void list_rules(void)
 	for (i = 0; ps_rules[i]; i++) {
 		const struct ps_rule *r = ps_rules[i];
 
-		printf("%s\n    %s\n    needs: %s\n    from:  %s\n", r->id,
-		       r->summary, r->needs, r->source);
+		printf("%s\n    %s\n    needs:   %s\n    kernels: %s\n"
+		       "    from:    %s\n", r->id, r->summary, r->needs,
+		       r->kernels ? r->kernels : "all", r->source);
 	}
 }
 
@@ -576,7 +592,9 @@ int cmd_check(int argc, const char **argv)
 	for (i = 0; i < c->nr_rules; i++) {
 		struct ps_check_rule_state *rs = &c->rules[i];
 
-		if (!rs->checked)
+		if (!rs->checked && !strncmp(rs->why_not, "not applicable", 14))
+			printf("%-28s %s\n", rs->rule->id, rs->why_not);
+		else if (!rs->checked)
 			printf("%-28s not checked: %s\n", rs->rule->id,
 			       rs->why_not);
 		else

@@ -47,6 +47,11 @@ static int exclusive_at(const struct ps_op *op, const struct ps_state *before,
 		      before->entire_mapcount > 0;
 	if (*pmd_mapped)
 		return !!(before->flags & PS_PG_ANON_EXCLUSIVE);
+	/* a flags op that reads only some flags (mm_lru_activate) says
+	 * nothing of anon_exclusive */
+	if (op->kind == PS_OP_FLAGS && op->val2 &&
+	    !((u64)op->val2 & (PS_PG_ANON_EXCLUSIVE | PS_PG_MAPPEDTODISK)))
+		return -1;
 	if (op->flags & PS_OPF_HAS_OBS_FLAGS)
 		return !!(op->obs_flags & (PS_PG_ANON_EXCLUSIVE |
 					   PS_PG_MAPPEDTODISK));
@@ -140,7 +145,8 @@ static void ae_op(struct ps_check *c, void *priv, const struct ps_op *op,
 				"anon page (pincount %d) with the child and "
 				"cleared anon_exclusive", before->pincount);
 	else if (op->kind == PS_OP_RMAP_ADD && (op->flags & PS_OPF_ANON) &&
-		 !(op->flags & PS_OPF_NEW) && before->mapcount > 0)
+		 !(op->flags & (PS_OPF_NEW | PS_OPF_SPLIT_REMAP)) &&
+		 before->mapcount > 0)
 		ps_check_report(c, &rule_anon_exclusive_pinned, PS_SEV_BREAK,
 				op, f, before, after, "a pinned anon page "
 				"(pincount %d) gained another mapping",
@@ -158,6 +164,7 @@ static void ae_end(struct ps_check *c, void *priv)
 
 const struct ps_rule rule_anon_exclusive_pinned = {
 	.id = "anon-exclusive-pinned",
+	.kernels = "5.19 on (PG_anon_exclusive): 6.1, 6.12, 7.2",
 	.summary = "FOLL_PIN only anon_exclusive pages; never clear "
 		   "anon_exclusive, or share the page, while it may be pinned",
 	.source = "2022 \"mm: COW fixes part 2: reliable GUP pins of "

@@ -84,6 +84,19 @@ static struct collapse_win *win(struct collapse_priv *cp, int pid, bool make)
 static bool source_counts(const struct ps_op *op, const struct ps_state *before,
 			  s64 *ref, s64 *map)
 {
+	/*
+	 * 6.12's is_refcount_suitable() (mm/khugepaged.c) compares the
+	 * folio's refcount with folio_mapcount(): a folio-era probe read
+	 * both at entry.
+	 */
+	if ((op->flags & PS_OPF_FOLIO_OBS) &&
+	    (op->fobs.have & PS_FOBS_REFCOUNT) &&
+	    (!op->fobs.order || (op->fobs.have & PS_FOBS_LARGE))) {
+		*ref = op->fobs.refcount;
+		*map = op->fobs.order ? op->fobs.large_mapcount :
+		       op->obs_mapcount;
+		return true;
+	}
 	if (before->live && before->order) {
 		if (!(before->known & PS_KNOWN_MAPCOUNT))
 			return false;
@@ -222,9 +235,10 @@ static bool collapse_can_run(struct ps_check *c, char *why, size_t size)
 
 	if (!ps_trace_has_event(t, "huge_memory",
 				"mm_collapse_huge_page_isolate") ||
-	    !ps_trace_has_event(t, "pagestate", "rmap_remove")) {
+	    (!ps_trace_has_event(t, "pagestate", "rmap_remove") &&
+	     !ps_trace_has_event(t, "pagestate", "folio_remove_ptes"))) {
 		snprintf(why, size, "needs huge_memory collapse tracepoints "
-			 "and the rmap_remove kprobe");
+			 "and the folio_remove_ptes or rmap_remove kprobe");
 		return false;
 	}
 	return true;
@@ -232,6 +246,7 @@ static bool collapse_can_run(struct ps_check *c, char *why, size_t size)
 
 const struct ps_rule rule_collapse_pinned = {
 	.id = "collapse-pinned",
+	.kernels = "every kernel with khugepaged/MADV_COLLAPSE: 6.1, 6.12, 7.2",
 	.summary = "a page khugepaged/MADV_COLLAPSE replaces has no external "
 		   "reference or pin: refcount == mapcount + swapcache",
 	.source = "2020 khugepaged \"page shared across fork\" fix "

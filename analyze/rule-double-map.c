@@ -18,8 +18,16 @@ static void dm_op(struct ps_check *c, void *priv, const struct ps_op *op,
 		  const struct ps_folio *f, const struct ps_state *before,
 		  const struct ps_state *after)
 {
+	struct ps_trace *t = ps_check_trace(c);
+	const struct ps_layout *l = t ? &ps_trace_meta(t)->layout : NULL;
 	s64 bias;
 
+	if (l && l->pageflags_seen && !l->double_map) {
+		ps_check_not_applicable(c, &rule_double_map, "not applicable: "
+					"no PageDoubleMap after 6.2 (no "
+					"PG_double_map in enum pageflags)");
+		return;
+	}
 	if (!f || !before->live || !before->order ||
 	    !(op->flags & PS_OPF_OBS_BEFORE) ||
 	    !(op->flags & PS_OPF_HAS_OBS_MAPCOUNT) ||
@@ -41,15 +49,20 @@ static void dm_op(struct ps_check *c, void *priv, const struct ps_op *op,
 				before->entire_mapcount);
 }
 
+/*
+ * PageDoubleMap is an alias in enum pageflags (PG_double_map =
+ * PG_workingset) up to 6.1; "mm,thp,rmap: simplify compound page
+ * mapcount handling" (6.2) removed it.  Folio-era rmap probes (6.8+)
+ * say so from the events alone; for the page rmap API of 6.1 to 6.7 the
+ * recording's pageflags marker, which lists the enum by name, decides
+ * once it has been read (dm_op).
+ */
 static bool dm_can_run(struct ps_check *c, char *why, size_t size)
 {
-	const char *k = ps_trace_meta(ps_check_trace(c))->kernel;
-	int major = 0, minor = 0;
+	struct ps_trace *t = ps_check_trace(c);
 
-	if (sscanf(k, "%d.%d", &major, &minor) != 2 || major > 6 ||
-	    (major == 6 && minor >= 2)) {
-		snprintf(why, size, "kernel %s has no PageDoubleMap (removed "
-			 "in 6.2)", k[0] ? k : "(unknown)");
+	if (ps_trace_has_event(t, "pagestate", "folio_remove_ptes")) {
+		snprintf(why, size, "not applicable: no PageDoubleMap after 6.2");
 		return false;
 	}
 	return true;
@@ -57,11 +70,12 @@ static bool dm_can_run(struct ps_check *c, char *why, size_t size)
 
 const struct ps_rule rule_double_map = {
 	.id = "double-map",
+	.kernels = "before 6.2 only (PageDoubleMap; decided by the pageflags marker: enum pageflags has PG_double_map)",
 	.summary = "an anon THP mapped by PMD and PTEs at once has "
 		   "PageDoubleMap; the flag goes with the last PMD mapping",
 	.source = "2019 THP mapcount/PageDoubleMap fixes (removed in 6.2 by "
 		  "\"mm,thp,rmap: simplify compound page mapcount handling\")",
-	.needs = "rmap kprobes on a kernel before 6.2",
+	.needs = "rmap kprobes and the pageflags marker",
 	.needs_tracks = PS_KNOWN_MAPCOUNT,
 	.can_run = dm_can_run,
 	.op = dm_op,

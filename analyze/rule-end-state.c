@@ -27,6 +27,7 @@ static void end_state_init(struct ps_check *c, void *priv)
 
 const struct ps_rule rule_end_state = {
 	.id = "end-state",
+	.kernels = "all",
 	.summary = "the state derived for every page with a full history "
 		   "equals the kernel's own at the workload's exit",
 	.source = "generic (cross-check against /proc/kpagecount and "

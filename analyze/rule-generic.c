@@ -33,6 +33,7 @@ static void refcount_underflow(struct ps_check *c, void *priv,
 
 const struct ps_rule rule_refcount_underflow = {
 	.id = "refcount-underflow",
+	.kernels = "all",
 	.summary = "a folio's _refcount never goes below zero",
 	.source = "generic (VM_BUG_ON_PAGE(page_ref_count(page) == 0) in put_page_testzero)",
 	.needs = "page_ref events (CONFIG_DEBUG_PAGE_REF)",
@@ -50,6 +51,7 @@ static void mapcount_underflow(struct ps_check *c, void *priv,
 
 const struct ps_rule rule_mapcount_underflow = {
 	.id = "mapcount-underflow",
+	.kernels = "all",
 	.summary = "no (sub)page or entire mapcount goes below zero",
 	.source = "generic (\"Bad page map\": page_remove_rmap on an unmapped page)",
 	.needs = "rmap kprobes",
@@ -68,6 +70,7 @@ static void observed_vs_derived(struct ps_check *c, void *priv,
 
 const struct ps_rule rule_observed_vs_derived = {
 	.id = "observed-vs-derived",
+	.kernels = "all (folio counts on 6.12+)",
 	.summary = "refcount/mapcount the kernel reports (page_ref, kprobe "
 		   "fetches) equal what the recorded operations imply",
 	.source = "generic (an unrecorded change: a kernel path that "
@@ -102,6 +105,7 @@ static void free_while_used(struct ps_check *c, void *priv,
 
 const struct ps_rule rule_free_while_used = {
 	.id = "free-while-used",
+	.kernels = "all",
 	.summary = "a folio goes back to the buddy allocator only with no "
 		   "mapping, reference or pin left",
 	.source = "generic (\"BUG: Bad page state\")",
@@ -137,6 +141,7 @@ static void use_after_free(struct ps_check *c, void *priv,
 
 const struct ps_rule rule_use_after_free = {
 	.id = "use-after-free",
+	.kernels = "all",
 	.summary = "no reference, pin or mapping is taken on a page after it "
 		   "was freed and before it is allocated again",
 	.source = "generic (use-after-free of struct page)",
@@ -175,6 +180,7 @@ static void pincount_vs_refcount(struct ps_check *c, void *priv,
 
 const struct ps_rule rule_pincount_vs_refcount = {
 	.id = "pincount-vs-refcount",
+	.kernels = "all",
 	.summary = "every FOLL_PIN holds references: refcount >= pincount "
 		   "(x GUP_PIN_COUNTING_BIAS on small folios)",
 	.source = "2020 \"mm/gup: track FOLL_PIN pages\" (pin accounting)",

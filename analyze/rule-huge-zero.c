@@ -55,6 +55,7 @@ static bool hz_can_run(struct ps_check *c, char *why, size_t size)
 
 const struct ps_rule rule_huge_zero_split = {
 	.id = "huge-zero-split",
+	.kernels = "all with a huge zero page: 6.1, 6.12, 7.2",
 	.summary = "the huge zero page's PMD may be split, the page itself "
 		   "never goes through split_huge_page()",
 	.source = "2023 FOLL_SPLIT_PMD / huge zero page discussion",

@@ -134,6 +134,7 @@ static void mig_free(void *priv)
 
 const struct ps_rule rule_migration_entry_left = {
 	.id = "migration-entry-left",
+	.kernels = "all",
 	.summary = "every migration entry set on a page is removed in every "
 		   "mm that holds one once the migration ends",
 	.source = "2010 \"mm: fix race between fork and migration\" "

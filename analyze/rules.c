@@ -19,6 +19,8 @@ extern const struct ps_rule rule_use_after_free;
 extern const struct ps_rule rule_pincount_vs_refcount;
 extern const struct ps_rule rule_observed_vs_derived;
 extern const struct ps_rule rule_end_state;
+extern const struct ps_rule rule_folio_counts;
+extern const struct ps_rule rule_anon_exclusive_once;
 
 const struct ps_rule *const ps_rules[] = {
 	&rule_collapse_pinned,
@@ -33,6 +35,8 @@ const struct ps_rule *const ps_rules[] = {
 	&rule_pincount_vs_refcount,
 	&rule_observed_vs_derived,
 	&rule_end_state,
+	&rule_folio_counts,
+	&rule_anon_exclusive_once,
 	NULL,
 };
 

@@ -15,7 +15,7 @@
 
 #include "pagestate/trace.h"
 
-#define PS_ADAPTER_FIELDS	8
+#define PS_ADAPTER_FIELDS	20
 
 struct ps_event_adapter;
 
@@ -27,6 +27,12 @@ struct ps_adapter {
 	void (*fn)(struct ps_trace *t, struct ps_event_adapter *ea,
 		   struct tep_record *rec, struct ps_op *op);
 	u32 tracks;		/* PS_KNOWN_* this event source provides */
+	/*
+	 * Bind only when the event has this field: two generations of one
+	 * event name (try_grab_folio of a page on 6.1, of a folio on 6.12)
+	 * get one entry each, the first that matches wins.
+	 */
+	const char *requires;
 };
 
 /* A flag value -> PS_PG_* bit, decoded from the event's __print_flags */
@@ -62,9 +68,27 @@ struct ps_fork_slot {
 	struct ps_op dup;
 	bool has_pmd;
 	struct ps_op pmd;
+	/* head pfn of the PMD this task is splitting (folio era) */
+	u64 split_pfn;
+	/* an entry probe's op waiting for its kretprobe (GUP grabs, splits) */
+	bool has_held;
+	struct ps_op held;
 };
 struct ps_fork_slot *ps_trace_fork_slot(struct ps_trace *t, int pid,
 					bool create);
+
+/*
+ * unpin_user_page, unpin_user_folio, unpin_folio ops (caller
+ * PS_UNPIN_PAGE, _FOLIO, _ONE_FOLIO): emitted, or
+ * left to the gup_put_folio they call out of line, as the kernel showed
+ * for the caller's first unpin (trace.c).
+ */
+enum { PS_UNPIN_PAGE, PS_UNPIN_FOLIO, PS_UNPIN_ONE_FOLIO, PS_UNPIN_CALLERS };
+enum { PS_UNPIN_UNKNOWN, PS_UNPIN_PUT_FOLLOWS, PS_UNPIN_IS_PUT };
+void ps_trace_unpin_hold(struct ps_trace *t, const struct ps_op *op,
+			 int caller);
+/* Was this task's gup_put_folio already counted with its unpin? */
+bool ps_trace_unpin_counted(struct ps_trace *t, int pid);
 
 /* One pending value per task, for entry/return probe pairs. */
 void ps_trace_pending_set(struct ps_trace *t, int pid, u64 value);

@@ -41,6 +41,8 @@ static const struct {
 	{ "workingset", PS_PG_WORKINGSET },
 	/* 6.1 prints PG_anon_exclusive under its alias; see ps_op_anon() */
 	{ "mappedtodisk", PS_PG_MAPPEDTODISK },
+	/* 6.12: PG_mappedtodisk and PG_anon_exclusive are PG_owner_2 */
+	{ "owner_2", PS_PG_MAPPEDTODISK },
 	{ "anon_exclusive", PS_PG_ANON_EXCLUSIVE },
 	{ "hwpoison", PS_PG_HWPOISON },
 };
@@ -521,10 +523,13 @@ static void marker_pageflags(struct ps_trace *t, const char *line)
 	char name[48];
 	int bit, n;
 
+	l->pageflags_seen = true;
 	while ((p = strchr(p, ' '))) {
 		p++;
 		if (sscanf(p, "%47[a-z_0-9]=%d%n", name, &bit, &n) != 2)
 			continue;
+		if (!strcmp(name, "double_map") || !strcmp(name, "PG_double_map"))
+			l->double_map = true;
 		if (bit >= 0 && bit < 64 && !pageflag_is_alias(name))
 			l->pg[bit] |= ps_pg_from_name(strncmp(name, "PG_", 3) ?
 						      name : name + 3);

@@ -12,6 +12,17 @@
  * one page inside a live THP (seen on kernels without split tracing) means
  * the THP was split first, and the engine splits it with an "inferred"
  * lineage link, the same way the kernel's own split would have.
+ *
+ * Folio-era kernels (6.8 on) add what their probes read of the folio
+ * itself (ps_fobs): its head and order reshape what we thought the folio
+ * was, and its large/entire mapcount, _nr_pages_mapped and _pincount are
+ * a baseline or a cross-check.  Fork's inline PTE batches of a large
+ * folio are held per folio until page_ref sizes them or a probe reads
+ * the folio (fork_resync).
+ *
+ * engine_apply() runs in phases: op_valid, op_folio (lookup, creation,
+ * reshape, split on a tail's own reference), op_observe (entry readings
+ * against derived state), then op_free_phase or op_dispatch.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -345,9 +356,12 @@ static void folio_destroy(struct ps_folio *f)
 {
 	if (f->sub != &f->sub0)
 		free(f->sub);
+	free(f->fork);
 	free(f->lineage);
 	free(f);
 }
+
+static void fork_settle_guess(struct ps_engine *e, struct ps_folio *f);
 
 /* Ends a folio's life: last look for the end hook, then forget it. */
 static void folio_retire(struct ps_engine *e, struct ps_folio *f,
@@ -367,6 +381,7 @@ static void folio_retire(struct ps_engine *e, struct ps_folio *f,
 			anomaly(e, PS_ANOM_OBS_MISMATCH);
 		f->obs_pending = 0;
 	}
+	fork_settle_guess(e, f);
 	f->state = why;
 	hash_remove(e, f);
 	if (e->end_fn)
@@ -423,13 +438,14 @@ static bool op_starts_a_life(enum ps_op_kind k)
  * page came back through a path that does not trace mm_page_alloc
  * (compaction's isolated free pages as migration targets, 6.1).  It was
  * free, so its state is a fresh page's: no mapping, no pin, refcount set
- * by post_alloc_hook (page_ref reports it).  Order 0: compaction hands
- * out base pages.
+ * by post_alloc_hook (page_ref reports it).  Order 0 (compaction hands
+ * out base pages on 6.1) unless a folio-era probe read the folio's order.
  */
 static struct ps_folio *folio_untraced_alloc(struct ps_engine *e,
-					     const struct ps_op *op)
+					     const struct ps_op *op,
+					     u64 head, u32 order)
 {
-	struct ps_folio *f = folio_new(e, op->pfn, 0, op->ts);
+	struct ps_folio *f = folio_new(e, head, order, op->ts);
 
 	f->known = PS_KNOWN_BIRTH | (e->tracks & (PS_KNOWN_MAPCOUNT |
 						   PS_KNOWN_PINCOUNT));
@@ -441,6 +457,27 @@ static struct ps_folio *folio_untraced_alloc(struct ps_engine *e,
 s32 ps_folio_mapcount(const struct ps_folio *f)
 {
 	return f->entire_mapcount + f->sub_mapcount_sum;
+}
+
+/*
+ * __folio_add_rmap()/__folio_remove_rmap() (mm/rmap.c, 6.12): the low
+ * bits count pages whose _mapcount went from -1 to 0, ENTIRELY_MAPPED is
+ * added while the entire (PMD) mapcount is not -1.  Order-0 folios keep
+ * no such field: 0.
+ */
+s32 ps_folio_nr_pages_mapped(const struct ps_folio *f)
+{
+	if (!f->order)
+		return 0;
+	return f->sub_mapped + (f->entire_mapcount > 0 ? PS_ENTIRELY_MAPPED : 0);
+}
+
+/* Sets one subpage's mapcount, keeping the folio's sums in step. */
+static void sub_set(struct ps_folio *f, struct ps_subpage *sp, s32 v)
+{
+	f->sub_mapcount_sum += v - sp->mapcount;
+	f->sub_mapped += (v > 0) - (sp->mapcount > 0);
+	sp->mapcount = v;
 }
 
 void ps_folio_state(const struct ps_folio *f, u64 pfn, struct ps_state *s)
@@ -459,6 +496,7 @@ void ps_folio_state(const struct ps_folio *f, u64 pfn, struct ps_state *s)
 	s->sub_mapcount = sp ? sp->mapcount : 0;
 	s->sub_flags = sp ? sp->flags : 0;
 	s->pincount = f->pincount;
+	s->nr_pages_mapped = ps_folio_nr_pages_mapped(f);
 	s->flags = f->flags;
 	s->known = f->known;
 	s->order = f->order;
@@ -466,23 +504,64 @@ void ps_folio_state(const struct ps_folio *f, u64 pfn, struct ps_state *s)
 }
 
 /*
- * Split f into folios of new_order, as split_huge_page does.  Each piece
- * keeps its subpages' mapcounts and flags; refcount is the kernel's to
- * hand out again (page_ref_unfreeze), so it is unknown until observed.
- * Returns the piece containing pfn.
+ * The pieces a split leaves, as (head, order) pairs.  A uniform split
+ * (split_huge_page_to_list_to_order) cuts the folio into folios of
+ * new_order.  A non-uniform one (__folio_split, 7.x) halves it buddy
+ * style: at each order down to new_order the half without `at` is done,
+ * so only the piece holding `at` (and its buddy) get new_order.
  */
-static struct ps_folio *folio_split(struct ps_engine *e, struct ps_folio *f,
-				    u32 new_order, u64 pfn, u64 ts,
-				    bool inferred)
+struct split_piece {
+	u64 pfn;
+	u32 order;
+};
+
+static u32 split_pieces(u64 head, u32 order, u32 new_order, bool non_uniform,
+			u64 at, struct split_piece *out, u32 max)
 {
-	u64 head = f->pfn, nr = ps_folio_nr_pages(f), step = 1ull << new_order;
+	u64 i, nr = 1ull << order, step = 1ull << new_order;
+	u32 n = 0, o;
+
+	if (!non_uniform || at < head || at >= head + nr) {
+		for (i = 0; i < nr && n < max; i += step, n++) {
+			out[n].pfn = head + i;
+			out[n].order = new_order;
+		}
+		return n;
+	}
+	for (o = order; o > new_order && n + 2 <= max; o--) {
+		u64 half = 1ull << (o - 1);
+		bool low = at < head + half;
+
+		out[n].pfn = low ? head + half : head;
+		out[n++].order = o - 1;
+		if (!low)
+			head += half;
+	}
+	out[n].pfn = head;
+	out[n++].order = new_order;
+	return n;
+}
+
+/*
+ * Split f as split_huge_page does.  Each piece keeps its subpages'
+ * mapcounts and flags; refcount is the kernel's to hand out again
+ * (page_ref_unfreeze), so it is unknown until observed.  Returns the
+ * piece containing pfn.
+ */
+static struct ps_folio *folio_split_at(struct ps_engine *e, struct ps_folio *f,
+				       u32 new_order, bool non_uniform, u64 at,
+				       u64 pfn, u64 ts, bool inferred)
+{
+	u64 head = f->pfn;
 	u32 order = f->order, known = f->known & ~PS_KNOWN_REFCOUNT;
 	u64 flags = f->flags & ~(PS_PG_COMPOUND_HEAD | PS_PG_COMPOUND_TAIL |
 				 PS_PG_THP | PS_PG_DOUBLE_MAP);
 	struct ps_subpage *sub = f->sub;
 	struct ps_folio *hit = NULL;
 	bool workload = f->workload;
-	u64 i, j;
+	struct split_piece *pieces;
+	u32 n, k;
+	u64 j;
 
 	/* Keep the subpages past the retire of their owner. */
 	if (sub == &f->sub0) {
@@ -496,22 +575,37 @@ static struct ps_folio *folio_split(struct ps_engine *e, struct ps_folio *f,
 		e->stats.splits_inferred++;
 	folio_retire(e, f, PS_FOLIO_SPLIT);
 
-	for (i = 0; i < nr; i += step) {
-		struct ps_folio *p = folio_new(e, head + i, new_order, ts);
+	pieces = ps_xmalloc(((1ull << (order - new_order)) + PS_MAX_ORDER) *
+			    sizeof(*pieces));
+	n = split_pieces(head, order, new_order, non_uniform, at, pieces,
+			 (1u << (order - new_order)) + PS_MAX_ORDER);
+	for (k = 0; k < n; k++) {
+		struct ps_folio *p = folio_new(e, pieces[k].pfn,
+					       pieces[k].order, ts);
+		u64 nr = 1ull << pieces[k].order;
 
 		p->known = known;
-		p->flags = flags | (new_order ? PS_PG_COMPOUND_HEAD : 0);
+		p->flags = flags | (pieces[k].order ? PS_PG_COMPOUND_HEAD : 0);
 		p->workload = workload;
-		for (j = 0; j < step; j++) {
-			p->sub[j] = sub[i + j];
-			p->sub_mapcount_sum += sub[i + j].mapcount;
+		for (j = 0; j < nr; j++) {
+			p->sub[j] = sub[p->pfn - head + j];
+			p->sub_mapcount_sum += p->sub[j].mapcount;
+			p->sub_mapped += p->sub[j].mapcount > 0;
 		}
 		lineage_add(p, PS_LINEAGE_SPLIT, head, order, ts, inferred);
-		if (pfn >= p->pfn && pfn < p->pfn + step)
+		if (pfn >= p->pfn && pfn < p->pfn + nr)
 			hit = p;
 	}
+	free(pieces);
 	free(sub);
 	return hit;
+}
+
+static struct ps_folio *folio_split(struct ps_engine *e, struct ps_folio *f,
+				    u32 new_order, u64 pfn, u64 ts,
+				    bool inferred)
+{
+	return folio_split_at(e, f, new_order, false, 0, pfn, ts, inferred);
 }
 
 /* Retire every live folio overlapping [pfn, pfn + nr). */
@@ -870,14 +964,14 @@ static void mapcount_add(struct ps_engine *e, struct ps_folio *f,
 			 struct ps_subpage *sp, int delta)
 {
 	if (sp) {
-		sp->mapcount += delta;
-		f->sub_mapcount_sum += delta;
-		if (sp->mapcount < 0) {
+		s32 v = sp->mapcount + delta;
+
+		if (v < 0) {
 			if (f->known & PS_KNOWN_MAPCOUNT)
 				anomaly(e, PS_ANOM_MAPCOUNT_UNDERFLOW);
-			f->sub_mapcount_sum -= sp->mapcount;
-			sp->mapcount = 0;
+			v = 0;
 		}
+		sub_set(f, sp, v);
 		return;
 	}
 	f->entire_mapcount += delta;
@@ -888,27 +982,56 @@ static void mapcount_add(struct ps_engine *e, struct ps_folio *f,
 	}
 }
 
+/*
+ * The pages an rmap op covers: [*first, *first + *nr) of f's subpages, or
+ * none (*nr = 0) for the entire (PMD) mapping.  folio_add_new_anon_rmap()
+ * maps a PMD-mappable folio entirely and any smaller one (mTHP) by a PTE
+ * per page (mm/rmap.c, 6.12); 6.1 had no anon folio of orders 1-8.
+ */
+static bool rmap_range(struct ps_engine *e, const struct ps_op *op,
+		       const struct ps_folio *f, u64 *first, u64 *nr)
+{
+	bool compound = op->flags & PS_OPF_COMPOUND;
+
+	*first = op->pfn - f->pfn;
+	*nr = op->val > 1 ? (u64)op->val : 1;
+	if (op->flags & PS_OPF_NEW) {
+		compound = f->order >= PS_PMD_ORDER;
+		*first = 0;
+		*nr = ps_folio_nr_pages(f);
+	}
+	if (compound) {
+		*nr = 0;
+		return true;
+	}
+	if (*first + *nr > ps_folio_nr_pages(f)) {
+		anomaly(e, PS_ANOM_INVALID_OP);
+		*nr = ps_folio_nr_pages(f) - *first;
+	}
+	return false;
+}
+
 static void op_rmap(struct ps_engine *e, const struct ps_op *op,
 		    struct ps_folio *f)
 {
-	bool compound = op->flags & PS_OPF_COMPOUND;
-	struct ps_subpage *sp;
 	int delta = op->kind == PS_OP_RMAP_ADD ? 1 : -1;
+	u64 first, nr, i;
+	bool compound = rmap_range(e, op, f, &first, &nr);
 
-	/* page_add_new_anon_rmap(): a new THP is mapped by its PMD */
-	if (op->flags & PS_OPF_NEW)
-		compound = f->order > 0;
-	sp = compound ? NULL : &f->sub[op->pfn - f->pfn];
-	mapcount_add(e, f, sp, delta);
+	if (compound)
+		mapcount_add(e, f, NULL, delta);
+	for (i = 0; i < nr; i++)
+		mapcount_add(e, f, &f->sub[first + i], delta);
 	if (op->kind == PS_OP_RMAP_ADD) {
 		f->flags |= PS_PG_MMAP;
 		if (op->flags & PS_OPF_ANON)
 			f->flags |= PS_PG_ANON;
 		if (op->flags & PS_OPF_EXCLUSIVE) {
+			/* RMAP_EXCLUSIVE: SetPageAnonExclusive per page */
 			if (compound)
 				f->flags |= PS_PG_ANON_EXCLUSIVE;
-			else
-				sp->flags |= PS_SUB_ANON_EXCLUSIVE;
+			for (i = 0; i < nr; i++)
+				f->sub[first + i].flags |= PS_SUB_ANON_EXCLUSIVE;
 		}
 	} else if (compound && !f->entire_mapcount) {
 		/* page_remove_anon_compound_rmap(): last PMD mapping gone */
@@ -920,8 +1043,11 @@ static void op_rmap(struct ps_engine *e, const struct ps_op *op,
 
 /*
  * __split_huge_pmd_locked(): the PMD mapping becomes 512 PTE mappings.
- * The kernel bumps each subpage's _mapcount directly, without an rmap
- * call, and anon_exclusive moves from the head to every subpage.  A PMD
+ * On 6.1 the kernel bumps each subpage's _mapcount directly, without an
+ * rmap call, and anon_exclusive moves from the head to every subpage.
+ * From 6.2 on (PS_OPF_RMAP_SPLIT) it calls folio_add_anon_rmap_ptes()
+ * for the 512 PTEs and folio_remove_rmap_pmd() for the PMD, which the
+ * recording sees as rmap ops of their own: nothing moves here.  A PMD
  * migration entry maps nothing: no mapcount moves.
  *
  * On 6.1 (PS_OPF_DROPS_ENTIRE) it also drops the entire mapping itself
@@ -947,6 +1073,8 @@ static void op_split_pmd(struct ps_engine *e, const struct ps_op *op,
 		f->flags |= PS_PG_ZERO_PAGE;
 		return;
 	}
+	if (op->flags & PS_OPF_RMAP_SPLIT)
+		return;
 	for (i = 0; i < nr; i++) {
 		mapcount_add(e, f, &f->sub[i], 1);
 		if (ae)
@@ -993,10 +1121,13 @@ static void observe_anon_exclusive(struct ps_folio *f, const struct ps_op *op)
  * Kprobes read struct page at function entry: what the kernel held just
  * before the op.  That is a baseline for a page we met mid-trace and a
  * cross-check for one we derived.  page->_mapcount counts the subpage's
- * PTE mappings, plus one while PageDoubleMap is set (6.1).
+ * PTE mappings, plus one while PageDoubleMap is set (6.1).  resynced: a
+ * fork batch of this folio was just settled from the folio's counts,
+ * whose split over the pages was a guess this reading may correct.
  */
 static void check_observed_before(struct ps_engine *e, struct ps_folio *f,
-				  const struct ps_op *op)
+				  const struct ps_op *op, bool racy,
+				  bool resynced)
 {
 	struct ps_subpage *sp = &f->sub[op->pfn - f->pfn];
 	s64 derived;
@@ -1010,27 +1141,290 @@ static void check_observed_before(struct ps_engine *e, struct ps_folio *f,
 	 * unmapping a shared page) both read it before either changed it:
 	 * the later reading is stale by the other's op, not a disagreement.
 	 */
-	if (obs_racy(e, f, op))
+	if (racy)
 		return;
 	derived = sp->mapcount + !!(f->flags & PS_PG_DOUBLE_MAP);
 	if (f->known & PS_KNOWN_MAPCOUNT) {
 		if (derived != op->obs_mapcount) {
-			anomaly(e, PS_ANOM_OBS_MISMATCH);
-			f->sub_mapcount_sum += op->obs_mapcount - derived;
-			sp->mapcount += op->obs_mapcount - derived;
+			if (!resynced)
+				anomaly(e, PS_ANOM_OBS_MISMATCH);
+			sub_set(f, sp, sp->mapcount + (s32)(op->obs_mapcount -
+							    derived));
 		}
 	} else if (!f->order) {
-		f->sub_mapcount_sum += op->obs_mapcount - sp->mapcount;
-		sp->mapcount = op->obs_mapcount;
+		sub_set(f, sp, (s32)op->obs_mapcount);
 		f->entire_mapcount = 0;
 		f->known |= PS_KNOWN_MAPCOUNT;
 	}
 }
 
+/* --- large folios of the folio era (6.12+) ----------------------------- */
+
+/*
+ * fork's copy_present_ptes() (mm/memory.c, 6.12) duplicates a batch of
+ * PTEs mapping consecutive pages of one large folio inline:
+ * folio_try_dup_anon_rmap_ptes() adds one to each page's _mapcount and
+ * nr to _large_mapcount, clears PageAnonExclusive, and leaves
+ * _nr_pages_mapped alone (those pages were mapped already).  The probe
+ * on vm_normal_page() names the batch's first page; its length is the
+ * folio_ref_add(folio, nr) right after, where page_ref is recorded, else
+ * the run of consecutive mapped pages.  Up to max dups are spread from
+ * each pending start over its length, or until an unmapped page, the
+ * next start or the folio's end; a guess remembers what it gave each
+ * batch.  Returns the dups left over.
+ */
+static u32 fork_nr_pending(const struct ps_folio *f)
+{
+	return f->fork ? f->fork->nr_pending : 0;
+}
+
+static s64 fork_spread(struct ps_engine *e, struct ps_folio *f, s64 max,
+		       bool guess)
+{
+	struct ps_fork_state *fs = f->fork;
+	u64 nr = ps_folio_nr_pages(f), i, end;
+	u32 k;
+
+	for (k = 0; k < fs->nr_pending && max > 0; k++) {
+		struct ps_fork_batch *b = &fs->pending[k];
+		u64 first;
+
+		i = first = b->pfn - f->pfn;
+		end = k + 1 < fs->nr_pending ? fs->pending[k + 1].pfn - f->pfn :
+		      nr;
+		if (end <= i || end > nr)
+			end = nr;
+		if (b->nr && i + b->nr < end)
+			end = i + b->nr;
+		for (; i < end && max > 0 && f->sub[i].mapcount > 0; i++) {
+			mapcount_add(e, f, &f->sub[i], 1);
+			f->sub[i].flags &= ~PS_SUB_ANON_EXCLUSIVE;
+			max--;
+		}
+		if (guess && fs->nr_guessed < PS_FORK_PENDING) {
+			fs->guessed[fs->nr_guessed] = *b;
+			fs->guessed[fs->nr_guessed++].nr = (u32)(i - first);
+		}
+	}
+	fs->nr_pending = 0;
+	f->flags |= PS_PG_MMAP;
+	return max;
+}
+
+/* No probe read the folio since: the batches covered their whole runs. */
+static void fork_settle_guess(struct ps_engine *e, struct ps_folio *f)
+{
+	if (!fork_nr_pending(f))
+		return;
+	fork_spread(e, f, (s64)ps_folio_nr_pages(f), true);
+}
+
+/*
+ * A reading of the folio disagrees with guessed batches: take their
+ * mappings back and make them pending again, lengths unknown.
+ */
+static void fork_unguess(struct ps_engine *e, struct ps_folio *f)
+{
+	struct ps_fork_state *fs = f->fork;
+	u32 k, j;
+
+	for (k = 0; k < fs->nr_guessed; k++) {
+		struct ps_fork_batch *b = &fs->guessed[k];
+
+		for (j = 0; j < b->nr; j++)
+			mapcount_add(e, f, &f->sub[b->pfn - f->pfn + j], -1);
+		b->nr = 0;
+	}
+	memcpy(fs->pending, fs->guessed, fs->nr_guessed * sizeof(*fs->pending));
+	fs->nr_pending = fs->nr_guessed;
+	fs->nr_guessed = 0;
+}
+
+/*
+ * A probe read the folio: the per-page sum it holds beyond ours is what
+ * the pending batches added.  More than the runs can take means we
+ * cannot place them: the mapcounts are unknown until a baseline.
+ */
+static void fork_resync(struct ps_engine *e, struct ps_folio *f,
+			const struct ps_op *op)
+{
+	s64 obs_sum = op->fobs.large_mapcount - op->fobs.entire_mapcount;
+	s64 d = obs_sum - f->sub_mapcount_sum, sized = 0;
+	bool all_sized = true;
+	u32 k;
+
+	e->stats.fork_resyncs++;
+	/* lengths from page_ref that do not add up were other references */
+	for (k = 0; k < f->fork->nr_pending; k++) {
+		sized += f->fork->pending[k].nr;
+		all_sized &= f->fork->pending[k].nr > 0;
+	}
+	if (!all_sized || sized != d)
+		for (k = 0; k < f->fork->nr_pending; k++)
+			f->fork->pending[k].nr = 0;
+	if (fork_spread(e, f, d > 0 ? d : 0, false) > 0)
+		f->known &= ~PS_KNOWN_MAPCOUNT;
+}
+
+static void op_fork_batch(struct ps_engine *e, const struct ps_op *op,
+			  struct ps_folio *f)
+{
+	struct ps_fork_batch *b;
+
+	e->stats.fork_batches++;
+	if (!f->fork)
+		f->fork = ps_xcalloc(1, sizeof(*f->fork));
+	if (f->fork->nr_pending == PS_FORK_PENDING)
+		fork_settle_guess(e, f);
+	b = &f->fork->pending[f->fork->nr_pending++];
+	b->pfn = op->pfn;
+	b->pid = op->pid;
+	b->nr = 0;
+	/* its folio_ref_add() came first in the stream (see fork_batch_length) */
+	if (f->ref_add_val > 0 && f->ref_add_pid == op->pid &&
+	    f->ref_add_ts >= op->ts && f->ref_add_ts - op->ts < PS_OBS_REORDER_NS) {
+		b->nr = (u32)f->ref_add_val;
+		f->ref_add_val = 0;
+		e->stats.fork_sized++;
+	}
+}
+
+/*
+ * copy_present_ptes() takes nr references (folio_ref_add) for the batch
+ * it is about to share: the forking task's first reference increase
+ * after a batch began is its length.  True when the op was that.
+ */
+static bool fork_batch_length(struct ps_engine *e, struct ps_folio *f,
+			      const struct ps_op *op)
+{
+	struct ps_fork_batch *b;
+
+	if (op->kind != PS_OP_REF || op->val <= 0)
+		return false;
+	f->ref_add_ts = op->ts;
+	f->ref_add_pid = op->pid;
+	f->ref_add_val = op->val;
+	if (!fork_nr_pending(f))
+		return false;
+	b = &f->fork->pending[f->fork->nr_pending - 1];
+	if (b->nr || b->pid != op->pid)
+		return false;
+	b->nr = (u32)op->val;
+	f->ref_add_val = 0;
+	e->stats.fork_sized++;
+	return true;
+}
+
+/*
+ * A large folio met mid-trace: its counts are a baseline when they pin
+ * down every page.  S per-page mappings over M mapped pages: all zero
+ * (S = M = 0), one each over the whole folio (S = M = nr), or all on the
+ * page the probe read (M = 1, its _mapcount = S).
+ */
+static void fobs_baseline(struct ps_engine *e, struct ps_folio *f,
+			  const struct ps_op *op)
+{
+	const struct ps_fobs *o = &op->fobs;
+	s64 s = (s64)o->large_mapcount - o->entire_mapcount;
+	s64 m = o->nr_pages_mapped & (PS_ENTIRELY_MAPPED - 1);
+	s64 nr = (s64)ps_folio_nr_pages(f), i;
+	struct ps_subpage *sp = &f->sub[op->pfn - f->pfn];
+
+	if (o->entire_mapcount < 0 || s < 0 ||
+	    !((s == 0 && m == 0) || (s == nr && m == nr) ||
+	      (m == 1 && (op->flags & PS_OPF_HAS_OBS_MAPCOUNT) &&
+	       op->obs_mapcount == s)))
+		return;
+	for (i = 0; i < nr; i++)
+		sub_set(f, &f->sub[i], s == nr ? 1 : 0);
+	if (m == 1)
+		sub_set(f, sp, (s32)s);
+	f->entire_mapcount = o->entire_mapcount;
+	f->known |= PS_KNOWN_MAPCOUNT;
+	e->stats.fobs_baselines++;
+}
+
+/*
+ * The folio's _refcount at entry against the count page_ref events gave
+ * us (custom kernels): the probe fires before the function's own
+ * references, so the two must agree.
+ */
+static void check_folio_refcount(struct ps_engine *e, struct ps_folio *f,
+				 const struct ps_op *op)
+{
+	if (!(op->fobs.have & PS_FOBS_REFCOUNT) ||
+	    !(e->tracks & PS_KNOWN_REFCOUNT) ||
+	    !(f->known & PS_KNOWN_REFCOUNT))
+		return;
+	e->stats.fobs_ref_compared++;
+	if (f->refcount != op->fobs.refcount)
+		e->stats.fobs_ref_mismatch++;
+}
+
+static bool folio_obs_agree(const struct ps_folio *f, const struct ps_op *op)
+{
+	return ps_folio_mapcount(f) == op->fobs.large_mapcount &&
+	       f->entire_mapcount == op->fobs.entire_mapcount &&
+	       ps_folio_nr_pages_mapped(f) == op->fobs.nr_pages_mapped;
+}
+
+/*
+ * The folio's own counts at entry against ours: folio_mapcount() is the
+ * entire mapcount plus every page's (as folio_large_mapcount() keeps
+ * it), _nr_pages_mapped the mapped pages plus ENTIRELY_MAPPED.  A
+ * disagreement is an anomaly and the kernel's word is taken; what cannot
+ * be placed per page makes the mapcounts unknown again.
+ */
+static bool check_folio_obs(struct ps_engine *e, struct ps_folio *f,
+			    const struct ps_op *op, bool racy)
+{
+	const struct ps_fobs *o = &op->fobs;
+	bool resynced = false;
+
+	if ((op->flags & PS_OPF_FOLIO_OBS) && !racy)
+		check_folio_refcount(e, f, op);
+	if (!(op->flags & PS_OPF_FOLIO_OBS) || !f->order ||
+	    !(o->have & PS_FOBS_LARGE) || racy)
+		return false;
+	if (e->tracks & PS_KNOWN_PINCOUNT) {
+		if ((f->known & PS_KNOWN_PINCOUNT) && f->pincount != o->pincount)
+			anomaly(e, PS_ANOM_OBS_MISMATCH);
+		f->pincount = o->pincount;
+		f->known |= PS_KNOWN_PINCOUNT;
+	}
+	if (!(e->tracks & PS_KNOWN_MAPCOUNT))
+		return false;
+	if (f->fork && f->fork->nr_guessed && !folio_obs_agree(f, op))
+		fork_unguess(e, f);
+	if (f->fork)
+		f->fork->nr_guessed = 0;
+	if (fork_nr_pending(f)) {
+		fork_resync(e, f, op);
+		resynced = true;
+	}
+	if (!(f->known & PS_KNOWN_MAPCOUNT)) {
+		fobs_baseline(e, f, op);
+		return resynced;
+	}
+	e->stats.fobs_compared++;
+	if (folio_obs_agree(f, op))
+		return resynced;
+	if (!resynced)
+		anomaly(e, PS_ANOM_OBS_MISMATCH);
+	f->entire_mapcount = o->entire_mapcount;
+	if (ps_folio_mapcount(f) != o->large_mapcount ||
+	    ps_folio_nr_pages_mapped(f) != o->nr_pages_mapped) {
+		f->known &= ~PS_KNOWN_MAPCOUNT;
+		fobs_baseline(e, f, op);
+	}
+	return resynced;
+}
+
 /*
  * fork: copy_present_pte()/copy_huge_pmd() duplicate a mapping into the
  * child without an rmap call (6.1: page_try_dup_anon_rmap(), which also
- * clears PG_anon_exclusive; page_dup_file_rmap() for file pages).
+ * clears PG_anon_exclusive; page_dup_file_rmap() for file pages).  On
+ * 6.12 a PTE of a large folio starts a batch of unknown length.
  */
 static void op_fork_dup(struct ps_engine *e, const struct ps_op *op,
 			struct ps_folio *f)
@@ -1038,6 +1432,10 @@ static void op_fork_dup(struct ps_engine *e, const struct ps_op *op,
 	bool compound = (op->flags & PS_OPF_COMPOUND) && f->order;
 	struct ps_subpage *sp = compound ? NULL : &f->sub[op->pfn - f->pfn];
 
+	if (!compound && f->order && (op->flags & PS_OPF_BATCH_UNKNOWN)) {
+		op_fork_batch(e, op, f);
+		return;
+	}
 	mapcount_add(e, f, sp, 1);
 	f->flags |= PS_PG_MMAP;
 	if (compound)
@@ -1062,8 +1460,12 @@ static struct ps_folio *op_migration_remove(struct ps_engine *e,
 {
 	u64 src = mig_remove(e, op->addr);
 
-	/* A PTE of order < folio order remapping a THP: it was split. */
-	if (f && op->order < f->order)
+	/*
+	 * A PTE of order < folio order remapping a THP: it was split.  The
+	 * tracepoint's order is compound_order() of the page, 0 on a tail:
+	 * a folio whose shape a folio-era probe read is not split by it.
+	 */
+	if (f && op->order < f->order && !f->shape_observed)
 		f = folio_split(e, f, op->order, op->pfn, op->ts, true);
 	if (!f)
 		return NULL;
@@ -1121,34 +1523,71 @@ static void run_hooks(struct ps_engine *e, const struct ps_op *op,
 		e->hooks[i].fn(e->hooks[i].data, op, f, before, &after);
 }
 
-static int engine_apply(struct ps_engine *e, const struct ps_op *op)
+/* Corrupt records can say anything: never index or shift by it. */
+static bool op_valid(struct ps_engine *e, const struct ps_op *op)
 {
-	struct ps_folio *f = NULL;
-	struct ps_state before;
-	/* SPLIT carries the folio's order in order and the new one in val. */
-	u32 order = op->order;
-
 	if ((unsigned int)op->kind >= PS_OP_NR_KINDS)
-		return -1;
-	/* Corrupt records can say anything: never index or shift by it. */
+		return false;
 	if (op->order > PS_MAX_ORDER ||
 	    (op->pfn != PS_PFN_NONE && op->pfn >= PS_PFN_LIMIT) ||
-	    (op->kind == PS_OP_SPLIT && (op->val < 0 || op->val > op->order))) {
+	    (op->kind == PS_OP_SPLIT && (op->val < 0 || op->val > op->order)) ||
+	    ((op->flags & PS_OPF_FOLIO_OBS) &&
+	     (op->fobs.order > PS_MAX_ORDER ||
+	      op->fobs.head > op->pfn ||
+	      op->pfn - op->fobs.head >= 1ull << op->fobs.order))) {
 		anomaly(e, PS_ANOM_INVALID_OP);
-		return -1;
+		return false;
 	}
-	e->stats.ops[op->kind]++;
+	return true;
+}
 
-	if (op->pfn != PS_PFN_NONE)
-		f = ps_folio_find(e, op->pfn);
-	if (!f && op_wants_folio(op->kind) && op->pfn != PS_PFN_NONE) {
+/*
+ * A folio-era probe read the folio itself: its head and order are the
+ * kernel's.  A folio we thought larger was split where we could not see
+ * it; anything else in the way (placeholders from page-only probes) is
+ * replaced by the folio as the kernel has it, first seen now.
+ */
+static struct ps_folio *folio_reshape(struct ps_engine *e,
+				      const struct ps_op *op,
+				      struct ps_folio *f)
+{
+	u64 head = op->fobs.head;
+	u32 order = op->fobs.order;
+
+	if (f && f->order > order && head >= f->pfn &&
+	    !(f->pfn == head && f->order == order))
+		f = folio_split(e, f, order, op->pfn, op->ts, true);
+	if (!f || f->pfn != head || f->order != order) {
+		retire_range(e, head, 1ull << order, PS_FOLIO_FREED);
+		if (op_starts_a_life(op->kind) &&
+		    ps_engine_pfn_freed(e, head, NULL))
+			f = folio_untraced_alloc(e, op, head, order);
+		else
+			f = folio_first_sight(e, head, order, op->ts);
+	}
+	f->shape_observed = true;
+	return f;
+}
+
+/* Phase 1: the folio the op is about, created on first sight. */
+static struct ps_folio *op_folio(struct ps_engine *e, const struct ps_op *op)
+{
+	struct ps_folio *f = NULL;
+
+	if (op->pfn == PS_PFN_NONE)
+		return NULL;
+	f = ps_folio_find(e, op->pfn);
+	if (op->flags & PS_OPF_FOLIO_OBS)
+		return folio_reshape(e, op, f);
+	if (!f && op_wants_folio(op->kind)) {
 		if (op_starts_a_life(op->kind) &&
 		    ps_engine_pfn_freed(e, op->pfn, NULL))
-			f = folio_untraced_alloc(e, op);
+			f = folio_untraced_alloc(e, op, op->pfn, 0);
 		else
+			/* SPLIT carries the folio's order in order */
 			f = folio_first_sight(e, op->pfn,
-					      op->kind == PS_OP_SPLIT ? order :
-					      0, op->ts);
+					      op->kind == PS_OP_SPLIT ?
+					      op->order : 0, op->ts);
 	}
 	/*
 	 * A tail page gets a refcount of its own only while
@@ -1158,40 +1597,64 @@ static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 	if (f && f->order && op->pfn != f->pfn &&
 	    (op->kind == PS_OP_REF || op->kind == PS_OP_REF_SET))
 		f = folio_split(e, f, 0, op->pfn, op->ts, true);
-	e->cur_folio = f;
-	/* before: what we derived, so rules can hold it against obs_* */
-	if (e->nr_hooks)
-		ps_folio_state(f, op->pfn, &before);
-	if (f && (op->flags & PS_OPF_OBS_BEFORE))
-		check_observed_before(e, f, op);
-	if (f && op->pid > 0 && pid_is_workload(e, op->pid))
-		f->workload = true;
+	return f;
+}
 
+/* Phase 2: what the op's event read of the folio, against what we derived. */
+static void op_observe(struct ps_engine *e, struct ps_folio *f,
+		       const struct ps_op *op)
+{
+	bool racy = false, resynced;
+
+	if (!(op->flags & PS_OPF_OBS_BEFORE))
+		return;
+	if (((op->flags & PS_OPF_HAS_OBS_MAPCOUNT) &&
+	     (e->tracks & PS_KNOWN_MAPCOUNT)) ||
+	    (op->flags & PS_OPF_FOLIO_OBS))
+		racy = obs_racy(e, f, op);
+	resynced = check_folio_obs(e, f, op, racy);
+	check_observed_before(e, f, op, racy, resynced);
+}
+
+/* Phase 3 for a free: hooks see the folio as it was freed, then it is gone. */
+static void op_free_phase(struct ps_engine *e, const struct ps_op *op,
+			  struct ps_folio *f, const struct ps_state *before)
+{
+	if (e->nr_hooks && f) {
+		struct ps_state after = *before;
+		int i;
+
+		after.live = false;
+		for (i = 0; i < e->nr_hooks; i++)
+			e->hooks[i].fn(e->hooks[i].data, op, f, before, &after);
+	} else if (e->nr_hooks) {
+		run_hooks(e, op, NULL, before);
+	}
+	collapse_note_free(e, op);
+	op_free(e, op, f);
+	freed_mark(e, op->pfn, 1ull << op->order, op->ts);
+}
+
+static struct ps_folio *op_split(struct ps_engine *e, const struct ps_op *op,
+				 struct ps_folio *f)
+{
+	if (op->val < 0 || f->order <= (u64)op->val)
+		return f;
+	return folio_split_at(e, f, (u32)op->val,
+			      op->flags & PS_OPF_NON_UNIFORM, (u64)op->val2,
+			      op->pfn, op->ts, false);
+}
+
+/* Phase 3: the op itself.  Returns the folio it leaves (split, alloc). */
+static struct ps_folio *op_dispatch(struct ps_engine *e,
+				    const struct ps_op *op, struct ps_folio *f)
+{
 	switch (op->kind) {
 	case PS_OP_ALLOC:
-		if (e->nr_hooks)
-			memset(&before, 0, sizeof(before));
 		f = op_alloc(e, op);
 		if (pid_is_workload(e, op->pid))
 			f->workload = true;
 		break;
-	case PS_OP_FREE:
-		/* Hooks see the folio as it was freed, then it is gone. */
-		if (e->nr_hooks && f) {
-			struct ps_state after = before;
-			int i;
-
-			after.live = false;
-			for (i = 0; i < e->nr_hooks; i++)
-				e->hooks[i].fn(e->hooks[i].data, op, f,
-					       &before, &after);
-		} else if (e->nr_hooks) {
-			run_hooks(e, op, NULL, &before);
-		}
-		collapse_note_free(e, op);
-		op_free(e, op, f);
-		freed_mark(e, op->pfn, 1ull << op->order, op->ts);
-		return 0;
 	case PS_OP_REF:
 	case PS_OP_REF_SET:
 		op_ref(e, op, f);
@@ -1214,9 +1677,7 @@ static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 		op_split_pmd(e, op, f);
 		break;
 	case PS_OP_SPLIT:
-		if (op->val >= 0 && f->order > (u64)op->val)
-			f = folio_split(e, f, (u32)op->val, op->pfn, op->ts,
-					false);
+		f = op_split(e, op, f);
 		break;
 	case PS_OP_COLLAPSE_SCAN:
 	case PS_OP_COLLAPSE_ISOLATE:
@@ -1248,6 +1709,36 @@ static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 	default:
 		break;
 	}
+	return f;
+}
+
+static int engine_apply(struct ps_engine *e, const struct ps_op *op)
+{
+	struct ps_folio *f;
+	struct ps_state before;
+
+	if (!op_valid(e, op))
+		return -1;
+	e->stats.ops[op->kind]++;
+	f = op_folio(e, op);
+	e->cur_folio = f;
+	if (f && f->order && !fork_batch_length(e, f, op) && fork_nr_pending(f) &&
+	    !(op->flags & PS_OPF_FOLIO_OBS) &&
+	    !(op->kind == PS_OP_FORK_DUP && (op->flags & PS_OPF_BATCH_UNKNOWN)))
+		fork_settle_guess(e, f);
+	/* before: what we derived, so rules can hold it against obs_* */
+	if (e->nr_hooks)
+		ps_folio_state(op->kind == PS_OP_ALLOC ? NULL : f, op->pfn,
+			       &before);
+	if (f)
+		op_observe(e, f, op);
+	if (f && op->pid > 0 && pid_is_workload(e, op->pid))
+		f->workload = true;
+	if (op->kind == PS_OP_FREE) {
+		op_free_phase(e, op, f, &before);
+		return 0;
+	}
+	f = op_dispatch(e, op, f);
 	/* a snapshot observes the folio; it does nothing to it */
 	if (f && op->kind != PS_OP_SNAPSHOT) {
 		f->last_ts = op->ts;

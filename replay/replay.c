@@ -187,6 +187,27 @@ static void folio_end(void *data, const struct ps_folio *f)
 		r->ended_live++;
 }
 
+/*
+ * Folio-era recordings: how often the folio's own counts were held
+ * against ours, and what fork did that no probe could see.
+ */
+static void print_folio_era(const struct ps_engine_stats *s)
+{
+	printf("folio counts: %llu probe readings compared, %llu baselines "
+	       "from readings\n", (unsigned long long)s->fobs_compared,
+	       (unsigned long long)s->fobs_baselines);
+	if (s->fobs_ref_compared)
+		printf("folio refcounts: %llu probe readings against page_ref's, "
+		       "%llu disagreeing\n",
+		       (unsigned long long)s->fobs_ref_compared,
+		       (unsigned long long)s->fobs_ref_mismatch);
+	printf("fork PTE batches not observable: %llu (%llu sized by page_ref, "
+	       "%llu settled from the folio's counts at its next probe, the "
+	       "rest by their run)\n", (unsigned long long)s->fork_batches,
+	       (unsigned long long)s->fork_sized,
+	       (unsigned long long)s->fork_resyncs);
+}
+
 /* What the file is and which events it holds. */
 static void print_recording(struct replay *r)
 {
@@ -275,11 +296,17 @@ static void print_trust(struct replay *r)
 		if (s->anomalies[i])
 			printf("  %-28s %llu\n", ps_anomaly_name(i),
 			       (unsigned long long)s->anomalies[i]);
+	if (ps_trace_folio_counts(r->t))
+		print_folio_era(s);
+	if (ps_trace_folio_mm_ids(r->t))
+		printf("folio mm ids: read by the probes (CONFIG_MM_ID, 7.x), "
+		       "not modelled: per-mm mapcounts unknown\n");
 	printf("tracked:   refcount %s, mapcount %s, pincount %s\n",
 	       ps_engine_tracks(r->e) & PS_KNOWN_REFCOUNT ? "yes" :
 	       "no (needs page_ref)",
-	       ps_engine_tracks(r->e) & PS_KNOWN_MAPCOUNT ? "yes" :
-	       "no (needs rmap probes)",
+	       !(ps_engine_tracks(r->e) & PS_KNOWN_MAPCOUNT) ?
+	       "no (needs rmap probes)" : ps_trace_folio_counts(r->t) ?
+	       "yes (large, entire, per page)" : "yes",
 	       ps_engine_tracks(r->e) & PS_KNOWN_PINCOUNT ? "yes" :
 	       "no (needs GUP probes)");
 }

@@ -62,6 +62,16 @@ struct ps_trace {
 	/* entry/return probe pairs in flight, by pid (0: free) */
 	struct { int pid; u64 value; } pending[64];
 	struct ps_fork_slot forks[16];
+	/* unpins waiting to see whether gup_put_folio follows (probes.h) */
+	struct {
+		struct ps_op op;
+		int caller;
+		bool early;	/* emitted before its answer came */
+	} unpins[16];
+	int nr_unpins;
+	int skip_put_pid;	/* this task's next gup_put_folio was
+				 * counted with its early unpin */
+	int unpin_mode[PS_UNPIN_CALLERS];	/* PS_UNPIN_*, per caller */
 
 	u64 nr_records;
 	u64 missed;
@@ -173,7 +183,9 @@ static void bind_table(struct ps_trace *t, const struct ps_adapter *table)
 							      a->name);
 		struct ps_event_adapter *ea;
 
-		if (!ev || ev->id < 0 || ev->id >= t->nr_ids)
+		if (!ev || ev->id < 0 || ev->id >= t->nr_ids ||
+		    t->by_id[ev->id] ||
+		    (a->requires && !tep_find_field(ev, a->requires)))
 			continue;
 		ea = &t->adapters[t->nr_adapters++];
 		ea->a = a;
@@ -189,6 +201,37 @@ static void bind_table(struct ps_trace *t, const struct ps_adapter *table)
 static bool has_probe(struct ps_trace *t, const char *name)
 {
 	return ps_trace_has_event(t, PS_PROBE_GROUP, name);
+}
+
+static bool rmap_complete(struct ps_trace *t)
+{
+	if (has_probe(t, PS_PROBE_FOLIO_ADD_ANON_PTES))
+		return has_probe(t, PS_PROBE_FOLIO_ADD_NEW_ANON) &&
+		       has_probe(t, PS_PROBE_FOLIO_ADD_ANON_PMD) &&
+		       has_probe(t, PS_PROBE_FOLIO_REMOVE_PTES) &&
+		       has_probe(t, PS_PROBE_FOLIO_REMOVE_PMD);
+	return has_probe(t, PS_PROBE_RMAP_ADD_ANON) &&
+	       has_probe(t, PS_PROBE_RMAP_ADD_NEW_ANON) &&
+	       has_probe(t, PS_PROBE_RMAP_REMOVE);
+}
+
+/*
+ * Pins: 6.1 grabs through try_grab_folio and try_grab_page; 6.12+
+ * through try_grab_folio(folio, ...) and try_grab_folio_fast, with
+ * every unpin ending in gup_put_folio.
+ */
+static bool gup_complete(struct ps_trace *t)
+{
+	bool put = has_probe(t, PS_PROBE_GUP_PUT_FOLIO) ||
+		   has_probe(t, PS_PROBE_UNPIN_USER_PAGE);
+
+	if (has_probe(t, PS_PROBE_GUP_GRAB_FOLIO_FAST))
+		return has_probe(t, PS_PROBE_GUP_GRAB_FOLIO) &&
+		       (has_probe(t, PS_PROBE_GUP_PUT_FOLIO) ||
+			(has_probe(t, PS_PROBE_UNPIN_USER_PAGE) &&
+			 has_probe(t, PS_PROBE_UNPIN_USER_FOLIO)));
+	return has_probe(t, PS_PROBE_GUP_GRAB_FOLIO) &&
+	       has_probe(t, PS_PROBE_GUP_GRAB_PAGE) && put;
 }
 
 static void bind_adapters(struct ps_trace *t)
@@ -213,17 +256,31 @@ static void bind_adapters(struct ps_trace *t)
 	/*
 	 * A count is tracked only when every path that changes it is
 	 * recorded: one missing rmap probe (inlined on this kernel, say)
-	 * and derived mapcounts would drift.
+	 * and derived mapcounts would drift.  6.1's page rmap API or the
+	 * folio rmap API of 6.8+ (probes.h).
 	 */
-	if (!has_probe(t, PS_PROBE_RMAP_ADD_ANON) ||
-	    !has_probe(t, PS_PROBE_RMAP_ADD_NEW_ANON) ||
-	    !has_probe(t, PS_PROBE_RMAP_REMOVE))
+	if (!rmap_complete(t))
 		t->tracks &= ~PS_KNOWN_MAPCOUNT;
-	if (!has_probe(t, PS_PROBE_GUP_GRAB_FOLIO) ||
-	    !has_probe(t, PS_PROBE_GUP_GRAB_PAGE) ||
-	    (!has_probe(t, PS_PROBE_GUP_PUT_FOLIO) &&
-	     !has_probe(t, PS_PROBE_UNPIN_USER_PAGE)))
+	if (!gup_complete(t))
 		t->tracks &= ~PS_KNOWN_PINCOUNT;
+}
+
+bool ps_trace_folio_counts(struct ps_trace *t)
+{
+	struct tep_event *ev = tep_find_event_by_name(t->tep, PS_PROBE_GROUP,
+						      PS_PROBE_FOLIO_REMOVE_PTES);
+
+	return ev && tep_find_field(ev, "large_mapcount") &&
+	       tep_find_field(ev, "entire_mapcount") &&
+	       tep_find_field(ev, "nr_pages_mapped");
+}
+
+bool ps_trace_folio_mm_ids(struct ps_trace *t)
+{
+	struct tep_event *ev = tep_find_event_by_name(t->tep, PS_PROBE_GROUP,
+						      PS_PROBE_FOLIO_REMOVE_PTES);
+
+	return ev && tep_find_field(ev, "mm_id_mapcount0");
 }
 
 bool ps_trace_has_event(struct ps_trace *t, const char *system,
@@ -388,16 +445,46 @@ s64 ps_field(struct ps_trace *t, struct ps_event_adapter *ea,
 	return (s64)v;
 }
 
-void ps_emit(struct ps_trace *t, const struct ps_op *op)
+static void emit(struct ps_trace *t, const struct ps_op *op)
 {
 	if (!t->stop && t->fn(t->fn_data, op))
 		t->stop = 1;
+}
+
+/*
+ * Another task's op on the 2 MiB region of a held unpin: the unpin
+ * happened before it (the kernel already shows the pin gone), so it
+ * goes first; whether its gup_put_folio comes is settled later.
+ */
+static void unpins_before(struct ps_trace *t, const struct ps_op *op)
+{
+	int i;
+
+	for (i = 0; i < t->nr_unpins; i++) {
+		struct ps_op *u = &t->unpins[i].op;
+
+		if (t->unpins[i].early || u->pid == op->pid ||
+		    (u->pfn >> 9) != (op->pfn >> 9))
+			continue;
+		t->unpins[i].early = true;
+		emit(t, u);
+	}
+}
+
+void ps_emit(struct ps_trace *t, const struct ps_op *op)
+{
+	if (t->nr_unpins && op->pfn != PS_PFN_NONE && op->kind != PS_OP_UNPIN)
+		unpins_before(t, op);
+	emit(t, op);
 }
 
 struct ps_meta *ps_trace_meta_mut(struct ps_trace *t)
 {
 	return &t->meta;
 }
+
+static void unpins_flush(struct ps_trace *t, const struct ps_op *op,
+			 const char *event);
 
 static int replay_record(struct tracecmd_input *handle,
 			 struct tep_record *rec, int cpu, void *data)
@@ -449,6 +536,8 @@ static int replay_record(struct tracecmd_input *handle,
 		op.pid = tep_data_pid(t->tep, rec);
 	op.event_id = id;
 	op.pfn = PS_PFN_NONE;
+	if (t->nr_unpins)
+		unpins_flush(t, &op, ea->a->name);
 	ea->a->fn(t, ea, rec, &op);
 	return t->stop;
 }
@@ -513,6 +602,69 @@ static bool use_kbuf(void)
 	return !s || strcmp(s, "libtracecmd");
 }
 
+/*
+ * An unpin_user_page()/unpin_user_folio() is the put itself unless it
+ * calls gup_put_folio() out of line, which gup.c has static: out of
+ * line on 6.12, inlined into unpin_user_page on 7.2 (probes.h).  The
+ * compiler decided once per caller: the first unpin of each caller is
+ * held until the next event of its task (or CPU) says which -- the
+ * task's gup_put_folio, or anything else -- and every later one follows
+ * that answer at once.  Undecided at the end: the unpin was the put.
+ */
+static void unpins_flush(struct ps_trace *t, const struct ps_op *op,
+			 const char *event)
+{
+	int i, n = 0;
+
+	for (i = 0; i < t->nr_unpins; i++) {
+		struct ps_op *u = &t->unpins[i].op;
+		int *mode = &t->unpin_mode[t->unpins[i].caller];
+
+		if (op && u->pid != op->pid && u->cpu != op->cpu) {
+			t->unpins[n++] = t->unpins[i];
+			continue;
+		}
+		if (op && u->pid == op->pid &&
+		    !strcmp(event, PS_PROBE_GUP_PUT_FOLIO)) {
+			*mode = PS_UNPIN_PUT_FOLLOWS;
+			/* that gup_put_folio counts it, unless it went early */
+			if (t->unpins[i].early)
+				t->skip_put_pid = u->pid;
+			continue;
+		}
+		if (op)
+			*mode = PS_UNPIN_IS_PUT;
+		if (!t->unpins[i].early)
+			emit(t, u);
+	}
+	t->nr_unpins = n;
+}
+
+void ps_trace_unpin_hold(struct ps_trace *t, const struct ps_op *op,
+			 int caller)
+{
+	switch (t->unpin_mode[caller]) {
+	case PS_UNPIN_PUT_FOLLOWS:
+		return;
+	case PS_UNPIN_IS_PUT:
+		ps_emit(t, op);
+		return;
+	}
+	if (t->nr_unpins == (int)ARRAY_SIZE(t->unpins))
+		unpins_flush(t, NULL, NULL);
+	t->unpins[t->nr_unpins].op = *op;
+	t->unpins[t->nr_unpins].early = false;
+	t->unpins[t->nr_unpins++].caller = caller;
+}
+
+bool ps_trace_unpin_counted(struct ps_trace *t, int pid)
+{
+	if (!t->skip_put_pid || t->skip_put_pid != pid)
+		return false;
+	t->skip_put_pid = 0;
+	return true;
+}
+
 int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 {
 	int ret;
@@ -535,6 +687,8 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 			ret = tracecmd_iterate_events(t->handle, NULL, 0,
 						      replay_record, t);
 	}
+	if (ret >= 0)
+		unpins_flush(t, NULL, NULL);
 	guard_faults(NULL, false);
 	if (ret < 0)
 		return ps_error("%s: reading event data failed after offset "

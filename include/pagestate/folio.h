@@ -9,6 +9,9 @@
  *   entire_mapcount  PMD mappings (folio->_entire_mapcount + 1; on 6.1
  *                    the first tail's compound_mapcount + 1)
  *   sub[i].mapcount  PTE mappings of subpage i (page->_mapcount + 1)
+ *   (their sum plus entire_mapcount is folio_mapcount(), on 6.12 the
+ *   folio's _large_mapcount + 1; ps_folio_nr_pages_mapped() is the
+ *   kernel's _nr_pages_mapped)
  *   pincount         FOLL_PIN pins: folio->_pincount on large folios; on
  *                    small folios the kernel folds pins into _refcount in
  *                    units of GUP_PIN_COUNTING_BIAS, we count them here
@@ -35,6 +38,8 @@
 #define PS_MAX_ORDER		18	/* covers 1 GiB folios with 4 KiB pages */
 #define PS_PFN_LIMIT		(1ull << 52)	/* beyond any physical address */
 #define PS_GUP_PIN_COUNTING_BIAS 1024
+#define PS_PMD_ORDER		9	/* HPAGE_PMD_ORDER, x86-64 4 KiB pages */
+#define PS_FORK_PENDING		8	/* unobserved fork batches per folio */
 
 /* ps_folio.known and ps_engine tracks: which fields have a baseline */
 #define PS_KNOWN_BIRTH		(1u << 0)	/* we saw the allocation */
@@ -47,6 +52,24 @@
 /* ps_subpage.flags */
 #define PS_SUB_ANON_EXCLUSIVE	(1u << 0)
 #define PS_SUB_MIGRATION	(1u << 1)	/* a migration entry points here */
+
+/* One fork PTE batch of a large folio that no probe saw (engine.c). */
+struct ps_fork_batch {
+	u64 pfn;		/* first page */
+	int pid;		/* the forking task */
+	u32 nr;			/* pages, 0 while unknown (page_ref's
+				 * folio_ref_add(folio, nr) tells); for a
+				 * guess, the pages it was given */
+};
+
+struct ps_fork_state {
+	struct ps_fork_batch pending[PS_FORK_PENDING];
+	u32 nr_pending;
+	/* settled by guess since the folio's counts were last read: a
+	 * reading that disagrees undoes them and spreads what it says */
+	struct ps_fork_batch guessed[PS_FORK_PENDING];
+	u32 nr_guessed;
+};
 
 struct ps_subpage {
 	s32 mapcount;
@@ -85,6 +108,18 @@ struct ps_folio {
 	struct ps_subpage *sub;	/* 1 << order entries (sub0 for order 0) */
 	struct ps_subpage sub0;
 	s32 sub_mapcount_sum;	/* sum of sub[].mapcount, kept in step */
+	s32 sub_mapped;		/* subpages with mapcount > 0: the low bits
+				 * of the kernel's _nr_pages_mapped (6.12) */
+	/*
+	 * fork copied PTE batches of this large folio inline (6.12+
+	 * copy_present_ptes): NULL until it happens (engine.c, fork_*)
+	 */
+	struct ps_fork_state *fork;
+	/* the last reference increase (page_ref): a batch whose op the
+	 * reader held back comes after the folio_ref_add that sized it */
+	u64 ref_add_ts;
+	int ref_add_pid;
+	s64 ref_add_val;
 
 	struct ps_lineage *lineage;
 	u32 nr_lineage;
@@ -97,6 +132,7 @@ struct ps_folio {
 	u64 id;			/* unique per engine, in order of creation */
 	bool workload;		/* touched by a workload task or its snapshot */
 	bool untraced;		/* born without an alloc event (engine.c) */
+	bool shape_observed;	/* a folio-era probe read this head and order */
 	/* a page_ref count that disagreed, held until the next one says
 	 * whether it was two CPUs' events out of order (engine.c) */
 	u32 obs_pending;
@@ -113,6 +149,7 @@ struct ps_state {
 	s32 entire_mapcount;
 	s32 sub_mapcount;	/* of the op's subpage */
 	s32 pincount;
+	s32 nr_pages_mapped;	/* as the kernel keeps it (ENTIRELY_MAPPED) */
 	u32 sub_flags;		/* of the op's subpage */
 	u64 flags;
 	u32 known;
@@ -166,6 +203,18 @@ struct ps_engine_stats {
 	u64 collapses;
 	u64 migrations;
 	u64 lost;		/* lost events reported by the ring buffer */
+	u64 fobs_compared;	/* folio-era probe readings held against the
+				 * derived large/entire/nr_pages_mapped */
+	u64 fobs_ref_compared;	/* ...their _refcount against page_ref's */
+	u64 fobs_ref_mismatch;
+	u64 fork_batches;	/* fork PTE batches of large folios copied
+				 * inline, nr not observable (6.12+) */
+	u64 fork_sized;		/* ...sized by the folio_ref_add() page_ref
+				 * saw right after */
+	u64 fork_resyncs;	/* ...settled from the folio's observed
+				 * counts at its next probe */
+	u64 fobs_baselines;	/* large folios met mid-trace whose mapcounts
+				 * a probe reading fixed */
 	u64 anomalies[PS_ANOM_NR];
 };
 
@@ -211,7 +260,10 @@ static inline u64 ps_folio_nr_pages(const struct ps_folio *f)
 	return 1ull << f->order;
 }
 
+/* folio_mapcount(): on large folios _large_mapcount + 1 (6.12) */
 s32 ps_folio_mapcount(const struct ps_folio *f);
+/* _nr_pages_mapped as the kernel keeps it: mapped pages | ENTIRELY_MAPPED */
+s32 ps_folio_nr_pages_mapped(const struct ps_folio *f);
 void ps_folio_state(const struct ps_folio *f, u64 pfn, struct ps_state *s);
 const char *ps_lineage_kind_name(enum ps_lineage_kind k);
 

@@ -32,7 +32,9 @@ enum ps_op_kind {
 	PS_OP_PIN,		/* FOLL_PIN: delta pins (GUP_PIN_COUNTING_BIAS on small folios) */
 	PS_OP_UNPIN,
 	/* rmap */
-	PS_OP_RMAP_ADD,		/* subpage pfn; flags PS_OPF_COMPOUND for a PMD map */
+	PS_OP_RMAP_ADD,		/* subpage pfn; flags PS_OPF_COMPOUND for a PMD map;
+				 * val: PTEs of consecutive pages from pfn
+				 * (folio_*_rmap_ptes), 0 means 1 */
 	PS_OP_RMAP_REMOVE,
 	PS_OP_MAP_PTE,		/* a PTE now maps pfn (remove_migration_pte, ...) */
 	PS_OP_FORK_DUP,		/* fork shared pfn's mapping with the child
@@ -40,7 +42,9 @@ enum ps_op_kind {
 				 * longer exclusive */
 	/* THP */
 	PS_OP_SPLIT_PMD,	/* __split_huge_pmd: the PMD map of a folio became PTE maps */
-	PS_OP_SPLIT,		/* split_huge_page: folio of order -> folios of order val */
+	PS_OP_SPLIT,		/* split_huge_page: folio of order -> folios of order val
+				 * (PS_OPF_NON_UNIFORM: only the piece holding
+				 * val2 gets order val, as __folio_split) */
 	PS_OP_SPLIT_RESULT,	/* return value of split_huge_page_to_list (result) */
 	PS_OP_COLLAPSE_SCAN,	/* khugepaged/MADV_COLLAPSE looked at pfn: result */
 	PS_OP_COLLAPSE_ISOLATE,	/* a subpage isolated for collapse: result */
@@ -77,12 +81,29 @@ enum ps_op_kind {
 #define PS_OPF_OBS_BEFORE	(1u << 11)	/* obs_* were read before the op
 						 * acted (kprobes at entry) */
 #define PS_OPF_NEW		(1u << 12)	/* rmap of a new folio: compound
-						 * iff the folio is large */
+						 * iff PMD-mappable, else every
+						 * page by PTE (mTHP, 6.8+) */
 #define PS_OPF_MIGRATION	(1u << 13)	/* the PMD was a migration entry */
 #define PS_OPF_SNAP_BEGIN	(1u << 15)	/* SNAPSHOT: a snapshot starts
 						 * (no pfn), its pages follow */
 #define PS_OPF_DROPS_ENTIRE	(1u << 14)	/* SPLIT_PMD drops the PMD mapping
 						 * itself, no rmap call (6.1) */
+#define PS_OPF_FOLIO_OBS	(1u << 16)	/* fobs valid: a folio-era probe
+						 * read the folio's fields */
+#define PS_OPF_BATCH_UNKNOWN	(1u << 17)	/* FORK_DUP from one page of a
+						 * large folio: fork copied a
+						 * batch of PTEs inline, how
+						 * many is not observable */
+#define PS_OPF_RMAP_SPLIT	(1u << 18)	/* SPLIT_PMD on a kernel whose
+						 * split maps the PTEs and
+						 * drops the PMD through rmap
+						 * calls (6.2+): no mapcount
+						 * moves in the split itself */
+#define PS_OPF_NON_UNIFORM	(1u << 19)	/* SPLIT: 7.x non-uniform split
+						 * (val2 = split_at pfn) */
+#define PS_OPF_SPLIT_REMAP	(1u << 20)	/* RMAP_ADD: the PTEs a PMD split
+						 * maps for the PMD it replaces
+						 * (same mm, no new mapping) */
 
 /*
  * Page flags by meaning.  Adapters decode the kernel's printed flag names
@@ -126,6 +147,28 @@ const char *ps_pg_flag_name(unsigned int bit);
 char *ps_pg_flags_str(u64 flags, char *buf, size_t size);
 
 /*
+ * What a folio-era probe (6.12+, probes.h) read from the folio at function
+ * entry, converted to the kernel's logical values: folio_mapcount(),
+ * folio_entire_mapcount(), the raw _nr_pages_mapped (ENTIRELY_MAPPED bit
+ * included) and folio_maybe_dma_pinned()'s _pincount.  The large-folio
+ * fields mean something only when order > 0 (have & PS_FOBS_LARGE).
+ */
+#define PS_FOBS_LARGE		(1u << 0)	/* large_mapcount..pincount */
+#define PS_FOBS_REFCOUNT	(1u << 1)
+#define PS_ENTIRELY_MAPPED	0x800000	/* mm/internal.h, 6.12 and 7.2 */
+
+struct ps_fobs {
+	u64 head;		/* head pfn of the folio */
+	u32 order;		/* folio_order(): flags_1 & 0xff when PG_head */
+	u32 have;		/* PS_FOBS_* */
+	s32 large_mapcount;	/* _large_mapcount + 1 */
+	s32 entire_mapcount;	/* _entire_mapcount + 1 */
+	s32 nr_pages_mapped;	/* _nr_pages_mapped as is */
+	s32 pincount;		/* _pincount */
+	s64 refcount;		/* _refcount */
+};
+
+/*
  * One page op.  Fields not meaningful for a kind are zero.  comm is looked
  * up lazily by whoever prints it (ps_trace_comm()), never per event.
  */
@@ -148,6 +191,7 @@ struct ps_op {
 	s64 obs_count;		/* observed _refcount after the op */
 	s64 obs_mapcount;	/* observed mapcount after the op */
 	u64 obs_flags;		/* observed PS_PG_* flags */
+	struct ps_fobs fobs;	/* with PS_OPF_FOLIO_OBS */
 };
 
 #define PS_PFN_NONE	(~0ull)

@@ -50,11 +50,21 @@ struct ps_rule {
 	const char *summary;	/* the invariant in one sentence */
 	const char *source;	/* the linux-mm discussion it comes from */
 	const char *needs;	/* human words for what it needs */
+	/*
+	 * The kernels it applies to, in words.  Whether a recording's kernel
+	 * is one of them is decided by can_run from the recording's events
+	 * and layout markers, never from the release string.
+	 */
+	const char *kernels;
 	u32 needs_tracks;	/* PS_KNOWN_* that must all be tracked */
 	u32 needs_any_tracks;	/* PS_KNOWN_* of which one must be */
 	/* events (system:name) of which at least one must be recorded */
 	const char *needs_any_event[4];
-	/* anything else (kernel version...): false and why if it cannot run */
+	/*
+	 * anything else: false and why if it cannot run.  A why starting
+	 * with "not applicable" means the kernel has no such thing (check
+	 * prints it as is).
+	 */
 	bool (*can_run)(struct ps_check *c, char *why, size_t size);
 
 	/* once, before the replay */
@@ -85,6 +95,13 @@ void ps_check_report(struct ps_check *c, const struct ps_rule *r,
 		     const struct ps_folio *f, const struct ps_state *before,
 		     const struct ps_state *after, const char *fmt, ...)
 	__attribute__((format(printf, 8, 9)));
+
+/*
+ * The recording's markers (read during the replay) show the kernel has
+ * nothing rule r is about: r stops and says why ("not applicable: ...").
+ */
+void ps_check_not_applicable(struct ps_check *c, const struct ps_rule *r,
+			     const char *why);
 
 /* Were events lost since ts (any CPU)?  Then state after ts is unsure. */
 bool ps_check_lost_since(const struct ps_check *c, u64 ts);

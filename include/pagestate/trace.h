@@ -43,6 +43,8 @@ struct ps_meta {
 		u64 rmap_exclusive, rmap_compound;
 		/* page->flags bit -> PS_PG_*, from the "pageflags" marker */
 		u64 pg[64];
+		bool pageflags_seen;	/* the marker was there */
+		bool double_map;	/* ...and named PG_double_map (< 6.2) */
 	} layout;
 	u64 probe_no_layout;	/* kprobe events we could not place */
 	u64 huge_zero_pfn;	/* from the split_pmd probe; 0 unknown */
@@ -98,6 +100,13 @@ bool ps_trace_has_event(struct ps_trace *t, const char *system,
  * count itself was unknown (the kernel only said "some"). */
 u64 ps_trace_missed(const struct ps_trace *t);
 u64 ps_trace_missed_unknown(const struct ps_trace *t);
+/*
+ * Do the file's rmap probes read the folio's own counts (large and entire
+ * mapcount, _nr_pages_mapped: the folio era, 6.12+)?
+ */
+bool ps_trace_folio_counts(struct ps_trace *t);
+/* ...and the 7.x per-mm counts (_mm_id_mapcount, _mm_id)? */
+bool ps_trace_folio_mm_ids(struct ps_trace *t);
 /* Which folio fields the file's event sources let the engine track. */
 u32 ps_trace_tracks(const struct ps_trace *t);
 

@@ -8,8 +8,8 @@ PY=/usr/bin/python3
 
 # every rule has an id, a statement, its needs and its source
 "$PS" check --list-rules > "$T_TMP/rules"
-t_check "check --list-rules lists 12 rules with needs and sources" \
-	test "$(grep -c '^    from: ' "$T_TMP/rules")" = 12 -a "$(grep -c '^    needs: ' "$T_TMP/rules")" = 12
+t_check "check --list-rules lists 14 rules with needs, kernels and sources" \
+	test "$(grep -c '^    from: ' "$T_TMP/rules")" = 14 -a "$(grep -c '^    needs: ' "$T_TMP/rules")" = 14 -a "$(grep -c '^    kernels: ' "$T_TMP/rules")" = 14
 
 for f in "$FIXTURES"/*.dat; do
 	n=$(basename "$f" .dat)

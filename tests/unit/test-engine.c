@@ -693,6 +693,381 @@ static void test_untraced_allocation(void)
 	ps_engine_free(e);
 }
 
+/* --- the folio era (6.12+) -------------------------------------------- */
+
+#define MTHP	0x40000		/* a 64 KiB folio: order 4 */
+
+/* A folio-era rmap op, with the folio's counts as read at entry. */
+static struct ps_op fop(enum ps_op_kind kind, u64 pfn, s64 nr, u32 flags,
+			u64 head, u32 order, s32 large, s32 entire, s32 npm)
+{
+	struct ps_op op = mkop(kind, pfn, 0);
+
+	op.val = nr;
+	op.flags = flags | PS_OPF_ANON | PS_OPF_FOLIO_OBS | PS_OPF_OBS_BEFORE;
+	op.fobs.head = head;
+	op.fobs.order = order;
+	op.fobs.have = order ? PS_FOBS_LARGE : 0;
+	op.fobs.large_mapcount = large;
+	op.fobs.entire_mapcount = entire;
+	op.fobs.nr_pages_mapped = npm;
+	return op;
+}
+
+static void fapply(struct ps_engine *e, struct ps_op op)
+{
+	ps_engine_apply(e, &op);
+}
+
+/* folio_add_new_anon_rmap() of an mTHP: a PTE per page, no entire map. */
+static void test_new_mthp_maps_every_page(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, MTHP, 4);
+	fapply(e, fop(PS_OP_RMAP_ADD, MTHP, 0, PS_OPF_NEW | PS_OPF_EXCLUSIVE,
+		      MTHP, 4, 0, 0, 0));
+	f = ps_folio_find(e, MTHP + 15);
+	EXPECT_TRUE(f != NULL);
+	if (f) {
+		EXPECT_EQ(ps_folio_mapcount(f), 16);
+		EXPECT_EQ(f->entire_mapcount, 0);
+		EXPECT_EQ(f->sub[15].mapcount, 1);
+		EXPECT_EQ(ps_folio_nr_pages_mapped(f), 16);
+		EXPECT_TRUE(f->sub[7].flags & PS_SUB_ANON_EXCLUSIVE);
+	}
+	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+}
+
+/* A PMD-mappable new folio is mapped entirely: ENTIRELY_MAPPED. */
+static void test_new_pmd_folio_is_entirely_mapped(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, 0x80000, 9);
+	fapply(e, fop(PS_OP_RMAP_ADD, 0x80000, 0, PS_OPF_NEW, 0x80000, 9,
+		      0, 0, 0));
+	f = ps_folio_find(e, 0x80000);
+	EXPECT_EQ(f ? f->entire_mapcount : -1, 1);
+	EXPECT_EQ(f ? ps_folio_nr_pages_mapped(f) : -1, PS_ENTIRELY_MAPPED);
+	EXPECT_EQ(f ? f->sub[3].mapcount : -1, 0);
+	ps_engine_free(e);
+}
+
+/* folio_remove_rmap_ptes(folio, page, 4): four pages at once. */
+static void test_rmap_ptes_cover_nr_pages(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, MTHP, 4);
+	fapply(e, fop(PS_OP_RMAP_ADD, MTHP, 0, PS_OPF_NEW, MTHP, 4, 0, 0, 0));
+	fapply(e, fop(PS_OP_RMAP_REMOVE, MTHP + 4, 4, 0, MTHP, 4, 16, 0, 16));
+	f = ps_folio_find(e, MTHP);
+	EXPECT_TRUE(f != NULL);
+	if (f) {
+		EXPECT_EQ(ps_folio_mapcount(f), 12);
+		EXPECT_EQ(f->sub[4].mapcount, 0);
+		EXPECT_EQ(f->sub[7].mapcount, 0);
+		EXPECT_EQ(f->sub[8].mapcount, 1);
+		EXPECT_EQ(ps_folio_nr_pages_mapped(f), 12);
+	}
+	EXPECT_EQ(ps_engine_stats(e)->fobs_compared, 2);
+	EXPECT_EQ(total_anomalies(e), 0);
+	/* a range past the folio's end is impossible */
+	fapply(e, fop(PS_OP_RMAP_REMOVE, MTHP + 14, 4, 0, MTHP, 4, 12, 0, 12));
+	EXPECT_EQ(ps_engine_stats(e)->anomalies[PS_ANOM_INVALID_OP], 1);
+	ps_engine_free(e);
+}
+
+/* The folio's large mapcount disagreeing with ours is an anomaly. */
+static void test_folio_counts_mismatch(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+
+	apply(e, PS_OP_ALLOC, MTHP, 4);
+	fapply(e, fop(PS_OP_RMAP_ADD, MTHP, 0, PS_OPF_NEW, MTHP, 4, 0, 0, 0));
+	fapply(e, fop(PS_OP_RMAP_REMOVE, MTHP, 1, 0, MTHP, 4, 17, 0, 16));
+	EXPECT_EQ(ps_engine_stats(e)->anomalies[PS_ANOM_OBS_MISMATCH], 1);
+	ps_engine_free(e);
+}
+
+/* A folio met mid-trace: one mapping per page is a full baseline. */
+static void test_folio_counts_baseline(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+
+	/* a page-only probe first made an order-0 placeholder */
+	rmap(e, PS_OP_FLAGS, MTHP + 3, 0);
+	fapply(e, fop(PS_OP_RMAP_REMOVE, MTHP, 16, 0, MTHP, 4, 16, 0, 16));
+	f = ps_folio_find(e, MTHP + 3);
+	EXPECT_TRUE(f != NULL);
+	if (f) {
+		EXPECT_EQ(f->pfn, MTHP);
+		EXPECT_EQ(f->order, 4);
+		EXPECT_TRUE(f->known & PS_KNOWN_MAPCOUNT);
+		EXPECT_EQ(ps_folio_mapcount(f), 0);
+	}
+	EXPECT_EQ(ps_engine_stats(e)->fobs_baselines, 1);
+	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+}
+
+/* 3 mappings over 2 pages: no baseline, the mapcounts stay unknown. */
+static void test_folio_counts_no_baseline(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_folio *f;
+
+	fapply(e, fop(PS_OP_RMAP_REMOVE, MTHP, 1, 0, MTHP, 4, 3, 0, 2));
+	f = ps_folio_find(e, MTHP);
+	EXPECT_TRUE(f && !(f->known & PS_KNOWN_MAPCOUNT));
+	ps_engine_free(e);
+}
+
+/*
+ * fork copies a 16-PTE batch inline; the child's unmap reads the folio:
+ * 32 mappings over 16 pages, so each page is mapped twice and no longer
+ * exclusive -- settled, not an anomaly.
+ */
+static void test_fork_batch_settled_by_next_probe(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_op op;
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, MTHP, 4);
+	fapply(e, fop(PS_OP_RMAP_ADD, MTHP, 0, PS_OPF_NEW | PS_OPF_EXCLUSIVE,
+		      MTHP, 4, 0, 0, 0));
+	op = mkop(PS_OP_FORK_DUP, MTHP, 0);
+	op.flags = PS_OPF_BATCH_UNKNOWN;
+	ps_engine_apply(e, &op);
+	f = ps_folio_find(e, MTHP);
+	EXPECT_EQ(f ? ps_folio_mapcount(f) : -1, 16);
+	fapply(e, fop(PS_OP_RMAP_REMOVE, MTHP, 16, 0, MTHP, 4, 32, 0, 16));
+	f = ps_folio_find(e, MTHP);
+	EXPECT_TRUE(f != NULL);
+	if (f) {
+		EXPECT_EQ(ps_folio_mapcount(f), 16);
+		EXPECT_EQ(f->sub[9].mapcount, 1);
+		EXPECT_TRUE(!(f->sub[9].flags & PS_SUB_ANON_EXCLUSIVE));
+		EXPECT_TRUE(f->known & PS_KNOWN_MAPCOUNT);
+	}
+	EXPECT_EQ(ps_engine_stats(e)->fork_batches, 1);
+	EXPECT_EQ(ps_engine_stats(e)->fork_resyncs, 1);
+	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+}
+
+/* No probe before the exit snapshot: the batch covered its mapped run. */
+static void test_fork_batch_guessed_without_probe(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_op op;
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, MTHP, 4);
+	fapply(e, fop(PS_OP_RMAP_ADD, MTHP, 0, PS_OPF_NEW, MTHP, 4, 0, 0, 0));
+	fapply(e, fop(PS_OP_RMAP_REMOVE, MTHP + 8, 8, 0, MTHP, 4, 16, 0, 16));
+	op = mkop(PS_OP_FORK_DUP, MTHP, 0);
+	op.flags = PS_OPF_BATCH_UNKNOWN;
+	ps_engine_apply(e, &op);
+	op = mkop(PS_OP_SNAPSHOT, MTHP, 0);
+	ps_engine_apply(e, &op);
+	f = ps_folio_find(e, MTHP);
+	EXPECT_TRUE(f != NULL);
+	if (f) {
+		EXPECT_EQ(f->sub[7].mapcount, 2);
+		EXPECT_EQ(f->sub[8].mapcount, 0);
+		EXPECT_EQ(ps_folio_mapcount(f), 16);
+	}
+	ps_engine_free(e);
+}
+
+/*
+ * With page_ref, copy_present_ptes()'s folio_ref_add(folio, nr) sizes
+ * the batch exactly, before or after the held-back fork op.
+ */
+static void test_fork_batch_sized_by_page_ref(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_op op, dup;
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, MTHP, 4);
+	fapply(e, fop(PS_OP_RMAP_ADD, MTHP, 0, PS_OPF_NEW, MTHP, 4, 0, 0, 0));
+	/* batch 1: its op first, then the reference add of 3 */
+	dup = mkop(PS_OP_FORK_DUP, MTHP, 0);
+	dup.flags = PS_OPF_BATCH_UNKNOWN;
+	ps_engine_apply(e, &dup);
+	ref(e, MTHP, 3, 4);
+	/* batch 2 at page 3: the reference add of 13 came first */
+	op = mkop(PS_OP_REF, MTHP, 0);
+	op.val = 13;
+	op.obs_count = 17;
+	op.flags = PS_OPF_HAS_OBS_COUNT;
+	dup = mkop(PS_OP_FORK_DUP, MTHP + 3, 0);
+	dup.flags = PS_OPF_BATCH_UNKNOWN;
+	dup.ts = op.ts - 1;	/* vm_normal_page returned before the add */
+	ps_engine_apply(e, &op);
+	ps_engine_apply(e, &dup);
+	apply(e, PS_OP_SNAPSHOT, MTHP, 0);
+	f = ps_folio_find(e, MTHP);
+	EXPECT_TRUE(f != NULL);
+	if (f) {
+		EXPECT_EQ(ps_folio_mapcount(f), 32);
+		EXPECT_EQ(f->sub[2].mapcount, 2);
+		EXPECT_EQ(f->sub[15].mapcount, 2);
+	}
+	EXPECT_EQ(ps_engine_stats(e)->fork_sized, 2);
+	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+}
+
+/*
+ * A guess (no probe before the child's snapshot) gave the batch all 16
+ * pages; the child's unmap then reads 17 mappings: the batch was one
+ * page (the other pages sat in another VMA).  The reading corrects the
+ * guess -- not an anomaly.
+ */
+static void test_fork_guess_corrected_by_probe(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_op op;
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, MTHP, 4);
+	fapply(e, fop(PS_OP_RMAP_ADD, MTHP, 0, PS_OPF_NEW, MTHP, 4, 0, 0, 0));
+	op = mkop(PS_OP_FORK_DUP, MTHP, 0);
+	op.flags = PS_OPF_BATCH_UNKNOWN;
+	ps_engine_apply(e, &op);
+	apply(e, PS_OP_SNAPSHOT, MTHP, 0);
+	f = ps_folio_find(e, MTHP);
+	EXPECT_EQ(f ? ps_folio_mapcount(f) : -1, 32);
+	op = fop(PS_OP_RMAP_REMOVE, MTHP, 1, PS_OPF_HAS_OBS_MAPCOUNT, MTHP, 4,
+		 17, 0, 16);
+	op.obs_mapcount = 2;
+	ps_engine_apply(e, &op);
+	f = ps_folio_find(e, MTHP);
+	EXPECT_TRUE(f != NULL);
+	if (f) {
+		EXPECT_EQ(ps_folio_mapcount(f), 16);
+		EXPECT_EQ(f->sub[0].mapcount, 1);
+		EXPECT_EQ(f->sub[1].mapcount, 1);
+		EXPECT_TRUE(f->known & PS_KNOWN_MAPCOUNT);
+	}
+	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+}
+
+/* split_huge_page_to_list_to_order(new_order = 4): 32 folios of 16. */
+static void test_split_to_any_order(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_op op;
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, 0x80000, 9);
+	op = mkop(PS_OP_SPLIT, 0x80000, 9);
+	op.val = 4;
+	ps_engine_apply(e, &op);
+	f = ps_folio_find(e, 0x80000 + 40);
+	EXPECT_TRUE(f && f->pfn == 0x80000 + 32 && f->order == 4);
+	EXPECT_TRUE(f && f->nr_lineage == 1 &&
+		    f->lineage[0].kind == PS_LINEAGE_SPLIT &&
+		    f->lineage[0].order == 9);
+	EXPECT_EQ(ps_engine_stats(e)->live, 32);
+	ps_engine_free(e);
+}
+
+/* __folio_split non-uniform at page 5: buddy pieces, page 5 alone. */
+static void test_non_uniform_split(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_op op;
+	struct ps_folio *f;
+	const u64 h = 0x80000;
+
+	apply(e, PS_OP_ALLOC, h, 9);
+	op = mkop(PS_OP_SPLIT, h, 9);
+	op.val = 0;
+	op.val2 = h + 5;
+	op.flags = PS_OPF_NON_UNIFORM;
+	ps_engine_apply(e, &op);
+	f = ps_folio_find(e, h + 5);
+	EXPECT_TRUE(f && f->pfn == h + 5 && f->order == 0);
+	f = ps_folio_find(e, h + 4);
+	EXPECT_TRUE(f && f->pfn == h + 4 && f->order == 0);
+	f = ps_folio_find(e, h + 7);
+	EXPECT_TRUE(f && f->pfn == h + 6 && f->order == 1);
+	f = ps_folio_find(e, h + 1);
+	EXPECT_TRUE(f && f->pfn == h && f->order == 2);
+	f = ps_folio_find(e, h + 300);
+	EXPECT_TRUE(f && f->pfn == h + 256 && f->order == 8);
+	EXPECT_EQ(ps_engine_stats(e)->live, 10);
+	ps_engine_free(e);
+}
+
+/*
+ * 6.12's __split_huge_pmd_locked() maps the 512 PTEs and drops the PMD
+ * through rmap calls: the split op itself moves nothing.
+ */
+static void test_rmap_split_pmd(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_op op;
+	struct ps_folio *f;
+	const u64 h = 0x80000;
+
+	apply(e, PS_OP_ALLOC, h, 9);
+	fapply(e, fop(PS_OP_RMAP_ADD, h, 0, PS_OPF_NEW | PS_OPF_EXCLUSIVE,
+		      h, 9, 0, 0, 0));
+	op = mkop(PS_OP_SPLIT_PMD, h, 9);
+	op.flags = PS_OPF_RMAP_SPLIT;
+	ps_engine_apply(e, &op);
+	f = ps_folio_find(e, h);
+	EXPECT_TRUE(f && f->entire_mapcount == 1 && f->sub[0].mapcount == 0);
+	fapply(e, fop(PS_OP_RMAP_ADD, h, 512, PS_OPF_EXCLUSIVE, h, 9, 1, 1,
+		      PS_ENTIRELY_MAPPED));
+	fapply(e, fop(PS_OP_RMAP_REMOVE, h, 0, PS_OPF_COMPOUND, h, 9, 513, 1,
+		      PS_ENTIRELY_MAPPED + 512));
+	f = ps_folio_find(e, h);
+	EXPECT_TRUE(f != NULL);
+	if (f) {
+		EXPECT_EQ(f->entire_mapcount, 0);
+		EXPECT_EQ(ps_folio_mapcount(f), 512);
+		EXPECT_EQ(ps_folio_nr_pages_mapped(f), 512);
+		EXPECT_TRUE(f->sub[511].flags & PS_SUB_ANON_EXCLUSIVE);
+	}
+	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+}
+
+/* A large folio's _pincount read by a probe checks our pins. */
+static void test_large_pincount_observed(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_op op;
+
+	apply(e, PS_OP_ALLOC, MTHP, 4);
+	fapply(e, fop(PS_OP_RMAP_ADD, MTHP, 0, PS_OPF_NEW, MTHP, 4, 0, 0, 0));
+	op = fop(PS_OP_PIN, MTHP + 2, 1, PS_OPF_PIN, MTHP, 4, 16, 0, 16);
+	ps_engine_apply(e, &op);
+	op = fop(PS_OP_UNPIN, MTHP + 2, 1, PS_OPF_PIN, MTHP, 4, 16, 0, 16);
+	op.fobs.pincount = 1;
+	ps_engine_apply(e, &op);
+	EXPECT_EQ(total_anomalies(e), 0);
+	op = fop(PS_OP_PIN, MTHP + 2, 1, PS_OPF_PIN, MTHP, 4, 16, 0, 16);
+	op.fobs.pincount = 3;
+	ps_engine_apply(e, &op);
+	EXPECT_EQ(ps_engine_stats(e)->anomalies[PS_ANOM_OBS_MISMATCH], 1);
+	ps_engine_free(e);
+}
+
 int main(void)
 {
 	RUN(test_alloc_thp_found_by_tail);
@@ -722,5 +1097,19 @@ int main(void)
 	RUN(test_verify_folio_shape);
 	RUN(test_concurrent_entry_reads_are_not_mismatches);
 	RUN(test_untraced_allocation);
+	RUN(test_new_mthp_maps_every_page);
+	RUN(test_new_pmd_folio_is_entirely_mapped);
+	RUN(test_rmap_ptes_cover_nr_pages);
+	RUN(test_folio_counts_mismatch);
+	RUN(test_folio_counts_baseline);
+	RUN(test_folio_counts_no_baseline);
+	RUN(test_fork_batch_settled_by_next_probe);
+	RUN(test_fork_batch_guessed_without_probe);
+	RUN(test_fork_batch_sized_by_page_ref);
+	RUN(test_fork_guess_corrected_by_probe);
+	RUN(test_split_to_any_order);
+	RUN(test_non_uniform_split);
+	RUN(test_rmap_split_pmd);
+	RUN(test_large_pincount_observed);
 	return UNIT_EXIT();
 }

@@ -317,6 +317,114 @@ static void test_lost_events_make_it_uncertain(void)
 	ps_check_free(c);
 }
 
+/* A folio-era rmap op on an mTHP (order 4) with its counts at entry. */
+static struct ps_op fop(enum ps_op_kind kind, u64 pfn, s64 nr, u32 flags,
+			s32 large, s32 entire, s32 npm)
+{
+	struct ps_op op = mk(kind, pfn, 0);
+
+	op.val = nr;
+	op.flags = flags | PS_OPF_ANON | PS_OPF_FOLIO_OBS | PS_OPF_OBS_BEFORE;
+	op.fobs.head = pfn & ~15ull;
+	op.fobs.order = 4;
+	op.fobs.have = PS_FOBS_LARGE;
+	op.fobs.large_mapcount = large;
+	op.fobs.entire_mapcount = entire;
+	op.fobs.nr_pages_mapped = npm;
+	return op;
+}
+
+/* folio-counts: the folio's own counts as the probe read them. */
+static void test_folio_counts(void)
+{
+	struct ps_check *c = start("folio-counts");
+	struct ps_op op;
+
+	/* consistent: 16 PTE mappings over 16 pages */
+	feed(c, PS_OP_ALLOC, 0x4000, 4, 0);
+	op = fop(PS_OP_RMAP_ADD, 0x4000, 0, PS_OPF_NEW, 0, 0, 0);
+	ps_check_apply(c, &op);
+	op = fop(PS_OP_RMAP_REMOVE, 0x4000, 16, 0, 16, 0, 16);
+	ps_check_apply(c, &op);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+
+	/* 16 pages mapped by PTE but the large mapcount says 3 */
+	c = start("folio-counts");
+	feed(c, PS_OP_ALLOC, 0x4000, 4, 0);
+	op = fop(PS_OP_RMAP_REMOVE, 0x4000, 1, 0, 3, 0, 16);
+	ps_check_apply(c, &op);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+
+	/* ENTIRELY_MAPPED without an entire mapping */
+	c = start("folio-counts");
+	op = fop(PS_OP_RMAP_REMOVE, 0x4000, 1, 0, 1, 0,
+		 PS_ENTIRELY_MAPPED + 1);
+	ps_check_apply(c, &op);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+
+	/* the same reading with another CPU in the folio a moment ago */
+	c = start("folio-counts");
+	op = fop(PS_OP_RMAP_ADD, 0x4000, 1, 0, 1, 0, 1);
+	ps_check_apply(c, &op);
+	op = fop(PS_OP_RMAP_REMOVE, 0x4000, 1, 0, 1, 0,
+		 PS_ENTIRELY_MAPPED + 1);
+	op.cpu = 1;
+	op.ts = now += 10;
+	ps_check_apply(c, &op);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+
+	/* a large folio freed pinned; unpinned it is fine */
+	c = start("folio-counts");
+	feed(c, PS_OP_ALLOC, 0x4000, 4, 0);
+	feed(c, PS_OP_PIN, 0x4003, 0, PS_OPF_PIN);
+	feed(c, PS_OP_FREE, 0x4000, 4, 0);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+	c = start("folio-counts");
+	feed(c, PS_OP_ALLOC, 0x4000, 4, 0);
+	feed(c, PS_OP_PIN, 0x4003, 0, PS_OPF_PIN);
+	feed(c, PS_OP_UNPIN, 0x4003, 0, PS_OPF_PIN);
+	feed(c, PS_OP_FREE, 0x4000, 4, 0);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+}
+
+/* anon-exclusive-once: an exclusive page mapped a second time. */
+static void test_anon_exclusive_once(void)
+{
+	struct ps_check *c = start("anon-exclusive-once");
+	struct ps_op op;
+
+	/* swap-in style add of an unmapped page, exclusive: fine */
+	op = fop(PS_OP_RMAP_ADD, 0x4002, 1, PS_OPF_EXCLUSIVE |
+		 PS_OPF_HAS_OBS_FLAGS | PS_OPF_HAS_OBS_MAPCOUNT, 0, 0, 0);
+	op.obs_mapcount = 0;
+	ps_check_apply(c, &op);
+	/* a PMD split maps PTEs while the PMD is there: mapcount 0 each */
+	op = fop(PS_OP_RMAP_ADD, 0x4000, 16, PS_OPF_EXCLUSIVE |
+		 PS_OPF_HAS_OBS_FLAGS | PS_OPF_HAS_OBS_MAPCOUNT |
+		 PS_OPF_SPLIT_REMAP, 1, 1, PS_ENTIRELY_MAPPED);
+	op.obs_mapcount = 0;
+	ps_check_apply(c, &op);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+
+	/* the page was mapped and exclusive already: now mapped twice */
+	c = start("anon-exclusive-once");
+	op = fop(PS_OP_RMAP_ADD, 0x4002, 1, PS_OPF_HAS_OBS_FLAGS |
+		 PS_OPF_HAS_OBS_MAPCOUNT, 16, 0, 16);
+	op.obs_mapcount = 1;
+	op.obs_flags = PS_PG_ANON | PS_PG_ANON_EXCLUSIVE;
+	ps_check_apply(c, &op);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+
+	/* ...not exclusive (fork shared it): a second mapping is fine */
+	c = start("anon-exclusive-once");
+	op = fop(PS_OP_RMAP_ADD, 0x4002, 1, PS_OPF_HAS_OBS_FLAGS |
+		 PS_OPF_HAS_OBS_MAPCOUNT, 16, 0, 16);
+	op.obs_mapcount = 1;
+	op.obs_flags = PS_PG_ANON;
+	ps_check_apply(c, &op);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+}
+
 int main(void)
 {
 	RUN(test_collapse_pinned);
@@ -327,5 +435,7 @@ int main(void)
 	RUN(test_generic_rules);
 	RUN(test_end_state);
 	RUN(test_lost_events_make_it_uncertain);
+	RUN(test_folio_counts);
+	RUN(test_anon_exclusive_once);
 	return UNIT_EXIT();
 }

@@ -1,0 +1,76 @@
+# The broken 6.12 kernels (tests/vm/patches/6.12/NAME.patch, built by
+# tests/vm/build-kernel --source 6.12 --variant NAME in the clean 6.12
+# tree: ~1-2 min each once custom-6.12 is built) do the damage the rules
+# are about, as the workloads themselves see it; the clean custom-6.12
+# kernel does not.  Only the workloads' own output is checked here: what
+# pagestate records and checks on these kernels is vm-broken.sh's part.
+#
+#   collapse-broken: MADV_COLLAPSE replaces an io_uring-pinned page
+#     (collapse-broken prints collapse-pin-coherent BROKEN)
+#   fork-broken: fork shares a pinned page (fork-pin prints pin-coherent
+#     BROKEN, and DEBUG_VM's sanity_check_pinned_pages() warns)
+source "$(dirname "$0")/../lib.sh"
+
+VM="$TOP/tests/vm/run"
+why=
+command -v qemu-system-x86_64 >/dev/null || why="qemu-system-x86_64 not installed"
+[ -n "$why" ] || command -v busybox >/dev/null || why="busybox-static not installed"
+[ -n "$why" ] || [ -f /usr/src/linux-source-6.12.tar.xz ] || why="linux-source-6.12 not installed"
+for w in collapse-broken fork-pin; do
+	[ -n "$why" ] || [ -x "$WORKLOADS/$w" ] || why="workloads not built (make)"
+done
+if [ -n "$why" ]; then
+	for k in custom-6.12 custom-6.12-collapse-broken custom-6.12-fork-broken; do
+		t_skip "vm-broken-6.12: $k" "$why"
+	done
+	exit 0
+fi
+
+# run KERNEL: both workloads in one boot, output in $T_TMP/KERNEL.out.
+run() {
+	"$VM" --kernel "$1" --timeout 300 --out "$T_TMP/$1" -- sh -c '
+		/w/collapse-broken; /w/fork-pin; dmesg | grep "page dumped because"; true' \
+		>"$T_TMP/$1.out" 2>&1
+}
+# has KERNEL REGEX: the guest printed a line matching REGEX.
+has() { grep -q "$2" "$T_TMP/$1.out"; }
+
+k=custom-6.12
+if run $k; then
+	t_check "vm-broken-6.12: $k: MADV_COLLAPSE of a pinned page refused (EAGAIN)" \
+		has $k '^workload: madv_collapse pin ret=-1 errno=11'
+	t_check "vm-broken-6.12: $k: collapse-pin-coherent ok" \
+		has $k '^workload: collapse-pin-coherent ok'
+	t_check "vm-broken-6.12: $k: pin-coherent ok (small and thp)" \
+		eval "has $k '^workload: pin-coherent ok pin=small' && has $k '^workload: pin-coherent ok pin=thp'"
+	t_check "vm-broken-6.12: $k: no BROKEN line" eval "! has $k BROKEN"
+else
+	t_fail "vm-broken-6.12: $k: boot" "$(tail -n3 "$T_TMP/$k.out" | tr '\n' ' ')"
+fi
+
+k=custom-6.12-collapse-broken
+if run $k; then
+	t_check "vm-broken-6.12: $k: MADV_COLLAPSE went ahead over the pin" \
+		has $k '^workload: madv_collapse pin ret=0 '
+	before=$(sed -n 's/^workload: pin-before .*pfn=\(0x[0-9a-f]*\).*/\1/p' "$T_TMP/$k.out")
+	after=$(sed -n 's/^workload: pin-after .*pfn=\(0x[0-9a-f]*\).*/\1/p' "$T_TMP/$k.out")
+	if [ -n "$before" ] && [ -n "$after" ] && [ "$before" != "$after" ]; then
+		t_ok "vm-broken-6.12: $k: pinned pfn $before replaced by $after"
+	else
+		t_fail "vm-broken-6.12: $k: pinned pfn replaced" "before=$before after=$after"
+	fi
+	t_check "vm-broken-6.12: $k: collapse-pin-coherent BROKEN" \
+		has $k '^workload: collapse-pin-coherent BROKEN'
+else
+	t_fail "vm-broken-6.12: $k: build and boot" "$(tail -n3 "$T_TMP/$k.out" | tr '\n' ' ')"
+fi
+
+k=custom-6.12-fork-broken
+if run $k; then
+	t_check "vm-broken-6.12: $k: pin-coherent BROKEN pin=small" \
+		has $k '^workload: pin-coherent BROKEN pin=small'
+	t_check "vm-broken-6.12: $k: the kernel's sanity_check_pinned_pages() saw it too" \
+		has $k 'VM_WARN_ON_ONCE_PAGE(!PageAnonExclusive'
+else
+	t_fail "vm-broken-6.12: $k: build and boot" "$(tail -n3 "$T_TMP/$k.out" | tr '\n' ' ')"
+fi
