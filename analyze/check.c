@@ -159,6 +159,19 @@ bool ps_check_lost_since(const struct ps_check *c, u64 ts)
 	return c->any_lost && c->last_lost_ts >= ts;
 }
 
+/*
+ * Lost events in the folio's life make any verdict unsure, and so do
+ * earlier ones when the folio was not born by an alloc we saw: met on
+ * first sight after a gap, even its shape (a THP's tail taken for an
+ * order-0 page) may be the gap's doing.
+ */
+bool ps_check_folio_unsure(const struct ps_check *c, const struct ps_folio *f)
+{
+	return f && c->any_lost &&
+	       (ps_check_lost_since(c, f->born_ts) || f->untraced ||
+		!(f->known & PS_KNOWN_BIRTH));
+}
+
 static struct ps_check_rule_state *rule_state(struct ps_check *c,
 					      const struct ps_rule *r)
 {
@@ -179,8 +192,7 @@ void ps_check_report(struct ps_check *c, const struct ps_rule *r,
 	struct ps_finding *fi;
 	va_list ap;
 
-	/* Lost events in the folio's life make any verdict unsure. */
-	if (sev == PS_SEV_BREAK && f && ps_check_lost_since(c, f->born_ts))
+	if (sev == PS_SEV_BREAK && ps_check_folio_unsure(c, f))
 		sev = PS_SEV_UNCERTAIN;
 	if (rs) {
 		if (sev == PS_SEV_BREAK)

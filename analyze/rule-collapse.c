@@ -125,10 +125,15 @@ static bool source_counts(const struct ps_op *op, const struct ps_state *before,
 	return true;
 }
 
+/*
+ * Judged when khugepaged unmaps the page, reported when the collapse
+ * ends: by then the pfn may hold another folio, so whether lost events
+ * make the verdict unsure (@unsure) is decided here, on this one.
+ */
 static void check_source_page(struct collapse_win *w, const struct ps_op *op,
 			      const struct ps_folio *f,
 			      const struct ps_state *before,
-			      const struct ps_state *after)
+			      const struct ps_state *after, bool unsure)
 {
 	s64 swap = (before->flags & PS_PG_SWAPCACHE) ? 1 : 0;
 	struct pending *p;
@@ -147,7 +152,7 @@ static void check_source_page(struct collapse_win *w, const struct ps_op *op,
 	p->after = *after;
 	p->folio_pfn = f ? f->pfn : op->pfn;
 	if ((before->known & PS_KNOWN_PINCOUNT) && before->pincount > 0) {
-		p->sev = PS_SEV_BREAK;
+		p->sev = unsure ? PS_SEV_UNCERTAIN : PS_SEV_BREAK;
 		snprintf(p->what, sizeof(p->what), "collapse replaced a page "
 			 "pinned %d time%s (FOLL_PIN); the pin now holds a "
 			 "page the process no longer maps", before->pincount,
@@ -168,7 +173,7 @@ static void check_source_page(struct collapse_win *w, const struct ps_op *op,
 	extra = ref - map - swap - 1;
 	if (extra <= 0)
 		return;
-	p->sev = PS_SEV_BREAK;
+	p->sev = unsure ? PS_SEV_UNCERTAIN : PS_SEV_BREAK;
 	snprintf(p->what, sizeof(p->what), "collapse went ahead with %lld "
 		 "external reference%s on this %s (refcount %lld, mapcount "
 		 "%lld, swapcache %lld)", (long long)extra, extra == 1 ? "" : "s",
@@ -202,7 +207,8 @@ static void collapse_op(struct ps_check *c, void *priv, const struct ps_op *op,
 	case PS_OP_RMAP_REMOVE:
 		w = win(cp, op->pid, false);
 		if (w && w->open && !(op->flags & PS_OPF_COMPOUND))
-			check_source_page(w, op, f, before, after);
+			check_source_page(w, op, f, before, after,
+					  ps_check_folio_unsure(c, f));
 		break;
 	case PS_OP_COLLAPSE:
 		w = win(cp, op->pid, false);

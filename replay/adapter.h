@@ -66,6 +66,14 @@ struct ps_fork_slot {
 	bool in_window;
 	bool has_dup;
 	struct ps_op dup;
+	/*
+	 * The page fork just copied instead of sharing.  The task may sleep
+	 * allocating the copy and wake on another CPU whose clock runs
+	 * behind: its first vm_normal_page() of that page can then sort
+	 * after the copy, and must not be taken for a new dup.
+	 */
+	bool has_copied;
+	u64 copied_pfn;
 	bool has_pmd;
 	struct ps_op pmd;
 	/* head pfn of the PMD this task is splitting (folio era) */

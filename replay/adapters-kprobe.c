@@ -235,6 +235,8 @@ static void ad_folio_rmap(struct ps_trace *t, struct ps_event_adapter *ea,
 	ps_emit(t, op);
 }
 
+static void fork_copied(struct ps_fork_slot *fs);
+
 /* folio_add_new_anon_rmap(folio, vma, address, flags): mm, addr, rflags */
 static void ad_folio_add_new_anon(struct ps_trace *t,
 				  struct ps_event_adapter *ea,
@@ -242,9 +244,8 @@ static void ad_folio_add_new_anon(struct ps_trace *t,
 {
 	struct ps_fork_slot *fs = ps_trace_fork_slot(t, op->pid, false);
 
-	/* fork copied the held-back page instead: no duplicate happened */
 	if (fs && fs->in_window)
-		fs->has_dup = false;
+		fork_copied(fs);
 	if (!folio_fields(t, ea, rec, op))
 		return;
 	op->kind = PS_OP_RMAP_ADD;
@@ -403,6 +404,14 @@ static void fork_flush(struct ps_trace *t, struct ps_fork_slot *fs)
 	fs->has_dup = false;
 }
 
+/* fork copied the held-back page instead: no duplicate happened */
+static void fork_copied(struct ps_fork_slot *fs)
+{
+	fs->has_copied = fs->has_dup;
+	fs->copied_pfn = fs->dup.pfn;
+	fs->has_dup = false;
+}
+
 static void ad_copy_page_range(struct ps_trace *t, struct ps_event_adapter *ea,
 			       struct tep_record *rec, struct ps_op *op)
 {
@@ -437,7 +446,14 @@ static void ad_vm_normal_page_ret(struct ps_trace *t,
 	/*
 	 * The same page again is copy_pte_range() retrying after it
 	 * allocated the copy a maybe-pinned page needs: not a second dup.
+	 * The page just copied, once more, is the first of those calls
+	 * sorted late (fork_copied()).
 	 */
+	if (fs->has_copied && fs->copied_pfn == op->pfn) {
+		fs->has_copied = false;
+		return;
+	}
+	fs->has_copied = false;
 	if (!fs->has_dup || fs->dup.pfn != op->pfn)
 		fork_flush(t, fs);
 	op->kind = PS_OP_FORK_DUP;
@@ -486,9 +502,8 @@ static void ad_rmap_add_new_anon(struct ps_trace *t,
 {
 	struct ps_fork_slot *fs = ps_trace_fork_slot(t, op->pid, false);
 
-	/* fork copied the held-back page instead: no duplicate happened */
 	if (fs && fs->in_window)
-		fs->has_dup = false;
+		fork_copied(fs);
 	if (!page_fields(t, ea, rec, op))
 		return;
 	op->kind = PS_OP_RMAP_ADD;

@@ -105,6 +105,14 @@ void ps_check_not_applicable(struct ps_check *c, const struct ps_rule *r,
 
 /* Were events lost since ts (any CPU)?  Then state after ts is unsure. */
 bool ps_check_lost_since(const struct ps_check *c, u64 ts);
+/*
+ * Whether lost events make a verdict on folio f unsure: events were lost
+ * in its life, or before it when it was not born by an alloc we saw.
+ * ps_check_report() applies it to f; a rule that reports later (at a
+ * collapse's end) asks while it still has the folio.
+ */
+bool ps_check_folio_unsure(const struct ps_check *c,
+			   const struct ps_folio *f);
 struct ps_engine *ps_check_engine(struct ps_check *c);
 /* The recording being checked; NULL when a unit test feeds ops by hand. */
 struct ps_trace *ps_check_trace(const struct ps_check *c);
