@@ -12,7 +12,8 @@
 #   fork-broken: fork shares a pinned page (no page_needs_cow_for_dma());
 #     workload fork-pin -> anon-exclusive-pinned BREAK on the pinned pfn
 #
-# A variant not yet cached is built here (~5 min each with -j2).
+# A variant not yet cached is built here, in the clean kernel's tree
+# (~0.5-1.5 min each with -j2: tests/vm/build-kernel).
 source "$(dirname "$0")/../lib.sh"
 
 VM="$TOP/tests/vm/run"
