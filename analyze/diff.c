@@ -380,17 +380,22 @@ int cmd_diff(int argc, const char **argv)
 	struct run g = { 0 }, b = { 0 };
 	struct divergence *dv;
 	enum ps_parse_result res;
+	const char *probe_map = NULL;
 	struct ps_option opts[] = {
 		PS_OPT_BOOL_F(0, "refcount", &refcount,
 			"compare refcounts too (timing-dependent)"),
 		PS_OPT_INT_F(0, "max", &max, "n",
 			"mappings whose divergence is printed (10)"),
+		PS_OPT_STRING_F(0, "probe-map", &probe_map, "file",
+			"ftrace text: kprobe names -> ours (THEIRS OURS per line)"),
 		PS_OPT_END_MARK,
 	};
 
 	res = ps_parse_options(argc, argv, opts, diff_usage, &n, NULL);
 	if (res != PS_PARSE_OK)
 		return ps_parse_exit(res);
+	if (probe_map && ps_trace_set_probe_map(probe_map))
+		return PS_EXIT_USAGE;
 	if (n != 2)
 		return ps_usage_msg_opt(diff_usage, opts,
 			"diff takes two recordings, got %d", n);

@@ -323,6 +323,7 @@ int cmd_export(int argc, const char **argv)
 	struct ps_strlist pfns = { 0 };
 	struct export x = { 0 };
 	enum ps_parse_result res;
+	const char *probe_map = NULL;
 	struct ps_option opts[] = {
 		PS_OPT_BOOL_F(0, "perfetto", &perfetto,
 			"Chrome JSON trace events, for ui.perfetto.dev"),
@@ -331,12 +332,16 @@ int cmd_export(int argc, const char **argv)
 		PS_OPT_STRING_LIST_F(0, "pfn", &pfns, "pfn",
 			"counters for the folio holding pfn (default: "
 			"folios with findings, and THPs)"),
+		PS_OPT_STRING_F(0, "probe-map", &probe_map, "file",
+			"ftrace text: kprobe names -> ours (THEIRS OURS per line)"),
 		PS_OPT_END_MARK,
 	};
 
 	res = ps_parse_options(argc, argv, opts, export_usage, &n, NULL);
 	if (res != PS_PARSE_OK)
 		return ps_parse_exit(res);
+	if (probe_map && ps_trace_set_probe_map(probe_map))
+		return PS_EXIT_USAGE;
 	if (!perfetto)
 		return ps_usage_msg_opt(export_usage, opts,
 			"export needs a format: --perfetto");

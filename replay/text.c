@@ -864,10 +864,63 @@ static struct txev *make_event(struct ps_text *x, const char *name,
 	return e;
 }
 
+/* --probe-map: the user's names first */
+static struct { char from[64], to[64]; } *user_alias;
+static int nr_user_alias;
+
+static bool is_our_probe(const char *name)
+{
+	const struct ps_adapter *a;
+
+	for (a = ps_kprobe_adapters; a->name; a++)
+		if (!strcmp(a->name, name))
+			return true;
+	return false;
+}
+
+int ps_trace_set_probe_map(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[256], from[64], to[64], extra[8];
+	int no = 0, n;
+
+	if (!f)
+		return ps_error("%s: %m", path);
+	while (fgets(line, sizeof(line), f)) {
+		no++;
+		line[strcspn(line, "#")] = '\0';
+		n = sscanf(line, "%63s %63s %7s", from, to, extra);
+		if (n <= 0)
+			continue;
+		if (n != 2) {
+			fclose(f);
+			return ps_error("%s:%d: want 'THEIR_EVENT OUR_PROBE'",
+					path, no);
+		}
+		if (!is_our_probe(to)) {
+			fclose(f);
+			return ps_error("%s:%d: '%s' is not one of pagestate's "
+					"kprobe events (include/pagestate/"
+					"probes.h)", path, no, to);
+		}
+		user_alias = ps_xrealloc(user_alias, (nr_user_alias + 1) *
+					 sizeof(*user_alias));
+		snprintf(user_alias[nr_user_alias].from, 64, "%s", from);
+		snprintf(user_alias[nr_user_alias].to, 64, "%s", to);
+		nr_user_alias++;
+	}
+	fclose(f);
+	return 0;
+}
+
 static const char *alias(const char *name)
 {
 	size_t i;
+	int u;
 
+	for (u = 0; u < nr_user_alias; u++)
+		if (!strcmp(user_alias[u].from, name))
+			return user_alias[u].to;
 	for (i = 0; i < ARRAY_SIZE(probe_alias); i++)
 		if (!strcmp(probe_alias[i].from, name))
 			return probe_alias[i].to;

@@ -59,3 +59,19 @@ for f in "$FIXTURES"/*.dat; do
 		fi
 	done
 done
+
+# Kprobes someone else named: --probe-map puts them back on our adapters.
+n=vm-stock61-thp-basic
+sed 's/ rmap_add_new_anon: / my_new_anon: /' "$T_TMP/$n.txt" > "$T_TMP/renamed.txt"
+printf '# theirs ours\nmy_new_anon rmap_add_new_anon\n' > "$T_TMP/map"
+"$PS" replay "$T_TMP/renamed.txt" 2>/dev/null | grep '^  rmap_add ' > "$T_TMP/r.none"
+"$PS" replay --probe-map "$T_TMP/map" "$T_TMP/renamed.txt" 2>/dev/null |
+	grep -v '^file:\|^kernel:\|^lost events:' | sort > "$T_TMP/r.map"
+t_check "renamed kprobe without a map: its rmap_add ops are missing" \
+	test -n "$(cmp -s "$T_TMP/r.none" <(grep '^  rmap_add ' "$T_TMP/$n.sum.dat" | sort) || echo differ)"
+t_check "--probe-map: the renamed kprobe replays as ours (same summary)" \
+	cmp -s "$T_TMP/$n.sum.dat" "$T_TMP/r.map"
+printf 'my_new_anon no_such_probe\n' > "$T_TMP/badmap"
+"$PS" check --probe-map "$T_TMP/badmap" "$T_TMP/renamed.txt" > /dev/null 2> "$T_TMP/e"
+t_check "--probe-map naming an unknown probe: exit 2 naming file:line" \
+	test $? = 2 -a -n "$(grep 'badmap:1:' "$T_TMP/e")"
