@@ -23,6 +23,8 @@ static const struct cmd_struct commands[] = {
 	{ "check", cmd_check, "run the invariant rules; exit 1 on a break" },
 	{ "report", cmd_report, "findings with evidence, as JSON or mail-ready text" },
 	{ "tui", cmd_tui, "browse a recording: folios, timelines, subpages, findings" },
+	{ "diff", cmd_diff, "the first place two recordings of one workload part" },
+	{ "export", cmd_export, "folio counters and events as a Perfetto (Chrome JSON) trace" },
 };
 
 static void usage(FILE *f)

@@ -563,6 +563,7 @@ int cmd_check(int argc, const char **argv)
 	const char *ids = NULL;
 	int list = 0, uncertain = 0, n, i, ret;
 	enum ps_parse_result res;
+	const char *probe_map = NULL;
 	struct ps_option opts[] = {
 		PS_OPT_STRING_F(0, "rules", &ids, "id,...",
 			"run only these rules"),
@@ -570,6 +571,8 @@ int cmd_check(int argc, const char **argv)
 			"also list cases that could not be decided"),
 		PS_OPT_BOOL_F(0, "list-rules", &list,
 			"list every rule and exit"),
+		PS_OPT_STRING_F(0, "probe-map", &probe_map, "file",
+			"ftrace text: kprobe names -> ours (THEIRS OURS per line)"),
 		PS_OPT_END_MARK,
 	};
 	struct ps_check *c;
@@ -578,6 +581,8 @@ int cmd_check(int argc, const char **argv)
 	res = ps_parse_options(argc, argv, opts, check_usage, &n, NULL);
 	if (res != PS_PARSE_OK)
 		return ps_parse_exit(res);
+	if (probe_map && ps_trace_set_probe_map(probe_map))
+		return PS_EXIT_USAGE;
 	if (list) {
 		list_rules();
 		return PS_EXIT_OK;

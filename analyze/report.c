@@ -347,6 +347,7 @@ int cmd_report(int argc, const char **argv)
 	int json = 0, text = 0, uncertain = 0, n, ret;
 	enum ps_parse_result res;
 	struct report r = { .window = WINDOW_EVENTS };
+	const char *probe_map = NULL;
 	struct ps_option opts[] = {
 		PS_OPT_BOOL_F(0, "json", &json,
 			"JSON report (doc/report.schema.json)"),
@@ -358,12 +359,16 @@ int cmd_report(int argc, const char **argv)
 			"also report cases that could not be decided"),
 		PS_OPT_INT_F(0, "window", &r.window, "n",
 			"events of the folio shown before each finding (12)"),
+		PS_OPT_STRING_F(0, "probe-map", &probe_map, "file",
+			"ftrace text: kprobe names -> ours (THEIRS OURS per line)"),
 		PS_OPT_END_MARK,
 	};
 
 	res = ps_parse_options(argc, argv, opts, report_usage, &n, NULL);
 	if (res != PS_PARSE_OK)
 		return ps_parse_exit(res);
+	if (probe_map && ps_trace_set_probe_map(probe_map))
+		return PS_EXIT_USAGE;
 	if (json == text) {
 		ps_error("report needs exactly one of --json and --text");
 		return PS_EXIT_USAGE;

@@ -386,6 +386,9 @@ static void folio_retire(struct ps_engine *e, struct ps_folio *f,
 	hash_remove(e, f);
 	if (e->end_fn)
 		e->end_fn(e->end_data, f);
+	/* a later anomaly of this op must not hand rules a freed folio */
+	if (e->cur_folio == f)
+		e->cur_folio = NULL;
 	folio_destroy(f);
 }
 

@@ -323,6 +323,7 @@ int cmd_replay(int argc, const char **argv)
 	const char *pfn_s = NULL, *folio_s = NULL, *comm = NULL;
 	int verify = 0, n, ret = PS_EXIT_OK;
 	enum ps_parse_result res;
+	const char *probe_map = NULL;
 	struct ps_option opts[] = {
 		PS_OPT_STRING_F(0, "pfn", &pfn_s, "pfn",
 			"timeline of the page PFN and the folios holding it"),
@@ -332,6 +333,8 @@ int cmd_replay(int argc, const char **argv)
 			"timeline of every page op done by tasks named NAME"),
 		PS_OPT_BOOL_F(0, "verify", &verify,
 			"compare derived state with the exit snapshot"),
+		PS_OPT_STRING_F(0, "probe-map", &probe_map, "file",
+			"ftrace text: kprobe names -> ours (THEIRS OURS per line)"),
 		PS_OPT_END_MARK,
 	};
 	struct replay r = { .pfn = PS_PFN_NONE };
@@ -340,6 +343,8 @@ int cmd_replay(int argc, const char **argv)
 	res = ps_parse_options(argc, argv, opts, replay_usage, &n, NULL);
 	if (res != PS_PARSE_OK)
 		return ps_parse_exit(res);
+	if (probe_map && ps_trace_set_probe_map(probe_map))
+		return PS_EXIT_USAGE;
 	if (ps_want_one_recording("replay", n, replay_usage, opts))
 		return PS_EXIT_USAGE;
 	if (!!pfn_s + !!folio_s + !!comm > 1) {

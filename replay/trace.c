@@ -22,6 +22,7 @@
 #include "pagestate/folio.h"
 #include "pagestate/probes.h"
 #include "adapter.h"
+#include "text.h"
 
 /* From trace-cmd's private header; exported by libtracecmd 3.1. */
 const char *tracecmd_get_cpustats(struct tracecmd_input *handle);
@@ -36,6 +37,7 @@ struct ps_trace {
 	struct tracecmd_input **handles;
 	int nr_handles;
 	struct tep_handle *tep;
+	struct ps_text *text;	/* ftrace text instead (replay/text.c) */
 
 	/* indexed by event id; NULL for events without an adapter */
 	struct ps_event_adapter **by_id;
@@ -384,10 +386,29 @@ static inline u64 read_number(struct ps_trace *t, const void *ptr, int size)
 	return tep_read_number(t->tep, ptr, size);
 }
 
+/* ftrace text: the same adapters over records rebuilt from the lines */
+static struct ps_trace *open_text(const char *path)
+{
+	struct ps_trace *t = ps_xcalloc(1, sizeof(*t));
+
+	t->path = ps_xstrdup(path);
+	t->text = ps_text_open(path, &t->tep, &t->meta.nr_cpus);
+	if (!t->text) {
+		free(t->path);
+		free(t);
+		return NULL;
+	}
+	bind_common_fields(t);
+	bind_adapters(t);
+	return t;
+}
+
 struct ps_trace *ps_trace_open(const char *path)
 {
 	struct ps_trace *t;
 
+	if (ps_text_detect(path))
+		return open_text(path);
 	if (check_file(path))
 		return NULL;
 	tracecmd_set_loglevel(TEP_LOG_CRITICAL);
@@ -423,7 +444,9 @@ void ps_trace_close(struct ps_trace *t)
 	for (i = 1; i < t->nr_handles; i++)
 		tracecmd_close(t->handles[i]);
 	free(t->handles);
-	tracecmd_close(t->handle);
+	if (t->handle)
+		tracecmd_close(t->handle);
+	ps_text_close(t->text);
 	free(t->path);
 	free(t);
 }
@@ -675,7 +698,9 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 	t->stop = 0;
 	ret = -1;
 	errno = ENOTSUP;
-	if (use_kbuf())
+	if (t->text)
+		ret = ps_text_iterate(t->text, replay_record, t);
+	else if (use_kbuf())
 		ret = ps_kbuf_iterate(t->path, t->handles, t->nr_handles,
 				      replay_record, t);
 	if (ret < 0 && errno == ENOTSUP) {
@@ -734,6 +759,8 @@ int ps_trace_stack(struct ps_trace *t, u64 offset, char *buf, size_t size)
 
 	if (size)
 		buf[0] = '\0';
+	if (!t->handle)		/* text keeps no stacks to look up */
+		return -1;
 	rec = tracecmd_read_at(t->handle, offset, &cpu);
 	if (!rec)
 		return -1;

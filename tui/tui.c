@@ -182,11 +182,14 @@ int cmd_tui(int argc, const char **argv)
 {
 	int reindex = 0, only = 0, n, ret;
 	enum ps_parse_result res;
+	const char *probe_map = NULL;
 	struct ps_option opts[] = {
 		PS_OPT_BOOL_F(0, "reindex", &reindex,
 			"build the index again even if a valid one is cached"),
 		PS_OPT_BOOL_F(0, "index-only", &only,
 			"build (or check) the index and exit; needs no terminal"),
+		PS_OPT_STRING_F(0, "probe-map", &probe_map, "file",
+			"ftrace text: kprobe names -> ours (THEIRS OURS per line)"),
 		PS_OPT_END_MARK,
 	};
 	struct tui tui = { .cur_folio = PS_INDEX_NONE, .cur_finding = -1 };
@@ -195,6 +198,8 @@ int cmd_tui(int argc, const char **argv)
 	res = ps_parse_options(argc, argv, opts, tui_usage, &n, NULL);
 	if (res != PS_PARSE_OK)
 		return ps_parse_exit(res);
+	if (probe_map && ps_trace_set_probe_map(probe_map))
+		return PS_EXIT_USAGE;
 	if (ps_want_one_recording("tui", n, tui_usage, opts))
 		return PS_EXIT_USAGE;
 	if (!only && !have_terminal()) {

@@ -12,5 +12,7 @@ int cmd_replay(int argc, const char **argv);	/* replay/replay.c */
 int cmd_check(int argc, const char **argv);	/* analyze/check.c */
 int cmd_tui(int argc, const char **argv);	/* tui/tui.c */
 int cmd_report(int argc, const char **argv);	/* analyze/report.c */
+int cmd_export(int argc, const char **argv);	/* analyze/export.c */
+int cmd_diff(int argc, const char **argv);	/* analyze/diff.c */
 
 #endif

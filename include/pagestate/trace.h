@@ -58,6 +58,13 @@ typedef int (*ps_op_fn)(void *data, const struct ps_op *op);
  */
 struct ps_trace *ps_trace_open(const char *path);
 void ps_trace_close(struct ps_trace *t);
+/*
+ * For ftrace text (replay/text.c): kprobe events someone else defined,
+ * by their name -> ours (probes.h), one "THEIRS OURS" per line of path,
+ * '#' comments.  Applies to every later ps_trace_open().  0, or -1 after
+ * an error naming path:line.
+ */
+int ps_trace_set_probe_map(const char *path);
 
 /*
  * Streams every record.  fn gets each page op; a non-zero return stops

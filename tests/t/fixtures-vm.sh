@@ -19,8 +19,26 @@ for f in "$FIXTURES"/vm-*.dat; do
 		t_fail "$n: anomalies/verify" "anomalies=$anom $(head -2 "$T_TMP/$n.verify")"
 	fi
 	"$PS" check "$f" > "$T_TMP/$n.check"
-	t_check "$n: check finds no break" test $? = 0
+	rc=$?
+	case $n in
+	*-broken) t_check "$n: check finds the break (exit 1)" test $rc = 1 ;;
+	*) t_check "$n: check finds no break" test $rc = 0 ;;
+	esac
 done
+
+# custom 6.1 with collapse-broken.patch: MADV_COLLAPSE went ahead over the
+# pinned page, and collapse-pinned names exactly that page
+n=vm-custom61-collapse-broken
+t_check "broken: the workload saw the collapse go ahead and the pin go stale" \
+	grep -q "collapse-pin-coherent BROKEN" "$FIXTURES/$n.workload"
+p=$(pfn_of $n pin-before)
+grep '^BREAK' "$T_TMP/$n.check" > "$T_TMP/broken"
+if [ "$(wc -l < "$T_TMP/broken")" = 1 ] &&
+   grep -q "^BREAK  *collapse-pinned  *folio $p/0 pfn $p .*pinned 1 time" "$T_TMP/broken"; then
+	t_ok "broken: one BREAK, collapse-pinned on the pinned page $p"
+else
+	t_fail "broken: collapse-pinned on $p" "$(head -3 "$T_TMP/broken")"
+fi
 
 # stock 6.1, thp-basic: the kprobe layout came from BTF; PMD split
 f="$FIXTURES/vm-stock61-thp-basic.dat"

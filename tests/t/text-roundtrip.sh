@@ -1,0 +1,77 @@
+# Issue 12, part 1: ftrace text replays like the trace.dat it came from.
+# For every committed fixture, `trace-cmd report X.dat` text, and a mail
+# quote of it ("> " and wrapped at 76 columns), must give the same page-op
+# counts and tracked fields, the same timelines of the workload's pages,
+# and the same check findings as X.dat.  Text carries microseconds only,
+# so timestamps are left out of the comparison.
+source "$(dirname "$0")/../lib.sh"
+
+command -v trace-cmd > /dev/null || { t_skip "text round trip" "no trace-cmd"; exit 0; }
+
+# The summary without what text cannot carry (file options: uname and
+# per-CPU stats) or names differently (the path).
+summary() {
+	"$PS" replay "$1" 2>/dev/null |
+		grep -v '^file:\|^kernel:\|^lost events:' | sort
+}
+# Timelines and findings without their timestamps.
+no_ts() { sed -E 's/(^| )[0-9]+\.[0-9]{6,9} / /'; }
+findings() {
+	"$PS" check "$1" 2>/dev/null | grep -E '^(BREAK|info|uncertain) ' | no_ts
+	echo "exit ${PIPESTATUS[0]}"
+}
+
+for f in "$FIXTURES"/*.dat; do
+	n=$(basename "$f" .dat)
+	trace-cmd report "$f" > "$T_TMP/$n.txt" 2>/dev/null
+	fold -s -w 76 "$T_TMP/$n.txt" | sed 's/^/> /' > "$T_TMP/$n.mail"
+	summary "$f" > "$T_TMP/$n.sum.dat"
+	findings "$f" > "$T_TMP/$n.find.dat"
+	pfns=$(sed -n 's/.*pfn=\(0x[0-9a-f]*\).*/\1/p' "$FIXTURES/$n.workload" | sort -u)
+	for p in $pfns; do
+		"$PS" replay "$f" --pfn "$p" | no_ts > "$T_TMP/$n.$p.dat"
+	done
+	for kind in txt mail; do
+		x="$T_TMP/$n.$kind"
+		summary "$x" > "$T_TMP/$n.sum.$kind"
+		if cmp -s "$T_TMP/$n.sum.dat" "$T_TMP/$n.sum.$kind"; then
+			t_ok "$n ($kind): same event and page-op counts, same tracked fields"
+		else
+			t_fail "$n ($kind): summary differs" \
+				"$(diff "$T_TMP/$n.sum.dat" "$T_TMP/$n.sum.$kind" | head -4 | tr '\n' ' ')"
+		fi
+		bad=
+		for p in $pfns; do
+			"$PS" replay "$x" --pfn "$p" 2>/dev/null | no_ts > "$T_TMP/$n.$p.$kind"
+			cmp -s "$T_TMP/$n.$p.dat" "$T_TMP/$n.$p.$kind" || bad="$bad $p"
+		done
+		if [ -z "$bad" ]; then
+			t_ok "$n ($kind): same timelines for the $(echo $pfns | wc -w) workload pfns"
+		else
+			t_fail "$n ($kind): timelines differ" "$bad"
+		fi
+		findings "$x" > "$T_TMP/$n.find.$kind"
+		if cmp -s "$T_TMP/$n.find.dat" "$T_TMP/$n.find.$kind"; then
+			t_ok "$n ($kind): same check findings ($(grep -c . "$T_TMP/$n.find.dat") lines, exit status)"
+		else
+			t_fail "$n ($kind): check findings differ" \
+				"$(diff "$T_TMP/$n.find.dat" "$T_TMP/$n.find.$kind" | head -4 | tr '\n' ' ')"
+		fi
+	done
+done
+
+# Kprobes someone else named: --probe-map puts them back on our adapters.
+n=vm-stock61-thp-basic
+sed 's/ rmap_add_new_anon: / my_new_anon: /' "$T_TMP/$n.txt" > "$T_TMP/renamed.txt"
+printf '# theirs ours\nmy_new_anon rmap_add_new_anon\n' > "$T_TMP/map"
+"$PS" replay "$T_TMP/renamed.txt" 2>/dev/null | grep '^  rmap_add ' > "$T_TMP/r.none"
+"$PS" replay --probe-map "$T_TMP/map" "$T_TMP/renamed.txt" 2>/dev/null |
+	grep -v '^file:\|^kernel:\|^lost events:' | sort > "$T_TMP/r.map"
+t_check "renamed kprobe without a map: its rmap_add ops are missing" \
+	test -n "$(cmp -s "$T_TMP/r.none" <(grep '^  rmap_add ' "$T_TMP/$n.sum.dat" | sort) || echo differ)"
+t_check "--probe-map: the renamed kprobe replays as ours (same summary)" \
+	cmp -s "$T_TMP/$n.sum.dat" "$T_TMP/r.map"
+printf 'my_new_anon no_such_probe\n' > "$T_TMP/badmap"
+"$PS" check --probe-map "$T_TMP/badmap" "$T_TMP/renamed.txt" > /dev/null 2> "$T_TMP/e"
+t_check "--probe-map naming an unknown probe: exit 2 naming file:line" \
+	test $? = 2 -a -n "$(grep 'badmap:1:' "$T_TMP/e")"
