@@ -2,8 +2,9 @@
 # tests/vm/build-kernel --source 6.12 --variant NAME in the clean 6.12
 # tree: ~1-2 min each once custom-6.12 is built) do the damage the rules
 # are about, as the workloads themselves see it; the clean custom-6.12
-# kernel does not.  Only the workloads' own output is checked here: what
-# pagestate records and checks on these kernels is vm-broken.sh's part.
+# kernel does not.  Each workload runs under `pagestate record`, and check
+# must name the right rule on the pinned pfn on the broken kernels and
+# find no break on the clean one.
 #
 #   collapse-broken: MADV_COLLAPSE replaces an io_uring-pinned page
 #     (collapse-broken prints collapse-pin-coherent BROKEN)
@@ -26,11 +27,30 @@ if [ -n "$why" ]; then
 	exit 0
 fi
 
-# run KERNEL: both workloads in one boot, output in $T_TMP/KERNEL.out.
+# run KERNEL: both workloads recorded in one boot: their output in
+# $T_TMP/KERNEL.out, the recordings in $T_TMP/KERNEL/W.dat.
 run() {
 	"$VM" --kernel "$1" --timeout 300 --out "$T_TMP/$1" -- sh -c '
-		/w/collapse-broken; /w/fork-pin; dmesg | grep "page dumped because"; true' \
+		for w in collapse-broken fork-pin; do
+			/pagestate record -q -o /out/$w.dat -- /w/$w > /out/$w.out 2> /out/$w.err ||
+				echo "record $w failed: $?"
+			cat /out/$w.out
+		done
+		dmesg | grep "page dumped because"; true' \
 		>"$T_TMP/$1.out" 2>&1
+}
+pfn_of() { sed -n "s/^workload: $2 .*pfn=\(0x[0-9a-f]*\).*/\1/p" "$1" | head -1; }
+# check_breaks KERNEL WORKLOAD RULE PFN: check --rules RULE exits 1 with a
+# BREAK of RULE on PFN.
+check_breaks() {
+	local f="$T_TMP/$1/$2.dat" rc
+	"$PS" check --rules "$3" "$f" > "$f.check" 2>&1; rc=$?
+	if [ "$rc" = 1 ] && [ -n "$4" ] && grep -q "^BREAK  *$3 .* pfn $4 " "$f.check"; then
+		t_ok "vm-broken-6.12: $1 $2: check --rules $3 exits 1, BREAK on pinned pfn $4"
+	else
+		t_fail "vm-broken-6.12: $1 $2: check --rules $3" \
+			"exit $rc, pinned pfn ${4:-?}: $(grep -m3 "BREAK\|uncertain\|not checked" "$f.check")"
+	fi
 }
 # has KERNEL REGEX: the guest printed a line matching REGEX.
 has() { grep -q "$2" "$T_TMP/$1.out"; }
@@ -44,6 +64,12 @@ if run $k; then
 	t_check "vm-broken-6.12: $k: pin-coherent ok (small and thp)" \
 		eval "has $k '^workload: pin-coherent ok pin=small' && has $k '^workload: pin-coherent ok pin=thp'"
 	t_check "vm-broken-6.12: $k: no BROKEN line" eval "! has $k BROKEN"
+	t_check "vm-broken-6.12: $k: both workloads recorded" eval "! has $k 'record .* failed'"
+	for w in collapse-broken fork-pin; do
+		"$PS" check "$T_TMP/$k/$w.dat" > "$T_TMP/$k/$w.check" 2>&1
+		rc=$?
+		t_check "vm-broken-6.12: $k $w: check exits 0 ($(grep -c '^BREAK' "$T_TMP/$k/$w.check") breaks)" test "$rc" = 0
+	done
 else
 	t_fail "vm-broken-6.12: $k: boot" "$(tail -n3 "$T_TMP/$k.out" | tr '\n' ' ')"
 fi
@@ -61,6 +87,7 @@ if run $k; then
 	fi
 	t_check "vm-broken-6.12: $k: collapse-pin-coherent BROKEN" \
 		has $k '^workload: collapse-pin-coherent BROKEN'
+	check_breaks $k collapse-broken collapse-pinned "$before"
 else
 	t_fail "vm-broken-6.12: $k: build and boot" "$(tail -n3 "$T_TMP/$k.out" | tr '\n' ' ')"
 fi
@@ -71,6 +98,7 @@ if run $k; then
 		has $k '^workload: pin-coherent BROKEN pin=small'
 	t_check "vm-broken-6.12: $k: the kernel's sanity_check_pinned_pages() saw it too" \
 		has $k 'VM_WARN_ON_ONCE_PAGE(!PageAnonExclusive'
+	check_breaks $k fork-pin anon-exclusive-pinned "$(pfn_of "$T_TMP/$k.out" pin-small-pinned)"
 else
 	t_fail "vm-broken-6.12: $k: build and boot" "$(tail -n3 "$T_TMP/$k.out" | tr '\n' ' ')"
 fi
