@@ -63,8 +63,13 @@ int ps_run_register(struct ps_recorder *rec)
 {
 	char *out;
 
-	if (mkdir(PS_RUN_DIR, 0700) && errno != EEXIST)
-		goto fail;
+	/* No /run (a bare initramfs): the pid check has to do. */
+	if (mkdir(PS_RUN_DIR, 0700)) {
+		if (errno == ENOENT)
+			return -1;
+		if (errno != EEXIST)
+			goto fail;
+	}
 	rec->run_file = run_path(getpid());
 	rec->run_fd = open(rec->run_file, O_RDWR | O_CREAT | O_TRUNC |
 			   O_CLOEXEC, 0600);
