@@ -19,6 +19,7 @@ struct cmd_struct {
 
 static const struct cmd_struct commands[] = {
 	{ "record", cmd_record, "capture page events around a workload into a trace.dat" },
+	{ "recover", cmd_recover, "turn the per-CPU files of a killed recorder into a partial trace.dat" },
 	{ "replay", cmd_replay, "rebuild folio timelines from a recording" },
 	{ "check", cmd_check, "run the invariant rules; exit 1 on a break" },
 	{ "report", cmd_report, "findings with evidence, as JSON or mail-ready text" },

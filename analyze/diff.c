@@ -373,12 +373,73 @@ static void free_run(struct run *r)
 	ps_trace_close(r->t);
 }
 
+/* Align bad's tasks on good's: per task and class, the best shift. */
+static void align_runs(struct run *g, struct run *b)
+{
+	int task, cls;
+
+	for (task = 0; task < b->nr_tasks && task < MAX_TASKS; task++)
+		for (cls = 0; cls < 2; cls++)
+			b->shift[task][cls] = best_shift(g, b, task, cls);
+	set_keys(g, false);
+	set_keys(b, true);
+	if (g->nr_tasks != b->nr_tasks)
+		printf("workload tasks: %d in %s, %d in %s\n", g->nr_tasks,
+		       g->path, b->nr_tasks, b->path);
+}
+
+/*
+ * Every mapping of good against its match in bad: the divergences,
+ * earliest first (the first is where the runs part), and the summary.
+ * PS_EXIT_FINDINGS when the runs differ.
+ */
+static int compare_runs(struct run *g, struct run *b, int refcount, int max)
+{
+	int same = 0, differ = 0, only_good = 0, only_bad = 0, i;
+	struct divergence *dv = ps_xcalloc(g->nr + 1, sizeof(*dv));
+
+	for (i = 0; i < g->nr; i++) {
+		struct mapping *mb = find_key(b, g->m[i].task, g->m[i].key);
+		int at;
+
+		if (!mb) {
+			only_good++;
+			continue;
+		}
+		at = diverge_at(&g->m[i], mb, refcount);
+		if (at < 0) {
+			same++;
+			continue;
+		}
+		dv[differ].g = &g->m[i];
+		dv[differ].b = mb;
+		dv[differ].at = at;
+		dv[differ].ts = divergence_ts(&dv[differ]);
+		differ++;
+	}
+	qsort(dv, differ, sizeof(*dv), cmp_divergence);
+	for (i = 0; i < differ && i < max; i++) {
+		if (i == 1)
+			printf("\nthen, in time order:\n");
+		show(g, b, &dv[i]);
+	}
+	if (differ > max)
+		printf("(%d more differ; --max N shows more)\n", differ - max);
+	free(dv);
+	for (i = 0; i < b->nr; i++)
+		if (!find_key(g, b->m[i].task, b->m[i].key))
+			only_bad++;
+	printf("%s%d mappings compared: %d agree, %d differ; %d only in good "
+	       "(%s), %d only in bad (%s)\n", differ ? "\n" : "",
+	       same + differ, same, differ, only_good, g->path, only_bad,
+	       b->path);
+	return differ || only_good || only_bad ? PS_EXIT_FINDINGS : PS_EXIT_OK;
+}
+
 int cmd_diff(int argc, const char **argv)
 {
-	int refcount = 0, max = 10, n, i, task, cls, ret = PS_EXIT_USAGE;
-	int same = 0, differ = 0, only_good = 0, only_bad = 0;
+	int refcount = 0, max = 10, n, ret = PS_EXIT_USAGE;
 	struct run g = { 0 }, b = { 0 };
-	struct divergence *dv;
 	enum ps_parse_result res;
 	const char *probe_map = NULL;
 	struct ps_option opts[] = {
@@ -409,52 +470,8 @@ int cmd_diff(int argc, const char **argv)
 			 g.nr_tasks ? b.path : g.path);
 		goto out;
 	}
-	for (task = 0; task < b.nr_tasks && task < MAX_TASKS; task++)
-		for (cls = 0; cls < 2; cls++)
-			b.shift[task][cls] = best_shift(&g, &b, task, cls);
-	set_keys(&g, false);
-	set_keys(&b, true);
-	if (g.nr_tasks != b.nr_tasks)
-		printf("workload tasks: %d in %s, %d in %s\n", g.nr_tasks,
-		       g.path, b.nr_tasks, b.path);
-	dv = ps_xcalloc(g.nr + 1, sizeof(*dv));
-	for (i = 0; i < g.nr; i++) {
-		struct mapping *mb = find_key(&b, g.m[i].task, g.m[i].key);
-		int at;
-
-		if (!mb) {
-			only_good++;
-			continue;
-		}
-		at = diverge_at(&g.m[i], mb, refcount);
-		if (at < 0) {
-			same++;
-			continue;
-		}
-		dv[differ].g = &g.m[i];
-		dv[differ].b = mb;
-		dv[differ].at = at;
-		dv[differ].ts = divergence_ts(&dv[differ]);
-		differ++;
-	}
-	/* earliest first: the first is where the runs part */
-	qsort(dv, differ, sizeof(*dv), cmp_divergence);
-	for (i = 0; i < differ && i < max; i++) {
-		if (i == 1)
-			printf("\nthen, in time order:\n");
-		show(&g, &b, &dv[i]);
-	}
-	if (differ > max)
-		printf("(%d more differ; --max N shows more)\n", differ - max);
-	free(dv);
-	for (i = 0; i < b.nr; i++)
-		if (!find_key(&g, b.m[i].task, b.m[i].key))
-			only_bad++;
-	printf("%s%d mappings compared: %d agree, %d differ; %d only in good "
-	       "(%s), %d only in bad (%s)\n", differ ? "\n" : "",
-	       same + differ, same, differ, only_good, g.path, only_bad,
-	       b.path);
-	ret = differ || only_good || only_bad ? PS_EXIT_FINDINGS : PS_EXIT_OK;
+	align_runs(&g, &b);
+	ret = compare_runs(&g, &b, refcount, max);
 out:
 	free_run(&g);
 	free_run(&b);

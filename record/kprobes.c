@@ -320,22 +320,10 @@ static char *probe_format(const struct probe_def *d,
 	return fmt ? fmt : xstrcat_fmt(NULL, "%s", "");
 }
 
-/* Is @pid a live pagestate process other than us? */
+/* Is @pid a live recorder other than us?  (stale.c knows how.) */
 static bool live_recorder_pid(pid_t pid)
 {
-	char path[64], comm[32] = "";
-	FILE *f;
-
-	if (pid <= 0 || pid == getpid())
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	return !strncmp(comm, "pagestate", 9);
+	return pid != getpid() && ps_recorder_alive(pid);
 }
 
 /* The pid of a live recorder with a pagestate-<pid> instance, or 0. */
@@ -394,6 +382,26 @@ static int group_clean(struct ps_kprobes *kp, const char *tracing_dir)
 			i, PS_PROBE_GROUP);
 	tracefs_dynevent_list_free(old);
 	return kp->owner ? -1 : 0;
+}
+
+/*
+ * record --cleanup and the start of every record: our group, when no
+ * live recorder owns it.  Returns 1 when something was removed.
+ */
+int ps_kprobes_clean_stale(const char *tracing_dir)
+{
+	struct ps_kprobes kp = { .owner = 0 };
+	struct tracefs_dynevent **old;
+	bool any;
+
+	old = tracefs_dynevent_get_all(TRACEFS_DYNEVENT_KPROBE |
+				       TRACEFS_DYNEVENT_KRETPROBE,
+				       PS_PROBE_GROUP);
+	any = old && old[0];
+	tracefs_dynevent_list_free(old);
+	if (!any || group_clean(&kp, tracing_dir))
+		return 0;
+	return 1;
 }
 
 /*

@@ -9,14 +9,24 @@
  * same files), but an instance has no saved_cmdlines or printk_formats,
  * and without the former every task in `trace-cmd report` reads "<...>".
  * Only the top directory is read; nothing there is changed.
+ *
+ * The VERSION option says who wrote the file and, for a partial one
+ * (recovered after a kill, cut by a full disk), why and what it lacks,
+ * as include/pagestate/recording.h describes; `trace-cmd report
+ * --version` prints it.  When the disk is full the per-CPU data is cut
+ * from its end until the file fits: a shorter valid file beats none.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "pagestate/recording.h"
 #include "record.h"
 #include "tracecmd-output.h"
 
@@ -25,6 +35,8 @@ static struct tracecmd_event_list *event_list(struct ps_recorder *rec)
 	struct tracecmd_event_list *list;
 	int i;
 
+	if (!rec->events.nr)
+		return NULL;	/* recover without a run file: every format */
 	list = ps_xcalloc(rec->events.nr, sizeof(*list));
 	for (i = 0; i < rec->events.nr; i++) {
 		list[i].glob = rec->events.v[i];
@@ -50,6 +62,23 @@ static void add_uname(struct tracecmd_output *out)
 	free(s);
 }
 
+static void add_version(struct ps_recorder *rec, struct tracecmd_output *out)
+{
+	char *s;
+	int len;
+
+	if (rec->partial)
+		len = asprintf(&s, "pagestate %s " PS_PARTIAL_KEY "%s missing=%s",
+			       PAGESTATE_VERSION, rec->partial,
+			       rec->missing ? rec->missing : "end");
+	else
+		len = asprintf(&s, "pagestate %s", PAGESTATE_VERSION);
+	if (len < 0)
+		return;
+	tracecmd_add_option(out, TRACECMD_OPTION_VERSION, len + 1, s);
+	free(s);
+}
+
 static void add_options(struct ps_recorder *rec, struct tracecmd_output *out,
 			const char *clocks)
 {
@@ -59,32 +88,41 @@ static void add_options(struct ps_recorder *rec, struct tracecmd_output *out,
 		tracecmd_add_option(out, TRACECMD_OPTION_TRACECLOCK,
 				    strlen(clocks) + 1, clocks);
 	add_uname(out);
+	add_version(rec, out);
 	/* CPUCOUNT is added by tracecmd_append_cpu_data() itself. */
 	for (cpu = 0; cpu < rec->nr_cpus; cpu++)
-		tracecmd_add_option(out, TRACECMD_OPTION_CPUSTAT,
+		if (rec->cpu_stats && rec->cpu_stats[cpu])
+			tracecmd_add_option(out, TRACECMD_OPTION_CPUSTAT,
 				    strlen(rec->cpu_stats[cpu]) + 1,
 				    rec->cpu_stats[cpu]);
 }
 
-int ps_output_write(struct ps_recorder *rec)
+/* A full disk is not the last word: ps_output_write() tries shorter. */
+#define OUT_ERROR(...)					\
+	do {						\
+		if (!rec->out_retrying)			\
+			ps_error(__VA_ARGS__);		\
+	} while (0)
+
+static int output_write(struct ps_recorder *rec)
 {
 	struct tracecmd_event_list *list = event_list(rec);
 	struct tracecmd_output *out;
 	char *clocks, *clock;
-	int ret = -1;
+	int ret = -1, err = 0;
 
 	clocks = tracefs_instance_file_read(rec->instance, "trace_clock", NULL);
 	clock = tracefs_get_clock(rec->instance);
 
 	out = tracecmd_output_create(rec->output);
 	if (!out) {
-		ps_error("cannot create %s: %s", rec->output, strerror(errno));
+		OUT_ERROR("cannot create %s: %s", rec->output, strerror(errno));
 		goto out_free;
 	}
 	tracecmd_set_quiet(out, true);
 	if (tracecmd_output_set_version(out, PS_TRACECMD_FILE_VERSION) ||
 	    tracecmd_output_set_trace_dir(out, rec->caps.tracing_dir)) {
-		ps_error("%s: libtracecmd refused file version %d",
+		OUT_ERROR("%s: libtracecmd refused file version %d",
 			 rec->output, PS_TRACECMD_FILE_VERSION);
 		goto out_close;
 	}
@@ -97,29 +135,124 @@ int ps_output_write(struct ps_recorder *rec)
 	if (!rec->stack)
 		tracecmd_output_set_kallsyms(out, "/dev/null");
 	if (tracecmd_output_write_headers(out, list)) {
-		ps_error("%s: writing event formats from %s failed: %s",
+		OUT_ERROR("%s: writing event formats from %s failed: %s",
 			 rec->output, rec->caps.tracing_dir, strerror(errno));
 		goto out_close;
 	}
 	add_options(rec, out, clocks);
 	if (tracecmd_write_cmdlines(out)) {
-		ps_error("%s: writing saved_cmdlines failed: %s", rec->output,
+		OUT_ERROR("%s: writing saved_cmdlines failed: %s", rec->output,
 			 strerror(errno));
 		goto out_close;
 	}
 	if (tracecmd_append_cpu_data(out, rec->nr_cpus, rec->cpu_files)) {
-		ps_error("%s: copying the per-CPU data failed: %s",
+		OUT_ERROR("%s: copying the per-CPU data failed: %s",
 			 rec->output, strerror(errno));
 		goto out_close;
 	}
 	ret = 0;
 out_close:
+	err = errno;
 	tracecmd_output_close(out);
 	if (ret)
 		unlink(rec->output);
 out_free:
+	if (!err)
+		err = errno;
 	free(clocks);
 	free(clock);
 	free(list);
+	errno = err;
 	return ret;
+}
+
+/* Room for headers, formats and cmdlines without kallsyms (~150 KiB). */
+#define PS_HEADERS_ROOM	(512 * 1024)
+
+/* Cut every per-CPU file to @num/@den of its size, in whole pages. */
+static void cpu_files_cut(struct ps_recorder *rec, u64 num, u64 den)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct stat st;
+	int cpu;
+
+	for (cpu = 0; cpu < rec->nr_cpus; cpu++) {
+		if (stat(rec->cpu_files[cpu], &st) || !st.st_size)
+			continue;
+		if (truncate(rec->cpu_files[cpu],
+			     (u64)st.st_size * num / den / page * page))
+			ps_warn("cannot cut %s: %s", rec->cpu_files[cpu],
+				strerror(errno));
+	}
+}
+
+static u64 cpu_files_size(struct ps_recorder *rec)
+{
+	struct stat st;
+	u64 total = 0;
+	int cpu;
+
+	for (cpu = 0; cpu < rec->nr_cpus; cpu++)
+		if (!stat(rec->cpu_files[cpu], &st))
+			total += st.st_size;
+	return total;
+}
+
+/*
+ * The file is a copy of the per-CPU files, which sit on the same file
+ * system: when both do not fit, keep the part of the data that does.
+ * Returns true when something was cut.
+ */
+static bool fit_to_disk(struct ps_recorder *rec)
+{
+	u64 total = cpu_files_size(rec), avail, keep;
+	char *dir = ps_xstrdup(rec->output), *slash = strrchr(dir, '/');
+	struct statvfs sv;
+	int ret;
+
+	if (slash)
+		*slash = '\0';
+	ret = statvfs(slash ? (*dir ? dir : "/") : ".", &sv);
+	free(dir);
+	if (ret || !total)
+		return false;
+	avail = (u64)sv.f_bavail * sv.f_frsize;
+	if (avail >= total + PS_HEADERS_ROOM)
+		return false;
+	/* keep + room <= avail + (total - keep): the cut frees its share */
+	keep = avail + total > PS_HEADERS_ROOM ?
+	       (avail + total - PS_HEADERS_ROOM) / 2 : 0;
+	cpu_files_cut(rec, keep, total);
+	return true;
+}
+
+static void mark_cut(struct ps_recorder *rec)
+{
+	rec->out_retrying = true;
+	rec->partial = rec->partial ? rec->partial : "disk-full";
+	rec->missing = "end,exit-snapshots,tail";
+	tracecmd_set_loglevel(TEP_LOG_NONE);
+}
+
+int ps_output_write(struct ps_recorder *rec)
+{
+	int ret, tries;
+
+	if (fit_to_disk(rec))
+		mark_cut(rec);
+	for (tries = 0; tries < 16; tries++) {
+		ret = output_write(rec);
+		if (!ret)
+			break;
+		if (errno != ENOSPC && !rec->out_retrying)
+			return ret;
+		mark_cut(rec);
+		cpu_files_cut(rec, 1, 2);
+	}
+	tracecmd_set_loglevel(TEP_LOG_CRITICAL);
+	rec->out_retrying = false;
+	if (ret)
+		return ps_error("%s: no space left on the device even for the event formats",
+				rec->output);
+	return 0;
 }

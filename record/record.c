@@ -16,10 +16,15 @@
  *   remove the instance and the kprobes
  *
  * We record system-wide, without a pid filter: khugepaged, kcompactd and
- * kswapd act on the workload's pages from their own context.  Only our
+ * kswapd act on the workload's pages from their own context; our own
+ * threads are recorded too and named by the "recorder" marker.  Only our
  * instance is touched, so a trace-cmd session next to us is unharmed, and
- * the instance goes away on every way out, SIGINT and SIGTERM included:
- * the handlers only set a flag; the main loop ends the recording.
+ * the instance goes away on every way out, SIGINT, SIGTERM and SIGHUP
+ * included: the handlers only set a flag; the main loop ends the
+ * recording.  A failed write of the per-CPU data (disk full) ends it too,
+ * with a partial file and exit 2.  SIGKILL cannot be caught: what it
+ * leaves, the next record (or record --cleanup, or recover) takes care
+ * of (stale.c).
  */
 #include <errno.h>
 #include <mntent.h>
@@ -42,13 +47,14 @@ static const char *const record_usage[] = {
 	"pagestate record [options] -p PID",
 	"pagestate record [options]          (whole system until SIGINT/SIGTERM)",
 	"pagestate record --list-capabilities",
+	"pagestate record --cleanup          (only remove what dead recorders left)",
 	NULL,
 };
 
 static volatile sig_atomic_t stop_signal;
 static struct ps_recorder *exit_cleanup;
 /* What the workload should inherit: the dispositions we were given. */
-static struct sigaction orig_int, orig_term, orig_chld;
+static struct sigaction orig_int, orig_term, orig_hup, orig_chld;
 static sigset_t orig_mask;
 
 static void on_stop_signal(int sig)
@@ -61,8 +67,8 @@ static void on_sigchld(int sig)
 }
 
 /*
- * SIGINT, SIGTERM and SIGCHLD stay blocked except inside ppoll(), so a
- * signal can never slip in between "check the flag" and "sleep".
+ * SIGINT, SIGTERM, SIGHUP and SIGCHLD stay blocked except inside ppoll(),
+ * so a signal can never slip in between "check the flag" and "sleep".
  */
 static void signals_setup(sigset_t *wait_mask)
 {
@@ -72,17 +78,20 @@ static void signals_setup(sigset_t *wait_mask)
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &orig_mask);
 	*wait_mask = orig_mask;
 	sigdelset(wait_mask, SIGINT);
 	sigdelset(wait_mask, SIGTERM);
+	sigdelset(wait_mask, SIGHUP);
 	sigdelset(wait_mask, SIGCHLD);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
 	sigaction(SIGINT, &sa, &orig_int);
 	sigaction(SIGTERM, &sa, &orig_term);
+	sigaction(SIGHUP, &sa, &orig_hup);
 	/* Not SA_NOCLDSTOP: ptrace stops must wake us too. */
 	sa.sa_handler = on_sigchld;
 	sigaction(SIGCHLD, &sa, &orig_chld);
@@ -93,6 +102,7 @@ void ps_record_restore_signals(void)
 {
 	sigaction(SIGINT, &orig_int, NULL);
 	sigaction(SIGTERM, &orig_term, NULL);
+	sigaction(SIGHUP, &orig_hup, NULL);
 	sigaction(SIGCHLD, &orig_chld, NULL);
 	sigprocmask(SIG_SETMASK, &orig_mask, NULL);
 }
@@ -165,6 +175,8 @@ static int instance_setup(struct ps_recorder *rec)
 {
 	char kb[32];
 
+	rec->nr_cpus = sysconf(_SC_NPROCESSORS_CONF);
+	ps_run_register(rec);
 	if (instance_create(rec))
 		return -1;
 	/* A new instance traces from the start; nothing until we are ready. */
@@ -178,9 +190,9 @@ static int instance_setup(struct ps_recorder *rec)
 	}
 	if (ps_profile_enable(rec))
 		return -1;
-	rec->nr_cpus = sysconf(_SC_NPROCESSORS_CONF);
 	if (ps_buffers_open(rec))
 		return -1;
+	ps_run_add_events(rec);
 	if (tracefs_print_init(rec->instance)) {
 		ps_error("cannot open %s/trace_marker: %s", rec->instance_dir,
 			 strerror(errno));
@@ -189,9 +201,15 @@ static int instance_setup(struct ps_recorder *rec)
 	return 0;
 }
 
-/* Every way out goes through here; safe to call twice. */
+/*
+ * Every way out goes through here; safe to call twice.  Tracing goes off
+ * first, so the writers stop at once; the per-CPU files go, the instance,
+ * our kprobe events, and last the run file that would make us stale.
+ */
 static void recorder_cleanup(struct ps_recorder *rec)
 {
+	if (rec->instance)
+		tracefs_trace_off(rec->instance);
 	ps_buffers_close(rec);
 	ps_snapshot_close(rec);
 	if (rec->instance) {
@@ -207,6 +225,7 @@ static void recorder_cleanup(struct ps_recorder *rec)
 	tracefs_put_tracing_file(rec->instance_dir);
 	rec->instance_dir = NULL;
 	ps_event_set_clear(&rec->events);
+	ps_run_unregister(rec);
 }
 
 /* For ps_die() and other exit() paths that skip the normal ending. */
@@ -255,6 +274,8 @@ static void mark_begin(struct ps_recorder *rec, const char **cmd, pid_t pid)
 	ps_mark(rec, "begin v=%d tool=%s kernel=%s profile=%s cmd=%s",
 		PS_MARK_VERSION, PAGESTATE_VERSION, u.release, rec->profile,
 		line);
+	ps_buffers_tids(rec, line, sizeof(line));
+	ps_mark(rec, "recorder pids=%s", line);
 	ps_profile_mark(rec);
 }
 
@@ -274,25 +295,43 @@ static int recorder_start(struct ps_recorder *rec, const char **cmd,
 	return ps_kprobes_enable(rec);
 }
 
+/*
+ * The normal end: end marker, tracing off, the ring buffer drained.
+ * After a failed write nothing more would reach the disk: no marker, no
+ * drain, and the file is partial.
+ */
 static int recorder_finish(struct ps_recorder *rec)
 {
+	bool failed = atomic_load(&rec->writer_failed);
 	int ret;
 
-	ps_mark(rec, "end");
+	if (!failed)
+		ps_mark(rec, "end");
 	tracefs_trace_off(rec->instance);
-	ret = ps_buffers_stop(rec);
+	ret = ps_buffers_stop(rec, !failed);
 	ps_buffers_read_stats(rec);
+	if (atomic_load(&rec->writer_failed)) {
+		rec->partial = atomic_load(&rec->writer_failed) == ENOSPC ?
+			       "disk-full" : "io-error";
+		rec->missing = "end,exit-snapshots,tail";
+	}
 	return ret;
 }
 
-static void run(struct ps_workload *w, const sigset_t *wait_mask)
+static void run(struct ps_recorder *rec, struct ps_workload *w,
+		const sigset_t *wait_mask)
 {
 	bool told = false;
 
 	for (;;) {
+		if (atomic_load(&rec->writer_failed) && !stop_signal)
+			stop_signal = SIGTERM;	/* the disk will take no more */
 		if (stop_signal && !told) {
-			ps_info("%s: stopping the recording",
-				strsignal(stop_signal));
+			if (atomic_load(&rec->writer_failed))
+				ps_info("writing the per-CPU data failed: stopping the recording");
+			else
+				ps_info("%s: stopping the recording",
+					strsignal(stop_signal));
 			told = true;
 		}
 		if (stop_signal && !w)
@@ -344,16 +383,23 @@ static int record(struct ps_recorder *rec, const char **cmd, pid_t pid)
 		if (ps_workload_resume(w))
 			goto out;
 	}
-	run(w, &wait_mask);
+	run(rec, w, &wait_mask);
 	if (w)
 		ps_workload_release(w);
-	if (recorder_finish(rec))
+	if (recorder_finish(rec) && !rec->partial)
 		goto out;
 	if (w && ps_workload_result(w))
 		goto out;
 	if (ps_output_write(rec))
 		goto out;
 	ps_buffers_report_lost(rec);
+	if (rec->partial) {
+		ps_error("%s: %s while recording; stopped, the file written so far is partial (%s)",
+			 rec->output, atomic_load(&rec->writer_failed) ?
+			 strerror(atomic_load(&rec->writer_failed)) :
+			 strerror(ENOSPC), rec->missing);
+		goto out;
+	}
 	report_file(rec->output);
 	ret = PS_EXIT_OK;
 out:
@@ -378,16 +424,50 @@ static int record_args_bad(const char **argv, int n, int dd, int pid,
 	return 0;
 }
 
+/*
+ * After the options: probe the kernel, then list, clean up or record.
+ * Returns the exit status; the caller frees @events.
+ */
+static int record_run(struct ps_recorder *rec, struct ps_strlist *events,
+		      const char **cmd, int pid, bool list_caps, bool cleanup)
+{
+	int cleaned;
+
+	if (check_environment() || ps_caps_probe(&rec->caps))
+		return PS_EXIT_USAGE;
+	if (list_caps) {
+		ps_caps_print(&rec->caps);
+		return PS_EXIT_OK;
+	}
+	cleaned = ps_stale_cleanup(rec->caps.tracing_dir);
+	if (cleanup) {
+		if (!cleaned)
+			ps_info("nothing left by dead recorders");
+		return PS_EXIT_OK;
+	}
+	if (rec->stack && !rec->caps.stacktrace) {
+		ps_error("--stack: this kernel has no %s/options/stacktrace",
+			 rec->caps.tracing_dir);
+		return PS_EXIT_USAGE;
+	}
+	if (ps_profile_build(rec, events)) {
+		ps_event_set_clear(&rec->events);
+		return PS_EXIT_USAGE;
+	}
+	return record(rec, cmd, pid);
+}
+
 int cmd_record(int argc, const char **argv)
 {
 	struct ps_recorder rec = {
 		.output = "trace.dat",
 		.kpagecount_fd = -1,
 		.kpageflags_fd = -1,
+		.run_fd = -1,
 	};
 	struct ps_strlist events = { 0 };
 	int buffer_kb = -1, pid = -1, stack = 0, quiet = 0;
-	int no_snapshot = 0, start_snapshot = 0, list_caps = 0;
+	int no_snapshot = 0, start_snapshot = 0, list_caps = 0, cleanup = 0;
 	const struct ps_option opts[] = {
 		PS_OPT_STRING_F('o', "output", &rec.output, "file",
 			"write the recording here (default trace.dat)"),
@@ -396,7 +476,7 @@ int cmd_record(int argc, const char **argv)
 		PS_OPT_BOOL_F(0, "stack", &stack,
 			"a kernel stack with every event (costly)"),
 		PS_OPT_INT_F('b', "buffer-kb", &buffer_kb, "kb",
-			"ring buffer per CPU in KiB (default 8192)"),
+			"ring buffer per CPU in KiB (default: by memory and CPUs)"),
 		PS_OPT_INT_F('p', "pid", &pid, "pid",
 			"attach to a running process instead of starting one"),
 		PS_OPT_BOOL_F('q', "quiet", &quiet,
@@ -407,6 +487,8 @@ int cmd_record(int argc, const char **argv)
 			"also snapshot the workload's pages when it starts"),
 		PS_OPT_BOOL_F(0, "list-capabilities", &list_caps,
 			"print what this kernel offers and exit"),
+		PS_OPT_BOOL_F(0, "cleanup", &cleanup,
+			"only remove (and recover) what dead recorders left"),
 		PS_OPT_END_MARK,
 	};
 	const char **cmd = NULL;
@@ -423,28 +505,13 @@ int cmd_record(int argc, const char **argv)
 	if (n > 0)
 		cmd = argv;
 	ps_quiet = quiet;
-	rec.buffer_kb = buffer_kb > 0 ? buffer_kb : PS_DEFAULT_BUFFER_KB;
+	rec.buffer_kb = buffer_kb > 0 ? buffer_kb :
+			ps_default_buffer_kb(sysconf(_SC_NPROCESSORS_ONLN));
 	rec.stack = stack;
 	rec.snap_exit = !no_snapshot;
 	rec.snap_start = start_snapshot;
 
-	if (check_environment() || ps_caps_probe(&rec.caps))
-		goto usage_error;
-	if (list_caps) {
-		ps_caps_print(&rec.caps);
-		ps_strlist_clear(&events);
-		return PS_EXIT_OK;
-	}
-	if (rec.stack && !rec.caps.stacktrace) {
-		ps_error("--stack: this kernel has no %s/options/stacktrace",
-			 rec.caps.tracing_dir);
-		goto usage_error;
-	}
-	if (ps_profile_build(&rec, &events)) {
-		ps_event_set_clear(&rec.events);
-		goto usage_error;
-	}
-	ret = record(&rec, cmd, pid);
+	ret = record_run(&rec, &events, cmd, pid, list_caps, cleanup);
 	ps_strlist_clear(&events);
 	return ret;
 

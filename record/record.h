@@ -8,6 +8,7 @@
 #ifndef PS_RECORD_H
 #define PS_RECORD_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -15,8 +16,16 @@
 
 #include "pagestate/pagestate.h"
 
-#define PS_DEFAULT_BUFFER_KB	8192
 #define PS_TRACEFS_PATH		"/sys/kernel/tracing"
+#define PS_MIN_BUFFER_KB	8192
+#define PS_MAX_BUFFER_KB	(128 * 1024)
+/*
+ * One file per running recorder, flock()ed while it lives: whether an
+ * instance pagestate-<pid> is stale is then a question the kernel answers
+ * (a dead process holds no lock), whatever process has that pid now.  It
+ * also says where the recorder's per-CPU files are, for recover.
+ */
+#define PS_RUN_DIR		"/run/pagestate"
 
 /*
  * Event groups we know about.  kmem is recorded in part (alloc/free);
@@ -76,6 +85,12 @@ struct ps_recorder {
 	struct ps_cpu_reader *readers;
 	char **cpu_files;
 	char **cpu_stats;	/* "CPU: N\n" + per_cpu/cpuN/stats */
+	atomic_int writer_failed;	/* errno of a reader's failed write */
+	bool out_retrying;	/* output.c: cutting the data to fit */
+	const char *partial;	/* why the file is partial; NULL: complete */
+	const char *missing;	/* "end,stats,..." what a partial file lacks */
+	int run_fd;		/* PS_RUN_DIR/record-<pid>, locked; -1 */
+	char *run_file;
 
 	/* snapshots */
 	int kpagecount_fd;
@@ -141,13 +156,25 @@ int ps_kprobes_print(const struct ps_caps *caps);
 /* buffers.c */
 int ps_buffers_open(struct ps_recorder *rec);
 int ps_buffers_start(struct ps_recorder *rec);
-int ps_buffers_stop(struct ps_recorder *rec);
+int ps_buffers_stop(struct ps_recorder *rec, bool drain);
+void ps_buffers_tids(struct ps_recorder *rec, char *buf, size_t size);
+int ps_default_buffer_kb(int nr_cpus);
 void ps_buffers_close(struct ps_recorder *rec);
 void ps_buffers_read_stats(struct ps_recorder *rec);
 u64 ps_buffers_report_lost(struct ps_recorder *rec);
 
 /* output.c */
 int ps_output_write(struct ps_recorder *rec);
+
+/* stale.c: what dead recorders left, and turning it into a file */
+int ps_run_register(struct ps_recorder *rec);
+void ps_run_add_events(struct ps_recorder *rec);
+void ps_run_unregister(struct ps_recorder *rec);
+int ps_stale_cleanup(const char *tracing_dir);
+bool ps_recorder_alive(pid_t pid);
+
+/* kprobes.c */
+int ps_kprobes_clean_stale(const char *tracing_dir);
 
 /* marker.c */
 void ps_mark(struct ps_recorder *rec, const char *fmt, ...)

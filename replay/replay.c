@@ -9,6 +9,7 @@
 
 #include "pagestate/builtin.h"
 #include "pagestate/folio.h"
+#include "pagestate/recording.h"
 #include "pagestate/trace.h"
 #include "pagestate/verify.h"
 
@@ -208,6 +209,40 @@ static void print_folio_era(const struct ps_engine_stats *s)
 	       (unsigned long long)s->fork_resyncs);
 }
 
+/*
+ * A file cut short (recorder killed, disk full) says so and what it
+ * lacks; a pagestate file without its end marker is cut too, even when
+ * nothing marked it.
+ */
+static void print_partial(const struct ps_meta *m)
+{
+	static const struct { const char *key, *what; } parts[] = {
+		{ "end", "the end marker" },
+		{ "exit-snapshots", "exit snapshots after the cut" },
+		{ "tail", "events after the cut" },
+		{ "stats", "per-CPU lost-event counts" },
+	};
+	const char *missing;
+	char why[32] = "?";
+	size_t i, n = 0;
+
+	if (!m->partial[0]) {
+		if (m->pagestate && !m->complete)
+			printf("partial:   yes, no end marker (recorder stopped before the end)\n");
+		return;
+	}
+	sscanf(m->partial, PS_PARTIAL_KEY "%31s", why);
+	printf("partial:   yes, %s; missing:",
+	       !strcmp(why, "killed") ? "recorder killed, recovered" :
+	       !strcmp(why, "disk-full") ? "disk full while recording" :
+	       !strcmp(why, "io-error") ? "I/O error while recording" : why);
+	missing = strstr(m->partial, "missing=");
+	for (i = 0; missing && i < ARRAY_SIZE(parts); i++)
+		if (strstr(missing, parts[i].key))
+			printf("%s %s", n++ ? "," : "", parts[i].what);
+	printf("%s\n", n ? "" : " unknown");
+}
+
 /* What the file is and which events it holds. */
 static void print_recording(struct replay *r)
 {
@@ -224,6 +259,7 @@ static void print_recording(struct replay *r)
 		printf("workload:  %s (%d tasks)\n", m->cmd, m->tasks);
 	printf("records:   %llu\n",
 	       (unsigned long long)ps_trace_nr_records(r->t));
+	print_partial(m);
 
 	printf("\nevents:\n");
 	n = ps_trace_event_counts(r->t, counts, ARRAY_SIZE(counts));

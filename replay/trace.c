@@ -21,12 +21,14 @@
 
 #include "pagestate/folio.h"
 #include "pagestate/probes.h"
+#include "pagestate/recording.h"
 #include "adapter.h"
 #include "text.h"
 
 /* From trace-cmd's private header; exported by libtracecmd 3.1. */
 const char *tracecmd_get_cpustats(struct tracecmd_input *handle);
 const char *tracecmd_get_uname(struct tracecmd_input *handle);
+const char *tracecmd_get_version(struct tracecmd_input *handle);
 int tracecmd_cpus(struct tracecmd_input *handle);
 
 
@@ -170,6 +172,10 @@ static void read_options(struct ps_trace *t)
 			snprintf(t->meta.kernel, sizeof(t->meta.kernel), "%s",
 				 rel);
 	}
+	s = tracecmd_get_version(t->handle);
+	if (s && !strncmp(s, "pagestate ", 10) && strstr(s, PS_PARTIAL_KEY))
+		snprintf(t->meta.partial, sizeof(t->meta.partial), "%s",
+			 strstr(s, PS_PARTIAL_KEY));
 	t->meta.nr_cpus = tracecmd_cpus(t->handle);
 	open_instances(t);
 }

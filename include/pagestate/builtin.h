@@ -8,6 +8,7 @@
 #define PAGESTATE_BUILTIN_H
 
 int cmd_record(int argc, const char **argv);	/* record/record.c */
+int cmd_recover(int argc, const char **argv);	/* record/stale.c */
 int cmd_replay(int argc, const char **argv);	/* replay/replay.c */
 int cmd_check(int argc, const char **argv);	/* analyze/check.c */
 int cmd_tui(int argc, const char **argv);	/* tui/tui.c */

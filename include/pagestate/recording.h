@@ -14,6 +14,9 @@
  * last key of "begin", cmd=, which runs to the end of the line):
  *
  *   pagestate: begin v=1 tool=0.1 kernel=<uname -r> profile=<name> cmd=<argv>
+ *   pagestate: recorder pids=<pid>,<tid>,...   the recorder's own threads
+ *       (their page events are recorded like any task's: the page cache
+ *       the per-CPU files fill; make bench measures their share)
  *   pagestate: cap <name>=<0|1> ...        what the kernel offered (one or more)
  *   pagestate: event <system>:<name>       an event we enabled (one line each)
  *   pagestate: missing <what> why=<word>   a source or probe we could not use
@@ -29,6 +32,19 @@
  *       KPF_* word (include/uapi/linux/kernel-page-flags.h, stable ABI).
  *   pagestate: snap-end pid=<n> when=<start|exit> pages=<n> lines=<n>
  *   pagestate: end
+ *
+ * A file that lacks part of its recording says so in its VERSION option
+ * (`trace-cmd report --version` prints it), since a marker can only be
+ * written while the recorder lives:
+ *
+ *   pagestate <tool version>                              complete
+ *   pagestate <tool version> partial=<why> missing=<what,...>
+ *
+ * why: killed (recovered by `pagestate recover` or the next record from
+ * the per-CPU files of a recorder that died), disk-full, io-error.
+ * what: end (the end marker), exit-snapshots (those after the cut), tail
+ * (events still in the ring buffer when the cut came), stats (the per-CPU
+ * lost-event counts).
  *
  * Lost events are not a marker: the per-CPU "stats" text of the instance
  * (overrun, dropped events, ...) is stored in the file's standard CPUSTAT
@@ -46,5 +62,6 @@
  */
 #define PS_MARK_MAX		1000
 #define PS_INSTANCE_PREFIX	"pagestate-"
+#define PS_PARTIAL_KEY		"partial="
 
 #endif

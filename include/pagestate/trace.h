@@ -26,6 +26,12 @@ struct ps_meta {
 	char cmd[256];		/* the workload command line */
 	bool pagestate;		/* made by pagestate record (begin marker) */
 	bool complete;		/* end marker seen */
+	/*
+	 * "partial=<why> missing=<what,...>" of the file's VERSION option
+	 * (recording.h): the recorder was killed, the disk filled up...;
+	 * "" for a whole file.
+	 */
+	char partial[160];
 	int nr_cpus;
 	u64 overrun;		/* sum of per-CPU "overrun:" in CPUSTAT */
 	u64 dropped;		/* sum of "dropped events:" */

@@ -1,0 +1,97 @@
+# The mm selftests of linux-source-6.12 (tests/vm/build-selftests --source
+# 6.12), recorded on both 6.12 kernels: cow.c and gup_longterm.c, which 6.1
+# lacks, pin, COW and fork anon memory of every THP and mTHP size; with
+# khugepaged, split_huge_page_test and transhuge-stress on the stock
+# kernel they are the folio era's realistic corpus.  Each recording must
+# lose no event, replay with 0 engine anomalies, agree 100% with its exit
+# snapshot (mapcount compared on every page) and pass check.  A recording
+# that lost events (a busy host slowing the guest's writer) is made once
+# more before it is judged.  Warm: ~4 min.
+source "$(dirname "$0")/../lib.sh"
+
+VM="$TOP/tests/vm/run"
+# kernel: tests to record there
+runs="stock-6.12:cow gup_longterm khugepaged split_huge_page_test transhuge-stress
+custom-6.12:cow gup_longterm"
+
+why=
+command -v qemu-system-x86_64 >/dev/null || why="qemu-system-x86_64 not installed"
+[ -n "$why" ] || [ -f /usr/src/linux-source-6.12.tar.xz ] || why="linux-source-6.12 not installed"
+[ -n "$why" ] || dir=$("$TOP/tests/vm/build-selftests" --source 6.12 -q 2>"$T_TMP/build.err") ||
+	why="selftests do not build: $(tail -1 "$T_TMP/build.err")"
+if [ -n "$why" ]; then
+	t_skip "vm-selftests-6.12" "$why"
+	exit 0
+fi
+
+# record KERNEL OUT TESTS...: one boot records each test into OUT/T.dat.
+# gup_longterm makes its temp file in the cwd, which 9p refuses: /tmp.
+record() {
+	local k=$1 out=$2 bins=() script= t
+	shift 2
+	for t in "$@"; do
+		bins+=(--bin "$dir/$t")
+		case $t in
+		transhuge-stress) cmd="timeout 5 $t 64" ;;
+		*) cmd=$t ;;
+		esac
+		script+="cd /tmp; /pagestate record -q -b 65536 -o /out/$t.dat -- $cmd > /out/$t.out 2>&1; echo \"$t exit \$?\"; "
+	done
+	"$VM" --kernel "$k" --mem 3G --timeout 600 --out "$out" "${bins[@]}" -- \
+		sh -c "$script" > "$out.log" 2>&1
+}
+
+lost_of() {
+	"$PS" replay "$1" 2>/dev/null | sed -n \
+		's/^lost events: \([0-9]*\) overrun, \([0-9]*\) dropped.*; \([0-9]*\) missed.*/\1 \2 \3/p'
+}
+
+while IFS=: read -r k tests; do
+	out="$T_TMP/$k"
+	mkdir -p "$out"
+	if ! record "$k" "$out" $tests; then
+		t_fail "vm-selftests-6.12: $k: boot and record" "$(tail -3 "$out.log")"
+		continue
+	fi
+	again=
+	for t in $tests; do
+		[ -s "$out/$t.dat" ] && [ "$(lost_of "$out/$t.dat")" != "0 0 0" ] &&
+			again+=" $t"
+	done
+	if [ -n "$again" ]; then
+		echo "# $k: lost events in$again: recording again"
+		record "$k" "$out" $again
+	fi
+	for t in $tests; do
+		f="$out/$t.dat"
+		if [ ! -s "$f" ]; then
+			t_fail "vm-selftests-6.12: $k $t recorded" "$(grep "$t" "$out.log")"
+			continue
+		fi
+		"$PS" replay "$f" > "$f.sum"
+		anom=$(sed -n 's/^engine anomalies: //p' "$f.sum")
+		lost=$(lost_of "$f")
+		"$PS" replay --verify "$f" > "$f.verify"
+		line=$(sed -n 's/^agree \([0-9]*\)\/\([0-9]*\) pages.*mapcount compared on \([0-9]*\).*/\1 \2 \3/p' "$f.verify")
+		set -- $line
+		echo "$k $t: $(grep "^records" "$f.sum"), lost $lost; $(head -1 "$f.verify")"
+		if [ "$lost" = "0 0 0" ] && [ "$anom" = 0 ] && [ -n "${2:-}" ] &&
+		   [ "$1" = "$2" ] && [ "$3" = "$2" ] && [ "$2" -gt 0 ]; then
+			t_ok "vm-selftests-6.12: $k $t: 0 lost, 0 anomalies, agree $1/$2 pages, mapcount on all"
+		else
+			t_fail "vm-selftests-6.12: $k $t: lost/anomalies/verify" \
+				"lost=$lost anomalies=$anom $(head -1 "$f.verify")"
+		fi
+		"$PS" check "$f" > "$f.check"; rc=$?
+		if [ "$rc" = 0 ]; then
+			t_ok "vm-selftests-6.12: $k $t: check finds no break"
+		else
+			t_fail "vm-selftests-6.12: $k $t: check" "exit $rc: $(grep -m2 BREAK "$f.check")"
+		fi
+	done
+	# the selftests' own verdicts under the recorder: nothing fails
+	for t in cow gup_longterm; do
+		t_check "vm-selftests-6.12: $k $t: no 'not ok' under the recorder" \
+			eval "grep -q '^ok ' '$out/$t.out' && ! grep -q '^not ok ' '$out/$t.out'"
+	done
+done <<< "$runs"
