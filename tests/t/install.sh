@@ -44,8 +44,12 @@ complete_words() {
 		printf "%s\n" "${COMPREPLY[@]}" | sort' _ \
 		"$d/usr/share/bash-completion/completions/pagestate" "$@"
 }
-t_check "completion: 'pagestate re' offers record, replay, report" \
-	test "$(complete_words re | tr '\n' ' ')" = "record replay report "
+t_check "completion: 'pagestate rep' offers replay, report" \
+	test "$(complete_words rep | tr '\n' ' ')" = "replay report "
+# every command the binary lists, none written into the script
+t_check "completion: offers every command 'pagestate -h' lists" \
+	test "$(complete_words '' | grep -v '^--' | tr '\n' ' ')" = \
+	     "$("$bin" -h | awk '/^commands:/ { on = 1; next } on && NF { print $1 }' | sort | tr '\n' ' ')"
 t_check "completion: 'pagestate check --r' offers --rules" \
 	test "$(complete_words check --r | tr '\n' ' ')" = "--rules "
 t_check "completion: record's options come from record -h" \
