@@ -7,7 +7,7 @@
 
 _pagestate_cmds()
 {
-	"$1" -h 2>&1 | awk '/^commands:/ { on = 1; next } on && NF { print $1 }'
+	"$1" -h 2>&1 | awk '/^commands:/ { on = 1; next } on && !NF { exit } on { print $1 }'
 }
 
 _pagestate_opts()

@@ -49,7 +49,15 @@ t_check "completion: 'pagestate rep' offers replay, report" \
 # every command the binary lists, none written into the script
 t_check "completion: offers every command 'pagestate -h' lists" \
 	test "$(complete_words '' | grep -v '^--' | tr '\n' ' ')" = \
-	     "$("$bin" -h | awk '/^commands:/ { on = 1; next } on && NF { print $1 }' | sort | tr '\n' ' ')"
+	     "$("$bin" -h | awk '/^commands:/ { on = 1; next } on && !NF { exit } on { print $1 }' | sort | tr '\n' ' ')"
+# and each is a command the binary runs (its -h exits 0)
+real_cmds() {
+	local c
+	for c in $(complete_words '' | grep -v '^--'); do
+		"$bin" "$c" -h > /dev/null 2>&1 || { echo "not a command: $c"; return 1; }
+	done
+}
+t_check "completion: every command offered is one pagestate runs" real_cmds
 t_check "completion: 'pagestate check --r' offers --rules" \
 	test "$(complete_words check --r | tr '\n' ' ')" = "--rules "
 t_check "completion: record's options come from record -h" \
