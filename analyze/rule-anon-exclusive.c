@@ -39,14 +39,34 @@ static bool is_anon(const struct ps_op *op, const struct ps_state *before)
 	return (op->obs_flags | before->flags) & PS_PG_ANON;
 }
 
+/* Does any page of f carry anon_exclusive, as last seen? */
+static bool any_page_exclusive(const struct ps_folio *f)
+{
+	u64 i;
+
+	for (i = 0; i < (1ull << f->order); i++)
+		if (f->sub[i].flags & PS_SUB_ANON_EXCLUSIVE)
+			return true;
+	return false;
+}
+
 /* Exclusive as the kernel held it at the op, or -1 when unknown. */
-static int exclusive_at(const struct ps_op *op, const struct ps_state *before,
-			bool *pmd_mapped)
+static int exclusive_at(const struct ps_op *op, const struct ps_folio *f,
+			const struct ps_state *before, bool *pmd_mapped)
 {
 	*pmd_mapped = before->live && before->order &&
 		      before->entire_mapcount > 0;
 	if (*pmd_mapped)
 		return !!(before->flags & PS_PG_ANON_EXCLUSIVE);
+	/*
+	 * try_grab_folio(folio, ...) of 6.12 is told the folio, not which
+	 * of its pages GUP checked with gup_must_unshare(): the head's bit
+	 * says nothing of that page.  Only a folio none of whose pages is
+	 * exclusive is known to be pinned non-exclusive.
+	 */
+	if (op->kind == PS_OP_PIN && (op->flags & PS_OPF_FOLIO_ONLY) &&
+	    f->order)
+		return any_page_exclusive(f) ? -1 : 0;
 	/* a flags op that reads only some flags (mm_lru_activate) says
 	 * nothing of anon_exclusive */
 	if (op->kind == PS_OP_FLAGS && op->val2 &&
@@ -102,7 +122,7 @@ static void ae_op(struct ps_check *c, void *priv, const struct ps_op *op,
 	if (!f || !is_anon(op, before))
 		return;
 
-	ae = exclusive_at(op, before, &pmd_mapped);
+	ae = exclusive_at(op, f, before, &pmd_mapped);
 	if (op->kind == PS_OP_PIN) {
 		if (ae < 0) {
 			ps_check_report(c, &rule_anon_exclusive_pinned,

@@ -305,6 +305,8 @@ static void ad_folio_grab(struct ps_trace *t, struct ps_event_adapter *ea,
 	op->kind = PS_OP_PIN;
 	op->val = ps_field(t, ea, rec, FF_X1);
 	op->flags |= PS_OPF_PIN;
+	if (!fast)
+		op->flags |= PS_OPF_FOLIO_ONLY;
 	if (gup & l->foll_longterm)
 		op->flags |= PS_OPF_LONGTERM;
 	hold_or_emit(t, fast ? PS_PROBE_GUP_GRAB_FOLIO_FAST_RET :

@@ -104,6 +104,11 @@ enum ps_op_kind {
 #define PS_OPF_SPLIT_REMAP	(1u << 20)	/* RMAP_ADD: the PTEs a PMD split
 						 * maps for the PMD it replaces
 						 * (same mm, no new mapping) */
+#define PS_OPF_FOLIO_ONLY	(1u << 21)	/* PIN: the kernel function got
+						 * the folio, not the page: pfn
+						 * is the head, which page of a
+						 * large folio is unknown
+						 * (try_grab_folio, 6.12+) */
 
 /*
  * Page flags by meaning.  Adapters decode the kernel's printed flag names

@@ -142,6 +142,42 @@ static void test_anon_exclusive_pinned(void)
 	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
 }
 
+/*
+ * cow.c on 6.12: slow GUP pins a page of a PTE-mapped mTHP through
+ * try_grab_folio(folio, ...), which is told only the folio.  The head
+ * page is mapped but not exclusive, another page is: which page was
+ * pinned is unknown, so no break; with no exclusive page at all it is
+ * one.
+ */
+static void pin_mthp_by_folio(struct ps_check *c, bool other_exclusive)
+{
+	struct ps_op op;
+
+	feed(c, PS_OP_ALLOC, 0x3000, 2, 0);
+	feed(c, PS_OP_RMAP_ADD, 0x3000, 0, PS_OPF_ANON);
+	feed(c, PS_OP_RMAP_ADD, 0x3001, 0, PS_OPF_ANON |
+	     (other_exclusive ? PS_OPF_EXCLUSIVE : 0));
+	op = mk(PS_OP_PIN, 0x3000, 0);
+	op.val = 1;
+	op.flags = PS_OPF_PIN | PS_OPF_FOLIO_ONLY | PS_OPF_HAS_OBS_FLAGS |
+		   PS_OPF_OBS_BEFORE;
+	op.obs_flags = PS_PG_ANON;	/* the head's flags: not exclusive */
+	op.pid = 300;
+	ps_check_apply(c, &op);
+	feed(c, PS_OP_RMAP_REMOVE, 0x3001, 0, PS_OPF_ANON);
+}
+
+static void test_anon_exclusive_folio_pin(void)
+{
+	struct ps_check *c = start("anon-exclusive-pinned");
+
+	pin_mthp_by_folio(c, true);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+	c = start("anon-exclusive-pinned");
+	pin_mthp_by_folio(c, false);
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+}
+
 /* 6.1 DoubleMap: the kernel's +1 bias seen with no PMD mapping left. */
 static void test_double_map(void)
 {
@@ -471,6 +507,7 @@ int main(void)
 	RUN(test_huge_zero_split);
 	RUN(test_generic_rules);
 	RUN(test_end_state);
+	RUN(test_anon_exclusive_folio_pin);
 	RUN(test_lost_events_make_it_uncertain);
 	RUN(test_lost_events_collapse_reused_pfn);
 	RUN(test_folio_counts);
