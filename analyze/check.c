@@ -571,8 +571,7 @@ int cmd_check(int argc, const char **argv)
 			"also list cases that could not be decided"),
 		PS_OPT_BOOL_F(0, "list-rules", &list,
 			"list every rule and exit"),
-		PS_OPT_STRING_F(0, "probe-map", &probe_map, "file",
-			"ftrace text: kprobe names -> ours (THEIRS OURS per line)"),
+		PS_OPT_PROBE_MAP_F(&probe_map),
 		PS_OPT_END_MARK,
 	};
 	struct ps_check *c;

@@ -447,8 +447,7 @@ int cmd_diff(int argc, const char **argv)
 			"compare refcounts too (timing-dependent)"),
 		PS_OPT_INT_F(0, "max", &max, "n",
 			"mappings whose divergence is printed (10)"),
-		PS_OPT_STRING_F(0, "probe-map", &probe_map, "file",
-			"ftrace text: kprobe names -> ours (THEIRS OURS per line)"),
+		PS_OPT_PROBE_MAP_F(&probe_map),
 		PS_OPT_END_MARK,
 	};
 

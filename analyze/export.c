@@ -332,8 +332,7 @@ int cmd_export(int argc, const char **argv)
 		PS_OPT_STRING_LIST_F(0, "pfn", &pfns, "pfn",
 			"counters for the folio holding pfn (default: "
 			"folios with findings, and THPs)"),
-		PS_OPT_STRING_F(0, "probe-map", &probe_map, "file",
-			"ftrace text: kprobe names -> ours (THEIRS OURS per line)"),
+		PS_OPT_PROBE_MAP_F(&probe_map),
 		PS_OPT_END_MARK,
 	};
 

@@ -359,8 +359,7 @@ int cmd_report(int argc, const char **argv)
 			"also report cases that could not be decided"),
 		PS_OPT_INT_F(0, "window", &r.window, "n",
 			"events of the folio shown before each finding (12)"),
-		PS_OPT_STRING_F(0, "probe-map", &probe_map, "file",
-			"ftrace text: kprobe names -> ours (THEIRS OURS per line)"),
+		PS_OPT_PROBE_MAP_F(&probe_map),
 		PS_OPT_END_MARK,
 	};
 

@@ -369,8 +369,7 @@ int cmd_replay(int argc, const char **argv)
 			"timeline of every page op done by tasks named NAME"),
 		PS_OPT_BOOL_F(0, "verify", &verify,
 			"compare derived state with the exit snapshot"),
-		PS_OPT_STRING_F(0, "probe-map", &probe_map, "file",
-			"ftrace text: kprobe names -> ours (THEIRS OURS per line)"),
+		PS_OPT_PROBE_MAP_F(&probe_map),
 		PS_OPT_END_MARK,
 	};
 	struct replay r = { .pfn = PS_PFN_NONE };

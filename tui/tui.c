@@ -188,8 +188,7 @@ int cmd_tui(int argc, const char **argv)
 			"build the index again even if a valid one is cached"),
 		PS_OPT_BOOL_F(0, "index-only", &only,
 			"build (or check) the index and exit; needs no terminal"),
-		PS_OPT_STRING_F(0, "probe-map", &probe_map, "file",
-			"ftrace text: kprobe names -> ours (THEIRS OURS per line)"),
+		PS_OPT_PROBE_MAP_F(&probe_map),
 		PS_OPT_END_MARK,
 	};
 	struct tui tui = { .cur_folio = PS_INDEX_NONE, .cur_finding = -1 };

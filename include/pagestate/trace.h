@@ -71,6 +71,10 @@ void ps_trace_close(struct ps_trace *t);
  * an error naming path:line.
  */
 int ps_trace_set_probe_map(const char *path);
+/* The --probe-map option every command that reads a recording takes. */
+#define PS_OPT_PROBE_MAP_F(v) \
+	PS_OPT_STRING_F(0, "probe-map", (v), "file", \
+		"ftrace text: kprobe names -> ours (THEIRS OURS per line)")
 
 /*
  * Streams every record.  fn gets each page op; a non-zero return stops
