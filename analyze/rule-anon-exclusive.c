@@ -39,17 +39,6 @@ static bool is_anon(const struct ps_op *op, const struct ps_state *before)
 	return (op->obs_flags | before->flags) & PS_PG_ANON;
 }
 
-/* Does any page of f carry anon_exclusive, as last seen? */
-static bool any_page_exclusive(const struct ps_folio *f)
-{
-	u64 i;
-
-	for (i = 0; i < (1ull << f->order); i++)
-		if (f->sub[i].flags & PS_SUB_ANON_EXCLUSIVE)
-			return true;
-	return false;
-}
-
 /* Exclusive as the kernel held it at the op, or -1 when unknown. */
 static int exclusive_at(const struct ps_op *op, const struct ps_folio *f,
 			const struct ps_state *before, bool *pmd_mapped)
@@ -61,12 +50,14 @@ static int exclusive_at(const struct ps_op *op, const struct ps_folio *f,
 	/*
 	 * try_grab_folio(folio, ...) of 6.12 is told the folio, not which
 	 * of its pages GUP checked with gup_must_unshare(): the head's bit
-	 * says nothing of that page.  Only a folio none of whose pages is
-	 * exclusive is known to be pinned non-exclusive.
+	 * says nothing of that page, and our model of the others misses
+	 * the fault that unshares a page by reusing it (do_wp_page() sets
+	 * the bit with no rmap call).  Unknown, so uncertain, never a
+	 * break on a modelled bit alone.
 	 */
 	if (op->kind == PS_OP_PIN && (op->flags & PS_OPF_FOLIO_ONLY) &&
 	    f->order)
-		return any_page_exclusive(f) ? -1 : 0;
+		return -1;
 	/* a flags op that reads only some flags (mm_lru_activate) says
 	 * nothing of anon_exclusive */
 	if (op->kind == PS_OP_FLAGS && op->val2 &&
