@@ -71,3 +71,9 @@ jsonschema.Draft202012Validator.check_schema(schema)
 jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
 PYEOF
 }
+
+# "OVERRUN DROPPED MISSED" from the lost-events line of a `pagestate
+# replay` summary on stdin ("0 0 0" for a recording that lost nothing).
+t_lost() {
+	sed -n 's/^lost events: \([0-9]*\) overrun, \([0-9]*\) dropped.*; \([0-9]*\) missed.*/\1 \2 \3/p'
+}

@@ -75,7 +75,7 @@ else
 	t_fail "host: event counts equal trace-cmd report" "$(head -c 300 "$T_TMP/diff" "$T_TMP/tc.err")"
 fi
 
-lost=$(sed -n 's/^lost events: \([0-9]*\) overrun, \([0-9]*\) dropped.*; \([0-9]*\) missed.*/\1 \2 \3/p' "$T_TMP/sum")
+lost=$(t_lost < "$T_TMP/sum")
 if [ "$lost" = "0 0 0" ]; then
 	t_ok "host: no lost events"
 elif [ -n "$lost" ] && grep -q "lost events" "$T_TMP/rec.err"; then

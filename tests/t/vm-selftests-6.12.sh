@@ -44,8 +44,7 @@ record() {
 }
 
 lost_of() {
-	"$PS" replay "$1" 2>/dev/null | sed -n \
-		's/^lost events: \([0-9]*\) overrun, \([0-9]*\) dropped.*; \([0-9]*\) missed.*/\1 \2 \3/p'
+	"$PS" replay "$1" 2>/dev/null | t_lost
 }
 
 while IFS=: read -r k tests; do

@@ -40,8 +40,7 @@ fi
 
 # lost NAME: the events the recording of NAME lost, per replay's summary
 lost_of() {
-	"$PS" replay "$out/$1.dat" 2>/dev/null | sed -n \
-		's/^lost events: \([0-9]*\) overrun, \([0-9]*\) dropped.*; \([0-9]*\) missed.*/\1 \2 \3/p'
+	"$PS" replay "$out/$1.dat" 2>/dev/null | t_lost
 }
 # khugepaged writes ~2.6M events through 9p; a host busy enough to slow
 # the guest's writer can make the ring buffer overrun.  Lost events are
