@@ -1,0 +1,91 @@
+# holders and why on the committed recordings (tests/fixtures, real 6.1,
+# 6.12 and 7.2 kernels under qemu, and the host): the reference ledger
+# adds up at every event of every folio of every recording, names the
+# io_uring pin and the vmsplice reference that made MADV_COLLAPSE refuse
+# (collapse-pinned), the pin a broken 6.1 collapse ignored
+# (collapse-broken), goes back to the mapping alone once the pin is
+# dropped, and says so on bad input.  The attribution shares of each
+# recording go to the test's output.
+source "$(dirname "$0")/../lib.sh"
+
+pfn_of() { sed -n "s/^workload: $2 .*pfn=\(0x[0-9a-f]*\).*/\1/p" "$FIXTURES/$1.workload" | head -1; }
+
+for f in "$FIXTURES"/*.dat; do
+	n=$(basename "$f" .dat)
+	"$PS" holders --check-sum "$f" > "$T_TMP/$n.sum" 2>&1; rc=$?
+	sed -n 's/^  \(exact\|by pair\|by task\|unexplained\|over-attributed\) */\1 /p' \
+		"$T_TMP/$n.sum" | tr '\n' ' ' | sed "s/^/# $n: /; s/\$/\n/"
+	t_check "$n: the ledger adds up at every event of every folio" \
+		grep -q "^  adds up:        yes (0 states off)" "$T_TMP/$n.sum"
+	t_check "$n: holders --check-sum exit 0" test "$rc" = 0
+done
+
+# collapse-pinned (6.1 + page_ref + kprobes): two refusals, two holders
+f=$FIXTURES/vm-custom61-collapse-pinned.dat
+pin=$(sed -n 's/^workload: collapse-pin-before .*pfn=\(0x[0-9a-f]*\).*/\1/p' \
+	"$FIXTURES/vm-custom61-collapse-pinned.workload" | tail -1)
+ref=$(sed -n 's/^workload: collapse-ref-before .*pfn=\(0x[0-9a-f]*\).*/\1/p' \
+	"$FIXTURES/vm-custom61-collapse-pinned.workload" | tail -1)
+"$PS" why "$f" > "$T_TMP/why" 2>&1; rc=$?
+t_check "why: exit 0" test "$rc" = 0
+sed -n "/scan refused pfn $pin:/,/unexplained/p" "$T_TMP/why" > "$T_TMP/why.pin"
+t_check "why: the io_uring page $pin refused with SCAN_PAGE_COUNT" \
+	grep -q "collapse-pinned-[0-9]* collapse scan refused pfn $pin: not_suitable_page_count" "$T_TMP/why.pin"
+t_check "why: its holder is the FOLL_LONGTERM pin, 1024 references" \
+	grep -q "+ 1024 pin (FOLL_PIN|FOLL_LONGTERM collapse-pinned-[0-9]* pin at .* pfn $pin) \[exact\]" "$T_TMP/why.pin"
+t_check "why: ...beside its one mapping, nothing unexplained" \
+	test "$(grep -c "refcount 1025 = 1 mapping\|+ 0 unexplained" "$T_TMP/why.pin")" = 2
+sed -n "/scan refused pfn $ref:/,/unexplained/p" "$T_TMP/why" > "$T_TMP/why.ref"
+t_check "why: the vmsplice()d page $ref is held by one get of the task" \
+	grep -q "+ 1 get (collapse-pinned-[0-9]* ref at .* pfn $ref) \[exact\]" "$T_TMP/why.ref"
+t_check "why: madvise_collapse's -EAGAIN points at the refused page" \
+	test "$(grep -A1 'madvise_collapse: returned -11 (EAGAIN)' "$T_TMP/why" | grep -c 'refused page: pfn')" = 2
+
+# holders of the pinned page at the refusal, and after the unpin
+at=$(sed -n "s/^\([0-9.]*\) .*scan refused pfn $pin:.*/\1/p" "$T_TMP/why")
+"$PS" holders "$f" --pfn "$pin" --at "$at" > "$T_TMP/h.at" 2>&1
+t_check "holders --at $at: the pin holds $pin" \
+	grep -q "+ 1024 pin (FOLL_PIN|FOLL_LONGTERM" "$T_TMP/h.at"
+"$PS" replay "$f" --pfn "$pin" > "$T_TMP/tl"
+unpin=$(awk '$4 == "unpin" { print $1; exit }' "$T_TMP/tl")
+back=$(awk -v u="$unpin" '$1 > u && $4 == "ref" && $6 == "val=-1024" { print $1; exit }' "$T_TMP/tl")
+"$PS" holders "$f" --pfn "$pin" --at "$unpin" > "$T_TMP/h.unpin"
+t_check "holders at the unpin ($unpin): unpinned, put pending, by pair" \
+	grep -q "1024 unpinned, put pending (FOLL_PIN collapse-pinned-[0-9]* unpin .*\[by pair\]" "$T_TMP/h.unpin"
+"$PS" holders "$f" --pfn "$pin" --at "$back" > "$T_TMP/h.back"
+t_check "holders after the put ($back): refcount 1 = the mapping alone" \
+	test "$(grep -c "refcount 1 = 1 mapping\|+ 0 unexplained" "$T_TMP/h.back")" = 2 -a \
+	"$(wc -l < "$T_TMP/h.back")" = 3
+
+# collapse-broken (6.1 with the pin check removed): the pin the collapse ignored
+f=$FIXTURES/vm-custom61-collapse-broken.dat
+p=$(sed -n 's/^workload: pin-before .*pfn=\(0x[0-9a-f]*\).*/\1/p' \
+	"$FIXTURES/vm-custom61-collapse-broken.workload")
+at=$("$PS" check "$f" | awk -v p="$p" '$2 == "collapse-pinned" && $6 == p { print $7 }')
+"$PS" holders "$f" --pfn "$p" --at "$at" > "$T_TMP/b.at"
+t_check "collapse-broken: at the break ($at) the pin still holds $p" \
+	grep -q "1024 pin (FOLL_PIN|FOLL_LONGTERM collapse-broken-[0-9]* pin " "$T_TMP/b.at"
+
+# a recording without page_ref: mappings and pins only, refcount unknown
+f=$FIXTURES/vm-stock612-mthp.dat
+p=$(pfn_of vm-stock612-mthp mthp-pin)
+"$PS" holders "$f" --pfn "$p" > "$T_TMP/u" 2>&1; rc=$?
+t_check "no page_ref: exit 0, refcount unknown, no unexplained row" \
+	test "$rc" = 0 -a "$(grep -c 'refcount unknown >=' "$T_TMP/u")" = 1 -a \
+	"$(grep -c unexplained "$T_TMP/u")" = 0
+
+# bad input: one line naming the file, exit 2
+f=$FIXTURES/vm-custom61-collapse-pinned.dat
+bad() {
+	"$PS" holders "$@" > "$T_TMP/bad.out" 2> "$T_TMP/bad.err"; rc=$?
+	test "$rc" = 2 -a "$(wc -l < "$T_TMP/bad.err")" = 1 -a ! -s "$T_TMP/bad.out"
+}
+t_check "a pfn the recording never saw: one line, exit 2" bad "$f" --pfn 0xfffffff0
+grep -q "collapse-pinned.dat: pfn 0xfffffff0: no page op on it" "$T_TMP/bad.err" ||
+	t_fail "the error names the file and the pfn" "$(cat "$T_TMP/bad.err")"
+t_check "a time after the recording: one line, exit 2" bad "$f" --pfn "$pin" --at 9999
+t_check "a time before it: one line, exit 2" bad "$f" --pfn "$pin" --at 0.5
+t_check "a time that is no number: exit 2" bad "$f" --pfn "$pin" --at soon
+t_check "a pfn that is no number: exit 2" bad "$f" --pfn page
+"$PS" why "$T_TMP/nonexistent.dat" > /dev/null 2> "$T_TMP/bad.err"; rc=$?
+t_check "why on a missing file: exit 2" test "$rc" = 2
