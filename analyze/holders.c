@@ -600,6 +600,7 @@ void ps_ledger_holders(struct ps_ledger *l, const struct ps_folio *f,
 	int k;
 
 	memset(out, 0, sizeof(*out));
+	out->valid = true;
 	out->folio_pfn = f->pfn;
 	out->order = f->order;
 	out->refcount_known = f->known & PS_KNOWN_REFCOUNT;
@@ -638,46 +639,62 @@ s64 ps_holders_sum(const struct ps_holders *h)
 
 /* --- printing ------------------------------------------------------------ */
 
-static void print_row(struct ps_trace *t, const struct ps_holder *r,
-		      FILE *out)
+void ps_holder_text(struct ps_trace *t, const struct ps_holder *r,
+		    char *buf, size_t size)
 {
-	fprintf(out, "%lld %s", (long long)r->refs,
-		r->kind == PS_HOLD_RELEASE ?
-		(r->op_kind == PS_OP_UNPIN ? "unpinned, put pending" :
-		 "unmapped, put pending") : ps_holder_kind_name(r->kind));
+	size_t n = 0;
+
+#define ADD(...) do {							\
+	if (n < size)							\
+		n += snprintf(buf + n, size - n, __VA_ARGS__);		\
+} while (0)
+	ADD("%lld %s", (long long)r->refs,
+	    r->kind == PS_HOLD_RELEASE ?
+	    (r->op_kind == PS_OP_UNPIN ? "unpinned, put pending" :
+	     "unmapped, put pending") : ps_holder_kind_name(r->kind));
 	if (r->count > 1)
-		fprintf(out, " (%u merged)", r->count);
+		ADD(" (%u merged)", r->count);
 	if (r->kind == PS_HOLD_UNEXPLAINED) {
-		fprintf(out, r->refs < 0 ? " (the ledger placed more than "
-			"the refcount)" : r->refs ? " (taken before the "
-			"recording, or by an event it lacks)" : "");
+		ADD("%s", r->refs < 0 ? " (the ledger placed more than the "
+		    "refcount)" : r->refs ? " (taken before the recording, "
+		    "or by an event it lacks)" : "");
 		return;
 	}
 	if (!r->ts) {
-		fprintf(out, " (made before the recording or where no "
-			"probe itemized it) [%s]", ps_holder_how_name(r->how));
+		ADD(" (made before the recording or where no probe itemized "
+		    "it) [%s]", ps_holder_how_name(r->how));
 		return;
 	}
-	fprintf(out, " (");
+	ADD(" (");
 	if (r->op_flags & PS_OPF_PIN)
-		fprintf(out, "FOLL_PIN%s ", (r->op_flags & PS_OPF_LONGTERM) ?
-			"|FOLL_LONGTERM" : "");
+		ADD("FOLL_PIN%s ", (r->op_flags & PS_OPF_LONGTERM) ?
+		    "|FOLL_LONGTERM" : "");
 	if (t)
-		fprintf(out, "%s-%d", ps_trace_comm(t, r->pid), r->pid);
+		ADD("%s-%d", ps_trace_comm(t, r->pid), r->pid);
 	else
-		fprintf(out, "pid %d", r->pid);
-	fprintf(out, " %s at %llu.%06llu", ps_op_kind_name(r->op_kind),
-		(unsigned long long)(r->ts / 1000000000ull),
-		(unsigned long long)(r->ts % 1000000000ull / 1000));
+		ADD("pid %d", r->pid);
+	ADD(" %s at %llu.%06llu", ps_op_kind_name(r->op_kind),
+	    (unsigned long long)(r->ts / 1000000000ull),
+	    (unsigned long long)(r->ts % 1000000000ull / 1000));
 	if (r->pfn != PS_PFN_NONE)
-		fprintf(out, " pfn 0x%llx", (unsigned long long)r->pfn);
+		ADD(" pfn 0x%llx", (unsigned long long)r->pfn);
 	if (r->op_flags & PS_OPF_COMPOUND)
-		fprintf(out, " pmd");
+		ADD(" pmd");
 	if (r->mm)
-		fprintf(out, " mm 0x%llx", (unsigned long long)r->mm);
+		ADD(" mm 0x%llx", (unsigned long long)r->mm);
 	if (r->addr)
-		fprintf(out, " addr 0x%llx", (unsigned long long)r->addr);
-	fprintf(out, ") [%s]", ps_holder_how_name(r->how));
+		ADD(" addr 0x%llx", (unsigned long long)r->addr);
+	ADD(") [%s]", ps_holder_how_name(r->how));
+#undef ADD
+}
+
+static void print_row(struct ps_trace *t, const struct ps_holder *r,
+		      FILE *out)
+{
+	char buf[512];
+
+	ps_holder_text(t, r, buf, sizeof(buf));
+	fputs(buf, out);
 }
 
 static void print_stack(struct ps_trace *t, const struct ps_holder *r,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "pagestate/builtin.h"
+#include "pagestate/check.h"
 #include "pagestate/holders.h"
 #include "pagestate/trace.h"
 #include "pagestate/u64map.h"
@@ -109,18 +110,111 @@ static void holders_done(struct holders_run *r)
 	ps_ledger_free(r->l);
 }
 
-int ps_holders_at(struct ps_trace *t, u64 pfn, u64 offset,
+int ps_holders_at(const char *path, u64 pfn, u64 offset,
 		  struct ps_holders *out)
 {
 	struct holders_run r = { .pfn = pfn, .at = ~0ull, .offset = offset };
-	int ret = holders_replay(t, &r, false);
+	struct ps_trace *t = ps_trace_open(path);
+	int ret;
 
+	if (!t)
+		return -1;
+	ret = holders_replay(t, &r, false);
 	if (!ret && !r.have)
 		ret = -1;
 	if (!ret)
 		*out = r.snap;
 	holders_done(&r);
+	ps_trace_close(t);
 	return ret;
+}
+
+/* --- holders at each finding (report) ------------------------------------ */
+
+struct findings_run {
+	struct ps_engine *e;
+	struct ps_ledger *l;
+	struct ps_check *c;
+	struct ps_u64map first;	/* event offset -> first finding + 1 */
+	int *next;		/* next finding with the same offset, -1 */
+	struct ps_holders *out;
+};
+
+static void findings_hook(void *data, const struct ps_op *op,
+			  const struct ps_folio *f,
+			  const struct ps_state *before,
+			  const struct ps_state *after)
+{
+	struct findings_run *r = data;
+	u64 *slot = ps_u64map_get(&r->first, op->offset);
+	int i;
+
+	if (!slot)
+		return;
+	for (i = (int)*slot - 1; i >= 0; i = r->next[i]) {
+		const struct ps_finding *fi = ps_check_finding(r->c, i);
+		struct ps_folio *g = (struct ps_folio *)f;
+		u64 pfn = fi->pfn != PS_PFN_NONE ? fi->pfn : fi->folio_pfn;
+
+		if (op->kind != fi->op.kind || op->pfn != fi->op.pfn)
+			continue;
+		if (!holds(g, pfn))
+			g = ps_folio_find(r->e, pfn);
+		if (g) {
+			ps_ledger_holders(r->l, g, &r->out[i]);
+			r->out[i].ts = op->ts;
+			r->out[i].offset = op->offset;
+		}
+	}
+}
+
+static int findings_apply(void *data, const struct ps_op *op)
+{
+	struct findings_run *r = data;
+
+	ps_engine_apply(r->e, op);
+	return 0;
+}
+
+struct ps_holders *ps_check_holders(struct ps_check *c, struct ps_trace *t)
+{
+	int n = ps_check_nr_findings(c), i;
+	struct findings_run r = { .c = c };
+	int ret;
+
+	r.out = ps_xcalloc(n ? n : 1, sizeof(*r.out));
+	if (!n)
+		return r.out;
+	r.next = ps_xcalloc(n, sizeof(*r.next));
+	for (i = n - 1; i >= 0; i--) {
+		u64 *slot = ps_u64map_put(&r.first,
+					  ps_check_finding(c, i)->op.offset);
+
+		r.next[i] = (int)*slot - 1;
+		*slot = (u64)i + 1;
+	}
+	/* a trace replays once: read the file again, as the windows do */
+	t = ps_trace_open(ps_trace_path(t));
+	if (!t) {
+		free(r.next);
+		free(r.out);
+		return NULL;
+	}
+	r.e = ps_engine_new(ps_trace_tracks(t));
+	r.l = ps_ledger_new(r.e);
+	ps_engine_add_hook(r.e, findings_hook, &r);
+	ret = ps_trace_replay(t, findings_apply, &r);
+	ps_engine_finish(r.e);
+	ps_trace_close(t);
+	ps_engine_free(r.e);
+	ps_ledger_free(r.l);
+	ps_u64map_free(&r.first);
+	free(r.next);
+	if (ret) {
+		free(r.out);
+		return NULL;
+	}
+	return r.out;
 }
 
 /*

@@ -74,6 +74,7 @@ struct ps_holder {
 
 /* The holders of one folio at one moment. */
 struct ps_holders {
+	bool valid;		/* filled in (a folio held the page) */
 	u64 folio_pfn;
 	u32 order;
 	bool refcount_known;
@@ -114,6 +115,9 @@ const char *ps_holder_how_name(enum ps_holder_how h);
 /* Sum of every row's refs: equals refcount when it is known. */
 s64 ps_holders_sum(const struct ps_holders *h);
 
+/* One row in words: "1024 pin (FOLL_PIN|FOLL_LONGTERM comm-pid pin at ...) [exact]" */
+void ps_holder_text(struct ps_trace *t, const struct ps_holder *r,
+		    char *buf, size_t size);
 /*
  * Prints h as `holders` does: "refcount N = a mapping (...) + b pin ..."
  * one row a line, each with its stack when stacks and t are given.
@@ -122,11 +126,20 @@ void ps_holders_print(struct ps_trace *t, const struct ps_holders *h,
 		      const char *indent, bool stacks, FILE *out);
 
 /*
- * Replays t for the holders of the folio holding pfn right after the op
- * at file offset offset (for the TUI's selected event).  0, or -1 when
- * the recording cannot be read or no op there touched the page.
+ * Replays the recording at path for the holders of the folio holding pfn
+ * right after the op at file offset offset (the TUI's selected event).
+ * 0, or -1 when it cannot be read or no op up to there touched the page.
  */
-int ps_holders_at(struct ps_trace *t, u64 pfn, u64 offset,
+int ps_holders_at(const char *path, u64 pfn, u64 offset,
 		  struct ps_holders *out);
+
+struct ps_check;
+/*
+ * For `report`: replays t once more and returns, per finding of c (in
+ * its order), the holders of the finding's folio right after its event
+ * (valid false where no folio held the page then).  NULL on a read
+ * error; free() the array.
+ */
+struct ps_holders *ps_check_holders(struct ps_check *c, struct ps_trace *t);
 
 #endif /* PAGESTATE_HOLDERS_H */

@@ -59,11 +59,11 @@ t_check "holders after the put ($back): refcount 1 = the mapping alone" \
 
 # collapse-broken (6.1 with the pin check removed): the pin the collapse ignored
 f=$FIXTURES/vm-custom61-collapse-broken.dat
-p=$(sed -n 's/^workload: pin-before .*pfn=\(0x[0-9a-f]*\).*/\1/p' \
+bp=$(sed -n 's/^workload: pin-before .*pfn=\(0x[0-9a-f]*\).*/\1/p' \
 	"$FIXTURES/vm-custom61-collapse-broken.workload")
-at=$("$PS" check "$f" | awk -v p="$p" '$2 == "collapse-pinned" && $6 == p { print $7 }')
-"$PS" holders "$f" --pfn "$p" --at "$at" > "$T_TMP/b.at"
-t_check "collapse-broken: at the break ($at) the pin still holds $p" \
+at=$("$PS" check "$f" | awk -v p="$bp" '$2 == "collapse-pinned" && $6 == p { print $7 }')
+"$PS" holders "$f" --pfn "$bp" --at "$at" > "$T_TMP/b.at"
+t_check "collapse-broken: at the break ($at) the pin still holds $bp" \
 	grep -q "1024 pin (FOLL_PIN|FOLL_LONGTERM collapse-broken-[0-9]* pin " "$T_TMP/b.at"
 
 # a recording without page_ref: mappings and pins only, refcount unknown
@@ -89,3 +89,42 @@ t_check "a time that is no number: exit 2" bad "$f" --pfn "$pin" --at soon
 t_check "a pfn that is no number: exit 2" bad "$f" --pfn page
 "$PS" why "$T_TMP/nonexistent.dat" > /dev/null 2> "$T_TMP/bad.err"; rc=$?
 t_check "why on a missing file: exit 2" test "$rc" = 2
+
+# report: the holders at each finding's event, in JSON (schema) and text
+f=$FIXTURES/vm-custom61-collapse-broken.dat
+"$PS" report --json "$f" > "$T_TMP/r.json"; rc=$?
+t_check "report --json on collapse-broken: exit 1 (a break)" test "$rc" = 1
+t_check "report --json validates against the schema" t_json_valid "$T_TMP/r.json"
+t_check "report --json: the finding's holders name the FOLL_LONGTERM pin" \
+	python3 -c '
+import json, sys
+f = json.load(open(sys.argv[1]))["findings"][0]
+h = f["holders"]
+assert h["folio"] == sys.argv[2], h["folio"]
+assert sum(r["refs"] for r in h["rows"]) == h["refcount"] == f["after"]["refcount"]
+pin = [r for r in h["rows"] if r["kind"] == "pin"]
+assert len(pin) == 1 and pin[0]["refs"] == 1024 and pin[0]["attribution"] == "exact", pin
+assert pin[0]["foll"] == ["FOLL_PIN", "FOLL_LONGTERM"] and pin[0]["comm"] == "collapse-broken", pin
+' "$T_TMP/r.json" "$bp"
+"$PS" report --text "$f" > "$T_TMP/r.txt"
+t_check "report --text: holders of the finding, the pin first, 80 columns" \
+	test "$(grep -A1 '^    holders: refcount 1026 =' "$T_TMP/r.txt" | grep -c '1024 pin (FOLL_PIN|FOLL_LONGTERM collapse-broken-')" = 1 -a \
+	"$(awk 'length > 80' "$T_TMP/r.txt" | wc -l)" = 0
+f=$FIXTURES/vm-custom61-collapse-pinned.dat
+"$PS" report --json "$f" > "$T_TMP/r2.json"
+t_check "report --json on collapse-pinned validates; both infos carry holders" \
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d["findings"]) == 2 and all(f["holders"] for f in d["findings"])
+' "$T_TMP/r2.json"
+t_check "...and validates against the schema" t_json_valid "$T_TMP/r2.json"
+
+# the ledger's memory handling under ASan/UBSan, every fixture
+n=0
+for f in "$FIXTURES"/*.dat; do
+	"$PS_ASAN" holders --check-sum "$f" > /dev/null 2> "$T_TMP/asan" &&
+	"$PS_ASAN" why "$f" > /dev/null 2>> "$T_TMP/asan" || n=$((n + 1))
+	grep -q "ERROR: \|runtime error" "$T_TMP/asan" && n=$((n + 1))
+done
+t_check "holders --check-sum and why under ASan/UBSan on every fixture: clean" test "$n" = 0
