@@ -35,8 +35,6 @@ struct item {
 
 struct ledger {
 	u64 id;			/* the folio's engine id */
-	s64 last_ref;
-	bool ref_known;
 	u32 serial;
 	u32 nr, alloc;
 	struct item *items;
@@ -95,8 +93,6 @@ static struct ledger *ledger_get(struct ps_ledger *l, const struct ps_folio *f,
 		return NULL;
 	lg = ps_xcalloc(1, sizeof(*lg));
 	lg->id = f->id;
-	lg->last_ref = f->refcount;
-	lg->ref_known = f->known & PS_KNOWN_REFCOUNT;
 	*ps_u64map_put(&l->by_id, f->id) = (u64)(uintptr_t)lg;
 	return lg;
 }
@@ -117,7 +113,7 @@ static struct item *item_add(struct ps_ledger *l, struct ledger *lg,
 	if (lg->nr == ITEMS_MAX)
 		item_del(lg, 0);	/* its refs fall to unexplained */
 	if (lg->nr == lg->alloc) {
-		lg->alloc = lg->alloc ? lg->alloc * 2 : 4;
+		lg->alloc = lg->alloc ? lg->alloc * 2 : 2;
 		lg->items = ps_xrealloc(lg->items,
 					lg->alloc * sizeof(lg->items[0]));
 	}
@@ -313,7 +309,8 @@ static void prune(struct ledger *lg, enum ps_holder_kind kind, s64 have)
  * the probe gave one), else the same task, else the oldest.
  */
 static void undo(struct ps_ledger *l, struct ledger *lg,
-		 enum ps_holder_kind kind, s64 refs, const struct ps_op *op)
+		 enum ps_holder_kind kind, s64 refs, bool put_follows,
+		 const struct ps_op *op)
 {
 	s64 left = refs;
 	u32 i;
@@ -333,8 +330,41 @@ static void undo(struct ps_ledger *l, struct ledger *lg,
 	}
 	left -= take(lg, kind, op->pid, left, false, 0);
 	take(lg, kind, -1, left, false, 0);
-	if (refs > 0)
+	if (refs > 0 && put_follows)
 		item_add(l, lg, PS_HOLD_RELEASE, refs, op);
+}
+
+/*
+ * Does the op leave something to itemize on a folio without a ledger?
+ * Most ops on most folios do not: the ledger is made when one does, so
+ * memory follows the folios with holders worth naming.  Without refcount
+ * tracking there are no gets or releases (no put would ever match them).
+ */
+static bool op_itemizes(const struct ps_op *op, bool refs, s64 delta,
+			s64 dmap)
+{
+	switch (op->kind) {
+	case PS_OP_ALLOC:
+		return refs;
+	case PS_OP_REF:
+	case PS_OP_REF_SET:
+		return refs && delta > 0;
+	case PS_OP_RMAP_ADD:
+	case PS_OP_MAP_PTE:
+	case PS_OP_FORK_DUP:
+	case PS_OP_MIGRATION_REMOVE:
+		return dmap > 0;
+	case PS_OP_PIN:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static s64 pin_refs(const struct ps_op *op, const struct ps_folio *f)
+{
+	return (op->val ? op->val : 1) *
+	       (f->order ? 1 : PS_GUP_PIN_COUNTING_BIAS);
 }
 
 static void ledger_op(struct ps_ledger *l, const struct ps_op *op,
@@ -342,21 +372,26 @@ static void ledger_op(struct ps_ledger *l, const struct ps_op *op,
 		      const struct ps_state *after)
 {
 	bool same = before->live && before->head == after->head;
-	struct ledger *lg = ledger_get(l, f, true);
-	s64 delta = 0, dmap, refs;
+	bool refs = f->known & PS_KNOWN_REFCOUNT;
+	struct ledger *lg = ledger_get(l, f, false);
+	s64 delta = 0, dmap;
 
-	if (op->kind == PS_OP_ALLOC) {
-		lg->nr = 0;
-		item_add(l, lg, PS_HOLD_GET, 1, op);
-		lg->last_ref = f->refcount;
-		lg->ref_known = f->known & PS_KNOWN_REFCOUNT;
-		return;
-	}
-	if (lg->ref_known && (f->known & PS_KNOWN_REFCOUNT))
-		delta = f->refcount - lg->last_ref;
+	/* the engine's own step, resyncs to page_ref's count included */
+	if (same && refs && (before->known & PS_KNOWN_REFCOUNT))
+		delta = after->refcount - before->refcount;
 	dmap = same ? (s64)after->mapcount - before->mapcount : 0;
+	if (!lg) {
+		if (!op_itemizes(op, refs, delta, dmap))
+			return;
+		lg = ledger_get(l, f, true);
+	}
 
 	switch (op->kind) {
+	case PS_OP_ALLOC:
+		lg->nr = 0;
+		if (refs)
+			item_add(l, lg, PS_HOLD_GET, 1, op);
+		return;
 	case PS_OP_REF:
 	case PS_OP_REF_SET:
 		if (delta > 0) {
@@ -367,6 +402,7 @@ static void ledger_op(struct ps_ledger *l, const struct ps_op *op,
 				delta -= -rem < delta ? -rem : delta;
 			if (delta > 0)
 				item_add(l, lg, PS_HOLD_GET, delta, op);
+			delta = 0;
 		}
 		break;
 	case PS_OP_RMAP_ADD:
@@ -378,30 +414,25 @@ static void ledger_op(struct ps_ledger *l, const struct ps_op *op,
 		break;
 	case PS_OP_RMAP_REMOVE:
 		if (dmap < 0)
-			undo(l, lg, PS_HOLD_MAPPING, -dmap, op);
+			undo(l, lg, PS_HOLD_MAPPING, -dmap, refs, op);
 		break;
 	case PS_OP_PIN:
-		refs = (op->val ? op->val : 1) *
-		       (f->order ? 1 : PS_GUP_PIN_COUNTING_BIAS);
-		item_add(l, lg, PS_HOLD_PIN, refs, op);
+		item_add(l, lg, PS_HOLD_PIN, pin_refs(op, f), op);
 		break;
 	case PS_OP_UNPIN:
-		refs = (op->val ? op->val : 1) *
-		       (f->order ? 1 : PS_GUP_PIN_COUNTING_BIAS);
-		undo(l, lg, PS_HOLD_PIN, refs, op);
+		undo(l, lg, PS_HOLD_PIN, pin_refs(op, f), refs, op);
 		break;
 	default:
 		break;
 	}
 	if (delta < 0)
 		put(lg, f, op->pid, -delta);
-	settle(lg, f, op);
+	if (refs)
+		settle(lg, f, op);
 	if (f->known & PS_KNOWN_MAPCOUNT)
 		prune(lg, PS_HOLD_MAPPING, struct_maps(f, lg));
 	if (f->known & PS_KNOWN_PINCOUNT)
 		prune(lg, PS_HOLD_PIN, struct_pins(f, lg));
-	lg->last_ref = f->refcount;
-	lg->ref_known = f->known & PS_KNOWN_REFCOUNT;
 }
 
 /* A kernel stack follows the event it belongs to, on the same cpu. */
