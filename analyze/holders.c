@@ -180,11 +180,11 @@ static s64 unplaced(const struct ps_folio *f, const struct ledger *lg)
 }
 
 /*
- * Takes up to n refs of kind items, pid's first (pid -1: anyone), newest
- * first or oldest first.  Returns what it took.
+ * Takes up to n refs of kind items of pid (-1: anyone) taken at or after
+ * since, newest first or oldest first.  Returns what it took.
  */
 static s64 take(struct ledger *lg, enum ps_holder_kind kind, int pid,
-		s64 n, bool newest, s64 only_refs)
+		s64 n, bool newest, u64 since)
 {
 	s64 got = 0;
 	u32 k;
@@ -195,7 +195,7 @@ static s64 take(struct ledger *lg, enum ps_holder_kind kind, int pid,
 		s64 t;
 
 		if (it->kind != kind || (pid >= 0 && it->pid != pid) ||
-		    (only_refs && it->refs != only_refs)) {
+		    it->ts < since) {
 			k++;
 			continue;
 		}
@@ -270,21 +270,20 @@ static void put(struct ledger *lg, const struct ps_folio *f, int pid, s64 n)
 /*
  * A mapping or pin whose reference was a get: the newest gets of the
  * same task, then the allocation's reference, then anyone's.  For pins
- * only a get of exactly the pin's references counts (try_grab_folio's
- * folio_ref_add): a pin reported before its page_ref waits for it.
+ * only the task's gets inside the GUP call count (at or after the pin
+ * op's time, its entry: 6.12's try_grab_folio takes 1 then 1023 and is
+ * reported at return); a pin reported before its page_ref (6.1's
+ * try_grab_page probe at entry) waits for it.
  */
 static void settle(struct ledger *lg, const struct ps_folio *f,
 		   const struct ps_op *op)
 {
 	s64 rem = unplaced(f, lg);
-	s64 refs;
 
 	if (rem >= 0)
 		return;
 	if (op->kind == PS_OP_PIN) {
-		refs = (op->val ? op->val : 1) *
-		       (f->order ? 1 : PS_GUP_PIN_COUNTING_BIAS);
-		take(lg, PS_HOLD_GET, op->pid, -rem, true, refs);
+		take(lg, PS_HOLD_GET, op->pid, -rem, true, op->ts);
 		return;
 	}
 	rem += take(lg, PS_HOLD_GET, op->pid, -rem, true, 0);
