@@ -377,6 +377,7 @@ struct why_run {
 	struct last_refusal *lasts;
 	u32 nr_lasts, alloc_lasts;
 	struct ps_u64map mig;	/* migration entry addr -> source pfn + 1 */
+	struct ps_u64map batch;	/* pids inside migrate_pages() */
 	u64 mig_failed;		/* pages put back in the current batch */
 	struct ps_holders h;	/* scratch */
 };
@@ -477,6 +478,12 @@ static void why_migration(struct why_run *w, const struct ps_op *op,
 {
 	u64 *slot;
 
+	/*
+	 * Only inside a migrate_pages() batch: split_huge_page() unmaps
+	 * and remaps through migration entries too, always to the same page.
+	 */
+	if (!ps_u64map_get(&w->batch, (u64)op->pid))
+		return;
 	if (op->kind == PS_OP_MIGRATION_SET) {
 		*ps_u64map_put(&w->mig, op->addr) = op->pfn + 1;
 		return;
@@ -542,8 +549,10 @@ static void why_hook(void *data, const struct ps_op *op,
 		break;
 	case PS_OP_MIGRATE_START:
 		w->mig_failed = 0;
+		*ps_u64map_put(&w->batch, (u64)op->pid) = 1;
 		break;
 	case PS_OP_MIGRATE_END:
+		ps_u64map_del(&w->batch, (u64)op->pid);
 		if (op->val2 <= 0)
 			break;
 		snprintf(how, sizeof(how), "%lld succeeded, %lld failed "
@@ -612,6 +621,7 @@ int cmd_why(int argc, const char **argv)
 	ps_ledger_free(w.l);
 	ps_u64map_free(&w.last);
 	ps_u64map_free(&w.mig);
+	ps_u64map_free(&w.batch);
 	free(w.lasts);
 	ps_trace_close(w.t);
 	return ret;

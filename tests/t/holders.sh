@@ -41,6 +41,19 @@ t_check "why: the vmsplice()d page $ref is held by one get of the task" \
 t_check "why: madvise_collapse's -EAGAIN points at the refused page" \
 	test "$(grep -A1 'madvise_collapse: returned -11 (EAGAIN)' "$T_TMP/why" | grep -c 'refused page: pfn')" = 2
 
+# the clean kernel of collapse-broken: MADV_COLLAPSE and khugepaged both
+# refuse the pinned page, each naming the pin
+f2=$FIXTURES/vm-custom61-collapse-broken-clean.dat
+"$PS" why "$f2" > "$T_TMP/why.clean"
+t_check "why (clean 6.1): MADV_COLLAPSE and khugepaged refusals, the pin named twice" \
+	test "$(grep -c "^[0-9.]* \(collapse-broken\|khugepaged\)-[0-9]* collapse scan refused .*not_suitable_page_count" "$T_TMP/why.clean")" = 2 -a \
+	"$(grep -c "+ 1024 pin (FOLL_PIN|FOLL_LONGTERM collapse-broken-" "$T_TMP/why.clean")" = 2
+# split_huge_page remaps through migration entries too: no migration refusal
+for n in vm-stock612-mthp vm-stock72-mthp vm-stock61-thp-basic; do
+	t_check "why ($n): splits' migration entries are not refused migrations" \
+		grep -q "^0 refusals in " <("$PS" why --no-stacks "$FIXTURES/$n.dat")
+done
+
 # holders of the pinned page at the refusal, and after the unpin
 at=$(sed -n "s/^\([0-9.]*\) .*scan refused pfn $pin:.*/\1/p" "$T_TMP/why")
 "$PS" holders "$f" --pfn "$pin" --at "$at" > "$T_TMP/h.at" 2>&1
