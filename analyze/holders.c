@@ -144,7 +144,7 @@ static s64 sum_kind(const struct ledger *lg, enum ps_holder_kind kind)
 	s64 n = 0;
 	u32 i;
 
-	for (i = 0; i < lg->nr; i++)
+	for (i = 0; lg && i < lg->nr; i++)
 		if (lg->items[i].kind == kind)
 			n += lg->items[i].refs;
 	return n;
@@ -635,11 +635,8 @@ void ps_ledger_holders(struct ps_ledger *l, const struct ps_folio *f,
 	out->order = f->order;
 	out->refcount_known = f->known & PS_KNOWN_REFCOUNT;
 	out->refcount = f->refcount;
-	struct_rows(out, lg, PS_HOLD_MAPPING, (f->known & PS_KNOWN_MAPCOUNT) ?
-		    (ps_folio_mapcount(f) > 0 ? ps_folio_mapcount(f) : 0) : 0);
-	struct_rows(out, lg, PS_HOLD_PIN, (f->known & PS_KNOWN_PINCOUNT) ?
-		    (lg ? struct_pins(f, lg) : (f->pincount > 0 ? f->pincount *
-		    (f->order ? 1 : PS_GUP_PIN_COUNTING_BIAS) : 0)) : 0);
+	struct_rows(out, lg, PS_HOLD_MAPPING, struct_maps(f, lg));
+	struct_rows(out, lg, PS_HOLD_PIN, struct_pins(f, lg));
 	for (k = PS_HOLD_RELEASE; k <= PS_HOLD_GET; k++)
 		for (i = 0; lg && i < lg->nr; i++)
 			if (lg->items[i].kind == (enum ps_holder_kind)k) {
