@@ -378,6 +378,7 @@ struct why_run {
 	u32 nr_lasts, alloc_lasts;
 	struct ps_u64map mig;	/* migration entry addr -> source pfn + 1 */
 	struct ps_u64map batch;	/* pids inside migrate_pages() */
+	struct ps_u64map put_back; /* pfn -> times put back in this batch */
 	u64 mig_failed;		/* pages put back in the current batch */
 	struct ps_holders h;	/* scratch */
 };
@@ -491,8 +492,12 @@ static void why_migration(struct why_run *w, const struct ps_op *op,
 	slot = ps_u64map_get(&w->mig, op->addr);
 	if (!slot)
 		return;
-	/* the old page mapped back: this page was not migrated */
-	if (*slot - 1 == op->pfn) {
+	/*
+	 * The old page mapped back: this page was not migrated.  The kernel
+	 * retries a busy page (10 passes): say it once per batch, count the
+	 * rest.
+	 */
+	if (*slot - 1 == op->pfn && ++*ps_u64map_put(&w->put_back, op->pfn) == 1) {
 		w->mig_failed++;
 		why_head(w, op, "migration", "page put back unmigrated "
 			 "(remove_migration_pte restored the old page)");
@@ -500,6 +505,25 @@ static void why_migration(struct why_run *w, const struct ps_op *op,
 		why_holders(w, f, op->pfn);
 	}
 	ps_u64map_del(&w->mig, op->addr);
+}
+
+/* How often each page was put back in the batch that just ended. */
+static void why_put_backs(struct why_run *w)
+{
+	u64 i;
+
+	for (i = 0; i < w->put_back.cap; i++) {
+		const struct ps_u64map_slot *sl = &w->put_back.slot[i];
+
+		/* keys are stored +1, ~0 marks a deleted slot (u64map.c) */
+		if (!sl->key || sl->key == ~0ull)
+			continue;
+		printf("    pfn 0x%llx put back %llu time%s (the kernel "
+		       "retries a busy page)\n",
+		       (unsigned long long)(sl->key - 1),
+		       (unsigned long long)sl->val, sl->val == 1 ? "" : "s");
+	}
+	ps_u64map_free(&w->put_back);
 }
 
 static void why_hook(void *data, const struct ps_op *op,
@@ -549,6 +573,7 @@ static void why_hook(void *data, const struct ps_op *op,
 		break;
 	case PS_OP_MIGRATE_START:
 		w->mig_failed = 0;
+		ps_u64map_free(&w->put_back);
 		*ps_u64map_put(&w->batch, (u64)op->pid) = 1;
 		break;
 	case PS_OP_MIGRATE_END:
@@ -556,10 +581,12 @@ static void why_hook(void *data, const struct ps_op *op,
 		if (op->val2 <= 0)
 			break;
 		snprintf(how, sizeof(how), "%lld succeeded, %lld failed "
-			 "(%llu put back seen above)", (long long)op->val,
+			 "(%llu page%s put back above)", (long long)op->val,
 			 (long long)op->val2,
-			 (unsigned long long)w->mig_failed);
+			 (unsigned long long)w->mig_failed,
+			 w->mig_failed == 1 ? "" : "s");
 		why_head(w, op, "migrate_pages", how);
+		why_put_backs(w);
 		break;
 	case PS_OP_MIGRATION_SET:
 	case PS_OP_MIGRATION_REMOVE:
@@ -622,6 +649,7 @@ int cmd_why(int argc, const char **argv)
 	ps_u64map_free(&w.last);
 	ps_u64map_free(&w.mig);
 	ps_u64map_free(&w.batch);
+	ps_u64map_free(&w.put_back);
 	free(w.lasts);
 	ps_trace_close(w.t);
 	return ret;

@@ -79,6 +79,29 @@ at=$("$PS" check "$f" | awk -v p="$bp" '$2 == "collapse-pinned" && $6 == p { pri
 t_check "collapse-broken: at the break ($at) the pin still holds $bp" \
 	grep -q "1024 pin (FOLL_PIN|FOLL_LONGTERM collapse-broken-[0-9]* pin " "$T_TMP/b.at"
 
+# migrate-held (6.1, --numa, --stack): move_pages cannot move the page a
+# pipe holds (vmsplice); why names the pipe's get with its syscall stack,
+# and once the pipe is read the page is its mapping's alone
+f=$FIXTURES/vm-custom61-migrate-held.dat
+held=$(awk '$2 == "held-moved" && / node=0$/ { sub("pfn=", "", $5); print $5 }' \
+	"$FIXTURES/vm-custom61-migrate-held.workload")
+"$PS" why "$f" > "$T_TMP/why.mh" 2>&1
+t_check "why (migrate-held): the vmsplice()d page $held put back unmigrated" \
+	grep -q "^[0-9.]* migrate-held-[0-9]* migration pfn $held: page put back unmigrated" "$T_TMP/why.mh"
+t_check "why: its holders name the pipe's get, with vmsplice in its stack" \
+	sh -c "sed -n '/migration pfn $held:/,/unexplained/p' '$T_TMP/why.mh' |
+		grep -A1 '+ 1 get (migrate-held-[0-9]* ref at ' | grep -q '^ *stack: .*__do_sys_vmsplice'"
+t_check "why: migrate_pages says 1 failed, the retries counted once" \
+	test "$(grep -c "migrate_pages: [0-9]* succeeded, 1 failed (1 page put back above)" "$T_TMP/why.mh")" = 1 -a \
+	"$(grep -c "migration pfn $held: page put back" "$T_TMP/why.mh")" = 1
+"$PS" replay "$f" --pfn "$held" > "$T_TMP/mh.tl"
+mig2=$(awk '$4 == "migration_set" { n++; t = $1 } END { print t }' "$T_TMP/mh.tl")
+drop=$(awk -v m="$mig2" '$4 == "ref" && $1 < m && /ref=1 / { t = $1 } END { print t }' "$T_TMP/mh.tl")
+"$PS" holders "$f" --pfn "$held" --at "$drop" --no-stacks > "$T_TMP/mh.h"
+t_check "holders after the pipe let go ($drop): refcount 1 = the mapping alone" \
+	test "$(grep -c "refcount 1 = 1 mapping\|+ 0 unexplained" "$T_TMP/mh.h")" = 2 -a \
+	"$(wc -l < "$T_TMP/mh.h")" = 3
+
 # a recording without page_ref: mappings and pins only, refcount unknown
 f=$FIXTURES/vm-stock612-mthp.dat
 p=$(pfn_of vm-stock612-mthp mthp-pin)
