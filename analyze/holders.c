@@ -35,6 +35,7 @@ struct item {
 
 struct ledger {
 	u64 id;			/* the folio's engine id */
+	bool was_lru;		/* on the LRU since its allocation */
 	u32 serial;
 	u32 nr, alloc;
 	struct item *items;
@@ -366,6 +367,41 @@ static s64 pin_refs(const struct ps_op *op, const struct ps_folio *f)
 	       (f->order ? 1 : PS_GUP_PIN_COUNTING_BIAS);
 }
 
+/*
+ * mm_lru_insertion: a folio batch drained onto the LRU, and its put of
+ * the reference folio_add_lru() took comes next.  Which get that was: a
+ * folio never on the LRU since its allocation got it at its first fault
+ * (the oldest get); one put back after an isolation, just now (the
+ * newest).  It becomes a release the put will match.
+ */
+static void lru_drained(struct ps_ledger *l, struct ledger *lg,
+			const struct ps_op *op)
+{
+	u32 k;
+
+	for (k = 0; k < lg->nr; k++) {
+		u32 i = lg->was_lru ? lg->nr - 1 - k : k;
+		struct item *it = &lg->items[i];
+
+		if (it->kind != PS_HOLD_GET || it->op_kind == PS_OP_ALLOC)
+			continue;
+		it->kind = PS_HOLD_RELEASE;
+		it->how = PS_HOW_PAIR;
+		it->op_kind = PS_OP_FLAGS;	/* "lru batch, put pending" */
+		it->ts = op->ts;
+		it->pid = op->pid;
+		it->offset = op->offset;
+		it->stack_offset = 0;
+		/* the same cpu's stack record is the drain's now */
+		if (op->cpu >= 0 && op->cpu < LEDGER_CPUS) {
+			l->last[op->cpu].folio_id = lg->id;
+			l->last[op->cpu].serial = it->serial;
+			l->last[op->cpu].valid = true;
+		}
+		return;
+	}
+}
+
 static void ledger_op(struct ps_ledger *l, const struct ps_op *op,
 		      const struct ps_folio *f, const struct ps_state *before,
 		      const struct ps_state *after)
@@ -421,9 +457,16 @@ static void ledger_op(struct ps_ledger *l, const struct ps_op *op,
 	case PS_OP_UNPIN:
 		undo(l, lg, PS_HOLD_PIN, pin_refs(op, f), refs, op);
 		break;
+	case PS_OP_FLAGS:
+		if (refs && same && !(before->flags & PS_PG_LRU) &&
+		    (after->flags & PS_PG_LRU))
+			lru_drained(l, lg, op);
+		break;
 	default:
 		break;
 	}
+	if (after->flags & PS_PG_LRU)
+		lg->was_lru = true;
 	if (delta < 0)
 		put(lg, f, op->pid, -delta);
 	if (refs)
@@ -678,6 +721,7 @@ void ps_holder_text(struct ps_trace *t, const struct ps_holder *r,
 	ADD("%lld %s", (long long)r->refs,
 	    r->kind == PS_HOLD_RELEASE ?
 	    (r->op_kind == PS_OP_UNPIN ? "unpinned, put pending" :
+	     r->op_kind == PS_OP_FLAGS ? "lru batch drained, put pending" :
 	     "unmapped, put pending") : ps_holder_kind_name(r->kind));
 	if (r->count > 1)
 		ADD(" (%u merged)", r->count);

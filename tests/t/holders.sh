@@ -102,6 +102,19 @@ t_check "holders after the pipe let go ($drop): refcount 1 = the mapping alone" 
 	test "$(grep -c "refcount 1 = 1 mapping\|+ 0 unexplained" "$T_TMP/mh.h")" = 2 -a \
 	"$(wc -l < "$T_TMP/mh.h")" = 3
 
+# stat-leak (6.1 with tests/vm/patches/stat-leak.patch, --stack): the page
+# move_pages() queried is never freed; its one reference left is the get
+# the status query took, named with its stack
+f=$FIXTURES/vm-custom61-stat-leak.dat
+leak=$(sed -n 's/^workload: leak-unmapped pfn=\(0x[0-9a-f]*\)$/\1/p' \
+	"$FIXTURES/vm-custom61-stat-leak.workload")
+"$PS" holders "$f" --pfn "$leak" > "$T_TMP/leak"
+t_check "stat-leak: $leak outlives its mapping: refcount 1 = one get, exact" \
+	test "$(grep -c "refcount 1 = 1 get (stat-leak-[0-9]* ref at .*) \[exact\]\|+ 0 unexplained" "$T_TMP/leak")" = 2 -a \
+	"$(grep -c "^freed at" "$T_TMP/leak")" = 0
+t_check "stat-leak: ...taken by move_pages' status query (its stack)" \
+	grep -q "^ *stack: .*follow_page.* < do_pages_stat+.* < __x64_sys_move_pages" "$T_TMP/leak"
+
 # a recording without page_ref: mappings and pins only, refcount unknown
 f=$FIXTURES/vm-stock612-mthp.dat
 p=$(pfn_of vm-stock612-mthp mthp-pin)
