@@ -10,8 +10,10 @@
  *   pin       FOLL_PIN pins: GUP_PIN_COUNTING_BIAS references per pin on
  *             a small folio, one per pin on a large one (its pincount),
  *             with the pinning task, FOLL_* flags and stack
- *   release   a mapping or pin already undone (rmap remove, unpin) whose
- *             put has not come yet: the mmu_gather batch, gup_put_folio
+ *   release   a mapping or pin already undone (rmap remove, unpin), or a
+ *             folio batch drained onto the LRU (mm_lru_insertion), whose
+ *             put has not come yet: the mmu_gather batch, gup_put_folio,
+ *             the batch's folio_put
  *   get       a plain reference (page_ref), with its taker, event and
  *             stack; the allocation's own reference is one
  *   unexplained  what is left: refcount minus everything above
