@@ -24,6 +24,8 @@ static const struct cmd_struct commands[] = {
 	{ "check", cmd_check, "run the invariant rules; exit 1 on a break" },
 	{ "report", cmd_report, "findings with evidence, as JSON or mail-ready text" },
 	{ "tui", cmd_tui, "browse a recording: folios, timelines, subpages, findings" },
+	{ "holders", cmd_holders, "who holds a page's references: the refcount itemized" },
+	{ "why", cmd_why, "every refused collapse, split or migration, with the page's holders" },
 	{ "diff", cmd_diff, "the first place two recordings of one workload part" },
 	{ "export", cmd_export, "folio counters and events as a Perfetto (Chrome JSON) trace" },
 };

@@ -3,6 +3,8 @@
  * The JSON encoder, see json.h.  Field names and shapes here are the
  * schema's (doc/report.schema.json): change both, and the version.
  */
+#include <string.h>
+
 #include "pagestate/check.h"
 #include "pagestate/json.h"
 
@@ -132,6 +134,81 @@ json_t *ps_json_verdict(const char *rule, enum ps_severity s,
 	json_object_set_new(o, "rule", json_string(rule));
 	json_object_set_new(o, "severity", json_string(ps_severity_name(s)));
 	json_object_set_new(o, "what", json_string(what));
+	return o;
+}
+
+static json_t *stack_lines(struct ps_trace *t, u64 offset)
+{
+	char buf[4096], *line, *save = NULL;
+	json_t *a;
+
+	if (!t || !offset || ps_trace_stack(t, offset, buf, sizeof(buf)) < 0)
+		return json_null();
+	a = json_array();
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		json_array_append_new(a, json_string(line));
+	return a;
+}
+
+static json_t *holder_json(struct ps_trace *t, const struct ps_holder *r)
+{
+	json_t *o = json_object(), *foll = json_array();
+	bool taken = r->ts && r->kind != PS_HOLD_UNEXPLAINED;
+
+	json_object_set_new(o, "kind",
+			    json_string(ps_holder_kind_name(r->kind)));
+	json_object_set_new(o, "attribution",
+			    json_string(ps_holder_how_name(r->how)));
+	json_object_set_new(o, "refs", json_integer((json_int_t)r->refs));
+	json_object_set_new(o, "merged", json_integer(r->count));
+	json_object_set_new(o, "pid", taken ? json_integer(r->pid) :
+			    json_null());
+	json_object_set_new(o, "comm", taken && t ?
+			    json_string(ps_trace_comm(t, r->pid)) :
+			    json_null());
+	if (taken) {
+		ps_json_set_ts(o, "ts", r->ts);
+	} else {
+		json_object_set_new(o, "ts", json_null());
+		json_object_set_new(o, "ts_ns", json_null());
+	}
+	json_object_set_new(o, "op", taken ?
+			    json_string(ps_op_kind_name(r->op_kind)) :
+			    json_null());
+	json_object_set_new(o, "offset", taken ?
+			    json_integer((json_int_t)r->offset) : json_null());
+	json_object_set_new(o, "pfn", taken && r->pfn != PS_PFN_NONE ?
+			    ps_json_hex(r->pfn) : json_null());
+	json_object_set_new(o, "mm", r->mm ? ps_json_hex(r->mm) :
+			    json_null());
+	json_object_set_new(o, "addr", r->addr ? ps_json_hex(r->addr) :
+			    json_null());
+	if (r->op_flags & PS_OPF_PIN)
+		json_array_append_new(foll, json_string("FOLL_PIN"));
+	if (r->op_flags & PS_OPF_LONGTERM)
+		json_array_append_new(foll, json_string("FOLL_LONGTERM"));
+	json_object_set_new(o, "foll", foll);
+	json_object_set_new(o, "stack", stack_lines(t, r->stack_offset));
+	return o;
+}
+
+json_t *ps_json_holders(struct ps_trace *t, const struct ps_holders *h)
+{
+	json_t *o, *rows;
+	int i;
+
+	if (!h || !h->valid)
+		return json_null();
+	o = json_object();
+	rows = json_array();
+	json_object_set_new(o, "folio", ps_json_hex(h->folio_pfn));
+	json_object_set_new(o, "order", json_integer(h->order));
+	json_object_set_new(o, "refcount", ps_json_known(h->refcount,
+							 h->refcount_known));
+	for (i = 0; i < h->nr; i++)
+		json_array_append_new(rows, holder_json(t, &h->h[i]));
+	json_object_set_new(o, "rows", rows);
 	return o;
 }
 

@@ -12,6 +12,7 @@
 
 #include "pagestate/builtin.h"
 #include "pagestate/check.h"
+#include "pagestate/holders.h"
 #include "pagestate/json.h"
 
 #define WINDOW_EVENTS		12
@@ -29,6 +30,7 @@ struct report {
 	const char *path;
 	int window;
 	struct ps_verify_result verify;
+	struct ps_holders *holders;	/* per finding (ps_check_holders) */
 };
 
 /* --- JSON (analyze/json.c encodes, doc/report.schema.json describes) ---- */
@@ -76,6 +78,8 @@ static json_t *finding_json(struct report *r, int i)
 		json_array_append_new(lin, ps_json_lineage(&fi->lineage[k]));
 	json_object_set_new(o, "lineage", lin);
 	json_object_set_new(o, "stack", stack_json(r, fi->stack_offset));
+	json_object_set_new(o, "holders", ps_json_holders(r->t,
+							  &r->holders[i]));
 	return o;
 }
 
@@ -229,6 +233,37 @@ static void event_text(struct report *r, const struct ps_op *op, char *buf,
 	}
 }
 
+/* Who held the folio's references right after the event (holders.h). */
+static void holders_text(struct report *r, const struct ps_holders *h,
+			 FILE *out)
+{
+	char buf[512], stack[4096];
+	int k;
+
+	if (!h->valid)
+		return;
+	if (h->refcount_known)
+		snprintf(buf, sizeof(buf), "refcount %lld =",
+			 (long long)h->refcount);
+	else
+		snprintf(buf, sizeof(buf), "refcount unknown, at least:");
+	wrap(out, "    holders: ", buf);
+	for (k = 0; k < h->nr; k++) {
+		const struct ps_holder *row = &h->h[k];
+		char *line, *save = NULL;
+
+		ps_holder_text(r->t, row, buf, sizeof(buf));
+		wrap(out, k ? "      + " : "        ", buf);
+		if (!row->stack_offset ||
+		    ps_trace_stack(r->t, row->stack_offset, stack,
+				   sizeof(stack)) <= 0)
+			continue;
+		for (line = strtok_r(stack, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			wrap(out, "          ", line);
+	}
+}
+
 static void finding_text(struct report *r, int i, FILE *out)
 {
 	const struct ps_finding *fi = ps_check_finding(r->c, i);
@@ -271,6 +306,7 @@ static void finding_text(struct report *r, int i, FILE *out)
 	}
 	if (fi->nr_lineage > 8)
 		fprintf(out, "            ... %u more\n", fi->nr_lineage - 8);
+	holders_text(r, &r->holders[i], out);
 	if (fi->stack_offset &&
 	    ps_trace_stack(r->t, fi->stack_offset, stack, sizeof(stack)) > 0) {
 		char *line, *save = NULL;
@@ -392,6 +428,11 @@ int cmd_report(int argc, const char **argv)
 		goto out;
 	}
 	ps_verify_result(ps_check_verify(r.c), &r.verify);
+	r.holders = ps_check_holders(r.c, r.t);
+	if (!r.holders) {
+		ret = PS_EXIT_USAGE;
+		goto out;
+	}
 	if (!ps_check_nr_checked(r.c)) {
 		ps_error("%s: no rule could be checked: the recording lacks "
 			 "the events every selected rule needs", r.path);
@@ -405,6 +446,7 @@ int cmd_report(int argc, const char **argv)
 	}
 	ret = ps_check_nr_breaks(r.c) ? PS_EXIT_FINDINGS : PS_EXIT_OK;
 out:
+	free(r.holders);
 	ps_check_free(r.c);
 	ps_trace_close(r.t);
 	return ret;

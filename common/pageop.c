@@ -36,6 +36,7 @@ static const char *const kind_names[PS_OP_NR_KINDS] = {
 	[PS_OP_TASK_EXIT] = "task_exit",
 	[PS_OP_LOST] = "lost",
 	[PS_OP_STACK] = "stack",
+	[PS_OP_COLLAPSE_RET] = "collapse_ret",
 };
 
 const char *ps_op_kind_name(enum ps_op_kind kind)

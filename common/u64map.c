@@ -20,9 +20,16 @@ static struct ps_u64map_slot *probe(const struct ps_u64map *m, u64 key)
 static void grow(struct ps_u64map *m)
 {
 	struct ps_u64map_slot *old = m->slot;
-	u64 i, cap = m->cap;
+	u64 i, cap = m->cap, live = 0;
 
-	m->cap = cap ? 2 * cap : 1024;
+	for (i = 0; i < cap; i++)
+		live += old[i].key && old[i].key != DELETED;
+	/*
+	 * Full of deleted slots (a map of live things: insert, delete,
+	 * insert...): rehash at the same size instead of doubling, or the
+	 * table grows with every key it ever held.
+	 */
+	m->cap = !cap ? 1024 : 4 * live < cap ? cap : 2 * cap;
 	m->slot = ps_xcalloc(m->cap, sizeof(*m->slot));
 	m->used = 0;
 	for (i = 0; i < cap; i++)

@@ -688,6 +688,21 @@ static void ad_split_huge_page_ret(struct ps_trace *t,
 	ps_emit(t, op);
 }
 
+/*
+ * madvise_collapse()'s return: the answer MADV_COLLAPSE gave the task
+ * (-EAGAIN when a page had extra references).  No page: the pages it
+ * refused are in the scan/isolate events before it.
+ */
+static void ad_madvise_collapse_ret(struct ps_trace *t,
+				    struct ps_event_adapter *ea,
+				    struct tep_record *rec, struct ps_op *op)
+{
+	op->kind = PS_OP_COLLAPSE_RET;
+	op->pfn = PS_PFN_NONE;
+	op->result = (int)ps_field(t, ea, rec, 0);
+	ps_emit(t, op);
+}
+
 #define PAGE_FIELDS "page", "pflags", "mapcount", "refcount"
 
 const struct ps_adapter ps_kprobe_adapters[] = {
@@ -751,6 +766,8 @@ const struct ps_adapter ps_kprobe_adapters[] = {
 	  { PAGE_FIELDS }, ad_split_huge_page, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_SPLIT_HUGE_PAGE_RET,
 	  { "ret" }, ad_split_huge_page_ret, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_MADVISE_COLLAPSE_RET, { "ret" },
+	  ad_madvise_collapse_ret, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_COPY_PAGE_RANGE, { NULL },
 	  ad_copy_page_range, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_COPY_PAGE_RANGE_RET, { "ret" },

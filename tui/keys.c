@@ -54,6 +54,7 @@ const struct tui_keymap tui_keys[] = {
 	{ 'u', "u", REQ_VIEW_SUBPAGES, NULL, "subpage grid of this folio (THP)" },
 	{ 'l', "l", REQ_VIEW_LINEAGE, NULL, "lineage: collapse/split/migration ancestors, descendants" },
 	{ 'K', "K", REQ_VIEW_STACK, NULL, "kernel stack of the selected event" },
+	{ 'H', "H", REQ_VIEW_HOLDERS, NULL, "who holds the folio's references after the selected event" },
 	{ 'h', "h", REQ_VIEW_HELP, NULL, "this help" },
 	{ '?', "?", REQ_VIEW_HELP, NULL, NULL },
 	{ 'w', "w", REQ_FILTER_WORKLOAD, "folios", "only folios the workload touched" },
@@ -111,7 +112,7 @@ static void export(struct tui *tui, struct view *v)
 		tui_message(tui, true, "export failed: %s", where);
 }
 
-/* F, f, l, K, u, h: the views every view can open. */
+/* F, f, l, K, H, u, h: the views every view can open. */
 static void open_view(struct tui *tui, struct view *v, enum request req)
 {
 	switch (req) {
@@ -134,6 +135,14 @@ static void open_view(struct tui *tui, struct view *v, enum request req)
 			break;
 		}
 		tui_push(tui, &stack_view_ops, v);
+		break;
+	case REQ_VIEW_HOLDERS:
+		if (v->ops != &timeline_view_ops) {
+			tui_message(tui, true, "H: select an event in a "
+				    "timeline first");
+			break;
+		}
+		tui_push(tui, &holders_view_ops, v);
 		break;
 	case REQ_VIEW_SUBPAGES:
 		if (v->ops != &timeline_view_ops) {
@@ -203,7 +212,7 @@ void tui_handle(struct tui *tui, enum request req)
 		export(tui, v);
 		break;
 	case REQ_VIEW_FOLIOS: case REQ_VIEW_FINDINGS:
-	case REQ_VIEW_LINEAGE: case REQ_VIEW_STACK:
+	case REQ_VIEW_LINEAGE: case REQ_VIEW_STACK: case REQ_VIEW_HOLDERS:
 	case REQ_VIEW_SUBPAGES: case REQ_VIEW_HELP:
 		open_view(tui, v, req);
 		break;

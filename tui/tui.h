@@ -34,7 +34,7 @@ enum request {
 	REQ_NEXT_FINDING, REQ_PREV_FINDING,
 	REQ_SEARCH, REQ_JUMP_TS, REQ_EXPORT,
 	REQ_VIEW_FOLIOS, REQ_VIEW_FINDINGS, REQ_VIEW_LINEAGE,
-	REQ_VIEW_STACK, REQ_VIEW_SUBPAGES, REQ_VIEW_HELP,
+	REQ_VIEW_STACK, REQ_VIEW_HOLDERS, REQ_VIEW_SUBPAGES, REQ_VIEW_HELP,
 	REQ_FILTER_WORKLOAD, REQ_FILTER_FINDINGS, REQ_FILTER_THP,
 	REQ_SORT, REQ_REDRAW,
 };
@@ -267,6 +267,7 @@ extern const struct view_ops subpages_view_ops;
 extern const struct view_ops findings_view_ops;
 extern const struct view_ops lineage_view_ops;
 extern const struct view_ops stack_view_ops;
+extern const struct view_ops holders_view_ops;
 extern const struct view_ops help_view_ops;
 
 /* timeline-view.c: the open timeline and its cursor, for dependents */

@@ -15,5 +15,7 @@ int cmd_tui(int argc, const char **argv);	/* tui/tui.c */
 int cmd_report(int argc, const char **argv);	/* analyze/report.c */
 int cmd_export(int argc, const char **argv);	/* analyze/export.c */
 int cmd_diff(int argc, const char **argv);	/* analyze/diff.c */
+int cmd_holders(int argc, const char **argv);	/* analyze/why.c */
+int cmd_why(int argc, const char **argv);	/* analyze/why.c */
 
 #endif

@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "pagestate/holders.h"
 #include "pagestate/jsonutil.h"
 #include "pagestate/rule.h"
 #include "pagestate/trace.h"
@@ -40,6 +41,12 @@ json_t *ps_json_lineage(const struct ps_lineage *l);
 /* {"rule", "severity", "what"}: what every finding object starts with */
 json_t *ps_json_verdict(const char *rule, enum ps_severity s,
 			const char *what);
+/*
+ * The holders of a folio at an event (holders.h): {"refcount", "rows"},
+ * each row with kind, attribution, refs, taker and stack; null when no
+ * folio held the page.
+ */
+json_t *ps_json_holders(struct ps_trace *t, const struct ps_holders *h);
 /* Writes doc (and a newline); 0 or -1.  Does not take the reference. */
 int ps_json_write(json_t *doc, FILE *out);
 

@@ -63,6 +63,10 @@ enum ps_op_kind {
 	PS_OP_LOST,		/* the ring buffer lost val events on cpu */
 	PS_OP_STACK,		/* a kernel stack (options/stacktrace) for the
 				 * previous event on cpu; offset = its record */
+	PS_OP_COLLAPSE_RET,	/* madvise_collapse() returned result (0 or
+				 * -errno) to task pid; no pfn: the refused
+				 * page is the last collapse_scan/isolate
+				 * of that task */
 	PS_OP_NR_KINDS
 };
 

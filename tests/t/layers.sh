@@ -17,7 +17,7 @@ header_layer() {
 		echo common ;;
 	folio.h|trace.h|verify.h)
 		echo replay ;;
-	rule.h|check.h|index.h|json.h)
+	rule.h|check.h|index.h|json.h|holders.h)
 		echo analyze ;;
 	*)	echo unknown ;;
 	esac

@@ -60,6 +60,17 @@ dmesg > /out/dmesg.txt'
 
 pfn_of() { sed -n "s/^workload: $2 .*pfn=\(0x[0-9a-f]*\).*/\1/p" "$1" | head -1; }
 
+# The reference ledger adds up at every event of every folio of OUT/W.dat;
+# its attribution shares go to the output.
+ledger_adds_up() {
+	local out=$1 w=$2 k=$3
+	"$PS" holders --check-sum "$out/$w.dat" > "$out/$w.sum" 2>&1
+	sed -n 's/^  \(exact\|by pair\|by task\|unexplained\|over-attributed\) */\1 /p' \
+		"$out/$w.sum" | tr '\n' ' ' | sed "s/^/# $k $w: /; s/\$/\n/"
+	t_check "vm-broken: $k $w: the reference ledger adds up at every event" \
+		grep -q "^  adds up:        yes (0 states off)" "$out/$w.sum"
+}
+
 # The clean kernel: the same workloads print ok and check finds nothing.
 out="$T_TMP/clean"
 if record "$out" custom collapse-broken fork-pin; then
@@ -81,6 +92,18 @@ if record "$out" custom collapse-broken fork-pin; then
 	done
 	t_check "vm-broken: custom: MADV_COLLAPSE of the pinned range refused (EAGAIN)" \
 		grep -q "^workload: madv_collapse pin ret=-1 errno=11" "$out/collapse-broken.out"
+	for w in collapse-broken fork-pin; do
+		ledger_adds_up "$out" "$w" custom
+	done
+	# why: the refusal, with the io_uring pin as the holder
+	pfn=$(pfn_of "$out/collapse-broken.out" pin-before)
+	"$PS" why "$out/collapse-broken.dat" > "$out/why" 2>&1
+	sed -n "/refused pfn $pfn:/,/unexplained/p" "$out/why"
+	t_check "vm-broken: custom: why names $pfn's FOLL_LONGTERM pin as its holder" \
+		sh -c "sed -n '/refused pfn $pfn: not_suitable_page_count/,/unexplained/p' '$out/why' |
+			grep -q '+ 1024 pin (FOLL_PIN|FOLL_LONGTERM collapse-broken-[0-9]* pin at '"
+	t_check "vm-broken: custom: ...and madvise_collapse's EAGAIN" \
+		grep -q "madvise_collapse: returned -11 (EAGAIN)" "$out/why"
 fi
 
 # check --rules RULE on OUT/W.dat exits 1 with a BREAK of RULE on PFN.
@@ -139,6 +162,18 @@ for c in $cases; do
 		;;
 	esac
 	check_breaks "$out" "$w" "$rule" "$pfn" "$k"
+	ledger_adds_up "$out" "$w" "$k"
+
+	# who held the page at the break: the workload's pin, with the
+	# stack of the syscall that took it (recorded with --stack)
+	at=$(awk -v p="$pfn" '$1 == "BREAK" && $6 == p { print $7; exit }' "$out/$w.check")
+	"$PS" holders "$out/$w.dat" --pfn "$pfn" --at "$at" > "$out/holders" 2>&1
+	cat "$out/holders"
+	t_check "vm-broken: $k: holders at the break ($at) name $w's FOLL_PIN pin" \
+		grep -q "pin (FOLL_PIN.* $w-[0-9]* pin at .*) \[exact\]" "$out/holders"
+	t_check "vm-broken: $k: ...with the pinning syscall in its stack" \
+		sh -c "grep -A1 'pin (FOLL_PIN.* $w-[0-9]* pin at ' '$out/holders' |
+			grep -q '^ *stack: .*\(io_uring_register\|sys_\)'"
 
 	# the report a bug thread gets: schema-valid JSON, 80-column text
 	# with the kernel, the rule, the timeline and the stack of the break
@@ -149,9 +184,11 @@ s = json.load(open(sys.argv[1])); r = json.load(open(sys.argv[2]))
 jsonschema.Draft202012Validator(s).validate(r)
 f = [x for x in r["findings"] if x["severity"] == "BREAK" and x["rule"] == sys.argv[3]]
 assert f and f[0]["stack"] and len(f[0]["window"]) > 1, "no break with stack"
+pins = [h for h in f[0]["holders"]["rows"] if h["kind"] == "pin"]
+assert pins and pins[0]["stack"] and "FOLL_PIN" in pins[0]["foll"], "no pin holder with stack"
 PYEOF2
 	then
-		t_ok "vm-broken: $k: report --json valid, the break carries its stack and timeline"
+		t_ok "vm-broken: $k: report --json valid, the break carries its stack, timeline and the pin holder"
 	else
 		t_fail "vm-broken: $k: report --json" "see $out/r.json"
 	fi

@@ -11,6 +11,16 @@
 # VM_RECORD_KERNELS: a subset, for working on one kernel.
 source "$(dirname "$0")/../lib.sh"
 
+# The reference ledger (holders --check-sum) adds up at every event of
+# every folio of recording $1 (test name $2); its attribution shares are
+# printed.
+ledger_adds_up() {
+	"$PS" holders --check-sum "$1" > "$1.ledger" 2>&1
+	echo "$2 ledger: $(sed -n 's/^  \(exact\|by pair\|by task\|unexplained\) */\1 /p' "$1.ledger" | tr '\n' ' ')"
+	t_check "vm-record: $2: the reference ledger adds up at every event" \
+		grep -q "^  adds up:        yes (0 states off)" "$1.ledger"
+}
+
 VM="$TOP/tests/vm/run"
 workloads="thp-basic cow-thp fork-pin collapse-pinned huge-zero mthp"
 kernels=${VM_RECORD_KERNELS:-"stock-6.1 custom stock-6.12 custom-6.12 stock-7.2"}
@@ -101,6 +111,7 @@ for k in $kernels; do
 		else
 			t_fail "vm-record: $k $w: check" "exit $rc: $(grep -m3 BREAK "$out/$w.check")"
 		fi
+		ledger_adds_up "$f" "$k $w"
 	done
 
 	pfn_of() { sed -n "s/^workload: $2 .*pfn=\(0x[0-9a-f]*\).*/\1/p" "$out/$1.out" | head -1; }
@@ -198,6 +209,7 @@ elif [ "$rc" = 0 ]; then
 	else
 		t_fail "vm-record: numa $k: migration" "sets=$sets removes=$removes migs=$migs $(grep -m2 BREAK "$out/check" 2>/dev/null)"
 	fi
+	ledger_adds_up "$f" "numa $k migrate-fork"
 	"$PS" replay --verify "$f" > "$out/verify"
 	set -- $(sed -n 's/^agree \([0-9]*\)\/\([0-9]*\) pages.*/\1 \2/p' "$out/verify")
 	echo "numa $k migrate-fork: $(head -1 "$out/verify")"

@@ -1,0 +1,51 @@
+# The holders pane in the browser (key H): on the 6.1 collapse-pinned
+# recording, the second finding's event is the MADV_COLLAPSE scan that
+# refused the io_uring-pinned page; H on it names the FOLL_LONGTERM pin
+# beside the page's one mapping, as `pagestate holders` does.  Moving to
+# the event after the unpin's put, H shows the mapping alone.
+source "$(dirname "$0")/../lib.sh"
+
+if ! command -v tmux > /dev/null; then
+	t_skip "tui holders pane in a terminal" "tmux not installed"
+	exit 0
+fi
+
+s=holders
+source "$(dirname "$0")/../tui-lib.sh"
+
+cp "$FIXTURES/vm-custom61-collapse-pinned.dat" "$T_TMP/cp.dat"
+pin=$(sed -n 's/^workload: collapse-pin-before .*pfn=\(0x[0-9a-f]*\).*/\1/p' \
+	"$FIXTURES/vm-custom61-collapse-pinned.workload" | tail -1)
+"$PS" holders "$T_TMP/cp.dat" --pfn "$pin" --at \
+	"$("$PS" check "$T_TMP/cp.dat" | awk -v p="$pin" '$6 == p { print $7 }')" \
+	> "$T_TMP/cli"
+
+tui_term "cd '$T_TMP' && '$PS' tui cp.dat; echo \$? > '$T_TMP/rc'; sleep 60"
+t_check "opens" wait_for "folios by birth"
+keys f
+t_check "f lists the two collapse-pinned infos" wait_for "^2 findings: 0 breaks, 2 info"
+keys j Enter
+t_check "Enter on the second opens $pin's refused scan" \
+	wait_for "^>i .* collapse_scan "
+keys H
+t_check "H opens the holders of $pin after that event" \
+	wait_for "^holders of $pin/0 after event [0-9]*/[0-9]* at .* collapse_scan"
+t_check "...refcount 1025 = its mapping" \
+	wait_for "refcount 1025 = 1 mapping (collapse-pinned-[0-9]* rmap_add"
+t_check "...+ the FOLL_LONGTERM pin, 1024 references, exact" \
+	wait_for "+ 1024 pin (FOLL_PIN|FOLL_LONGTERM collapse-pinned-[0-9]* pin at .*) \[exact\]"
+t_check "...+ nothing unexplained" wait_for "+ 0 unexplained"
+t_check "...the same rows as pagestate holders" \
+	test "$(screen | grep -c -F -f <(sed 's/^ *//' "$T_TMP/cli" | tail -n +2))" = 3
+keys q
+t_check "q goes back to the timeline" wait_for "^>i .* collapse_scan "
+# the unpin, then its put of 1024 references: the pin is gone
+keys p j
+t_check "p, j: the put after the unpin" wait_for "^>.* ref .*val=-1024"
+keys H
+t_check "H there: refcount 1 = the mapping alone" \
+	wait_for "refcount 1 = 1 mapping (collapse-pinned-"
+t_check "...no pin left" sh -c "! tmux -L '$SOCK' capture-pane -t '$s' -p | grep -q ' pin ('"
+keys Q
+for i in $(seq 1 100); do [ -s "$T_TMP/rc" ] && break; sleep 0.05; done
+t_check "quits with 0" test "$(cat "$T_TMP/rc")" = 0
