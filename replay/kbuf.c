@@ -126,6 +126,16 @@ static int kbuf_next_page(struct kbuf_reader *r, struct kbuf_cpu *c)
 	return 0;
 }
 
+/* Does the event at data, size bytes, end within the page at page? */
+static bool kbuf_in_page(struct kbuf_reader *r, const char *page,
+			 const void *data, unsigned long long size)
+{
+	const char *d = data;
+
+	return d >= page && size <= (unsigned long long)r->page_size &&
+	       d + size <= page + r->page_size;
+}
+
 /*
  * Does rec, as libtracecmd read it, sit where we would read it: same
  * offset, size, timestamp and bytes?  Uses kbuf as scratch.
@@ -142,7 +152,9 @@ static bool kbuf_same_record(struct kbuf_reader *r, struct kbuffer *kbuf,
 	    kbuf_load_page(r, kbuf, r->map + page))
 		return false;
 	data = kbuffer_read_at_offset(kbuf, rec->offset - page, &ts);
-	return data && (unsigned long long)kbuffer_curr_offset(kbuf) ==
+	/* a corrupt length would take the compare off the page */
+	return data && kbuf_in_page(r, r->map + page, data, rec->size) &&
+	       (unsigned long long)kbuffer_curr_offset(kbuf) ==
 		       rec->offset - page &&
 	       ts == rec->ts && kbuffer_event_size(kbuf) == rec->size &&
 	       !memcmp(data, rec->data, rec->size);
@@ -327,6 +339,12 @@ int ps_kbuf_iterate(const char *path, struct tracecmd_input **handles,
 		rec.data = c->data;
 		rec.cpu = c->cpu;
 		rec.ref_count = 1;
+		/* kbuffer takes an event's length from the page as it is */
+		if (!kbuf_in_page(&r, c->page, rec.data, rec.size)) {
+			errno = EIO;
+			ret = -1;
+			break;
+		}
 		ret = fn(c->handle, &rec, c->slot, data);
 		if (ret)
 			break;

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 #include "pagestate/folio.h"
 #include "pagestate/probes.h"
+#include "pagestate/progress.h"
 #include "pagestate/recording.h"
 #include "adapter.h"
 #include "text.h"
@@ -30,6 +32,7 @@ const char *tracecmd_get_cpustats(struct tracecmd_input *handle);
 const char *tracecmd_get_uname(struct tracecmd_input *handle);
 const char *tracecmd_get_version(struct tracecmd_input *handle);
 int tracecmd_cpus(struct tracecmd_input *handle);
+int tracecmd_page_size(struct tracecmd_input *handle);
 
 
 struct ps_trace {
@@ -81,6 +84,9 @@ struct ps_trace {
 	u64 missed;
 	u64 missed_unknown;
 	u64 last_offset;
+	int page_size;		/* of the ring buffer; 0 for text */
+	bool corrupt;		/* an event ran off its page */
+	struct ps_progress progress;
 	struct ps_meta meta;
 };
 
@@ -409,8 +415,11 @@ static struct ps_trace *open_text(const char *path)
 	return t;
 }
 
+static struct tracecmd_input *open_guarded(const char *path);
+
 struct ps_trace *ps_trace_open(const char *path)
 {
+	struct tracecmd_input *handle;
 	struct ps_trace *t;
 
 	if (ps_text_detect(path))
@@ -418,17 +427,17 @@ struct ps_trace *ps_trace_open(const char *path)
 	if (check_file(path))
 		return NULL;
 	tracecmd_set_loglevel(TEP_LOG_CRITICAL);
+	handle = open_guarded(path);
+	if (!handle)
+		return ps_error("%s: cannot read trace.dat headers (truncated "
+				"or corrupt file, or a version this libtracecmd "
+				"does not know)", path), NULL;
 	t = ps_xcalloc(1, sizeof(*t));
 	t->path = ps_xstrdup(path);
-	t->handle = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
-	if (!t->handle) {
-		ps_error("%s: cannot read trace.dat headers (truncated or "
-			 "corrupt file, or a version this libtracecmd does "
-			 "not know)", path);
-		free(t->path);
-		free(t);
-		return NULL;
-	}
+	t->handle = handle;
+	t->page_size = tracecmd_page_size(handle);
+	if (t->page_size & (t->page_size - 1))
+		t->page_size = 0;
 	t->tep = tracecmd_get_tep(t->handle);
 	read_options(t);
 	bind_common_fields(t);
@@ -523,8 +532,19 @@ static int replay_record(struct tracecmd_input *handle,
 	struct ps_op op;
 	int id;
 
+	/*
+	 * libtracecmd takes an event's length from the page as it is: one
+	 * running off its page would have the adapters read past it.
+	 */
+	if (t->page_size && (rec->size > rec->record_size ||
+	    (rec->offset & (t->page_size - 1)) + rec->record_size >
+	    (u64)t->page_size)) {
+		t->corrupt = true;
+		return 1;
+	}
 	t->nr_records++;
 	t->last_offset = rec->offset;
+	ps_progress_note(&t->progress, t->nr_records, rec->cpu, rec->offset);
 	if (rec->missed_events) {
 		memset(&op, 0, sizeof(op));
 		op.kind = PS_OP_LOST;
@@ -579,41 +599,82 @@ static int replay_record(struct tracecmd_input *handle,
  * pagestate: turn them into the same "corrupt file" error, exit 2.
  */
 static const struct ps_trace *replaying;
+static const char *opening;	/* libtracecmd is reading its headers */
+/* false in the fuzz harnesses (tests/fuzz), which must see the fault */
+bool ps_trace_fault_guard = true;
+sigjmp_buf *ps_trace_fault_jmp;
 
 static void fault_handler(int sig)
 {
+	const char *what = sig == SIGBUS ? "SIGBUS" : "SIGSEGV";
 	char msg[512];
 	int n;
 
-	n = snprintf(msg, sizeof(msg),
-		     "pagestate: error: %s: event data corrupt or truncated "
-		     "after offset %llu (%llu records read; the reader hit %s)\n",
-		     replaying ? replaying->path : "?",
-		     replaying ? (unsigned long long)replaying->last_offset : 0,
-		     replaying ? (unsigned long long)replaying->nr_records : 0,
-		     sig == SIGBUS ? "SIGBUS" : "SIGSEGV");
+	if (opening)
+		n = snprintf(msg, sizeof(msg),
+			     "pagestate: error: %s: trace.dat headers corrupt "
+			     "(libtracecmd hit %s parsing them, before the "
+			     "event data)\n", opening, what);
+	else
+		n = snprintf(msg, sizeof(msg),
+			     "pagestate: error: %s: event data corrupt or truncated "
+			     "after offset %llu (%llu records read; the reader hit %s)\n",
+			     replaying ? replaying->path : "?",
+			     replaying ? (unsigned long long)replaying->last_offset : 0,
+			     replaying ? (unsigned long long)replaying->nr_records : 0,
+			     what);
 	if (n > 0 && write(STDERR_FILENO, msg, n) < 0)
 		n = 0;
+	if (ps_trace_fault_jmp)
+		siglongjmp(*ps_trace_fault_jmp, sig);
 	_exit(PS_EXIT_USAGE);
 }
 
-static void guard_faults(const struct ps_trace *t, bool on)
+/* Our handler while on; the one from before (ASan's, say) once off. */
+static void fault_handler_set(bool on)
 {
 	static stack_t alt;
+	static struct sigaction old_segv, old_bus;
 	struct sigaction sa = { .sa_handler = fault_handler,
-				.sa_flags = SA_ONSTACK };
+				.sa_flags = SA_ONSTACK | SA_NODEFER };
 
-	replaying = t;
-	if (on && !alt.ss_sp) {
+	if (!on) {
+		sigaction(SIGSEGV, &old_segv, NULL);
+		sigaction(SIGBUS, &old_bus, NULL);
+		return;
+	}
+	if (!alt.ss_sp) {
 		alt.ss_size = 64 * 1024;
 		alt.ss_sp = ps_xmalloc(alt.ss_size);
 		sigaltstack(&alt, NULL);
 	}
-	if (!on)
-		sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+}
+
+static void guard_faults(const struct ps_trace *t, bool on)
+{
+	replaying = t;
+	if (ps_trace_fault_guard)
+		fault_handler_set(on);
+}
+
+/*
+ * libtracecmd 3.1 trusts some of the header fields it parses and
+ * crashes on a corrupt one (a NULL dereference in tracecmd_close() on
+ * its own error path, found by tests/fuzz): guarded in every build.
+ */
+static struct tracecmd_input *open_guarded(const char *path)
+{
+	struct tracecmd_input *h;
+
+	opening = path;
+	fault_handler_set(true);
+	h = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
+	fault_handler_set(false);
+	opening = NULL;
+	return h;
 }
 
 /*
@@ -699,9 +760,11 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 	int ret;
 
 	guard_faults(t, true);
+	ps_progress_begin(&t->progress, t->path);
 	t->fn = fn;
 	t->fn_data = data;
 	t->stop = 0;
+	t->corrupt = false;
 	ret = -1;
 	errno = ENOTSUP;
 	if (t->text)
@@ -718,8 +781,11 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 			ret = tracecmd_iterate_events(t->handle, NULL, 0,
 						      replay_record, t);
 	}
+	if (t->corrupt)
+		ret = -1;
 	if (ret >= 0)
 		unpins_flush(t, NULL, NULL);
+	ps_progress_end(&t->progress);
 	guard_faults(NULL, false);
 	if (ret < 0)
 		return ps_error("%s: reading event data failed after offset "
