@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The progress line of a long read: see include/pagestate/progress.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -40,6 +41,10 @@ void ps_progress_begin(struct ps_progress *p, const char *path)
 	p->size = stat(path, &st) ? 0 : (u64)st.st_size;
 	p->start_ns = now_ns();
 	p->next_ns = p->start_ns + PROGRESS_AFTER_NS;
+	/* tests/t/replay-progress.sh: the line at once, not after a second */
+	if (getenv("PAGESTATE_PROGRESS_AFTER_MS"))
+		p->next_ns = p->start_ns + 1000000ull *
+			strtoull(getenv("PAGESTATE_PROGRESS_AFTER_MS"), NULL, 10);
 }
 
 /* Share of the file read, in percent; -1 when unknown. */
