@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <trace-cmd/trace-cmd.h>
@@ -34,6 +35,8 @@ const char *tracecmd_get_version(struct tracecmd_input *handle);
 int tracecmd_cpus(struct tracecmd_input *handle);
 int tracecmd_page_size(struct tracecmd_input *handle);
 
+
+#define PS_TRACE_SLOTS	1024	/* CPUs of all buffers, as the iterators count */
 
 struct ps_trace {
 	char *path;
@@ -85,7 +88,9 @@ struct ps_trace {
 	u64 missed_unknown;
 	u64 last_offset;
 	int page_size;		/* of the ring buffer; 0 for text */
-	bool corrupt;		/* an event ran off its page */
+	bool corrupt;		/* an event ran off its page, or back */
+	/* per iterator slot: the offset of its last record */
+	u64 slot_offset[PS_TRACE_SLOTS];
 	struct ps_progress progress;
 	struct ps_meta meta;
 };
@@ -542,6 +547,17 @@ static int replay_record(struct tracecmd_input *handle,
 		t->corrupt = true;
 		return 1;
 	}
+	/*
+	 * ...and a corrupt length can send it back over events it read:
+	 * a CPU's records only ever move forward in the file.
+	 */
+	if (t->page_size && cpu >= 0 && cpu < PS_TRACE_SLOTS) {
+		if (rec->offset <= t->slot_offset[cpu]) {
+			t->corrupt = true;
+			return 1;
+		}
+		t->slot_offset[cpu] = rec->offset;
+	}
 	t->nr_records++;
 	t->last_offset = rec->offset;
 	ps_progress_note(&t->progress, t->nr_records, rec->cpu, rec->offset);
@@ -661,6 +677,67 @@ static void guard_faults(const struct ps_trace *t, bool on)
 }
 
 /*
+ * libtracecmd loops for ever on some corrupt pages (kbuffer follows an
+ * event length that leads back) without handing out a record; the kbuf
+ * reader checks every page first, libtracecmd's iteration (compressed
+ * files, PAGESTATE_READER=libtracecmd) does not.  A replay that gets no
+ * record for ps_trace_stall_secs is stuck: say so, exit 2.
+ */
+int ps_trace_stall_secs = 10;
+static u64 stall_seen;
+static int stall_ticks;
+
+static void stall_handler(int sig)
+{
+	char msg[512];
+	int n;
+
+	if (!replaying)
+		return;
+	if (replaying->nr_records != stall_seen || !stall_seen) {
+		stall_seen = replaying->nr_records ? replaying->nr_records : 1;
+		stall_ticks = 0;
+		return;
+	}
+	if (++stall_ticks < ps_trace_stall_secs)
+		return;
+	n = snprintf(msg, sizeof(msg),
+		     "pagestate: error: %s: event data corrupt after offset "
+		     "%llu (%llu records read): the reader went round in "
+		     "circles for %d s\n", replaying->path,
+		     (unsigned long long)replaying->last_offset,
+		     (unsigned long long)replaying->nr_records,
+		     ps_trace_stall_secs);
+	if (n > 0 && write(STDERR_FILENO, msg, n) < 0)
+		n = 0;
+	if (ps_trace_fault_jmp)
+		siglongjmp(*ps_trace_fault_jmp, sig);
+	_exit(PS_EXIT_USAGE);
+}
+
+static void stall_watch(bool on)
+{
+	struct itimerval it = { { 1, 0 }, { 1, 0 } };
+	struct sigaction sa = { .sa_handler = stall_handler,
+				.sa_flags = SA_RESTART | SA_NODEFER };
+
+	stall_seen = 0;
+	stall_ticks = 0;
+	/* tests/t/fuzz-corpus.sh: a second rather than ten */
+	if (on && getenv("PAGESTATE_STALL_SECS"))
+		ps_trace_stall_secs = atoi(getenv("PAGESTATE_STALL_SECS"));
+	if (!on) {
+		memset(&it, 0, sizeof(it));
+		setitimer(ITIMER_REAL, &it, NULL);
+		sa.sa_handler = SIG_DFL;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	if (on)
+		setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/*
  * libtracecmd 3.1 trusts some of the header fields it parses and
  * crashes on a corrupt one (a NULL dereference in tracecmd_close() on
  * its own error path, found by tests/fuzz): guarded in every build.
@@ -760,11 +837,13 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 	int ret;
 
 	guard_faults(t, true);
+	stall_watch(true);
 	ps_progress_begin(&t->progress, t->path);
 	t->fn = fn;
 	t->fn_data = data;
 	t->stop = 0;
 	t->corrupt = false;
+	memset(t->slot_offset, 0, sizeof(t->slot_offset));
 	ret = -1;
 	errno = ENOTSUP;
 	if (t->text)
@@ -786,6 +865,7 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 	if (ret >= 0)
 		unpins_flush(t, NULL, NULL);
 	ps_progress_end(&t->progress);
+	stall_watch(false);
 	guard_faults(NULL, false);
 	if (ret < 0)
 		return ps_error("%s: reading event data failed after offset "

@@ -96,6 +96,11 @@ extern bool ps_trace_fault_guard;
  * error line the handler jumps there instead of exiting 2 (tests/fuzz).
  */
 extern sigjmp_buf *ps_trace_fault_jmp;
+/*
+ * A replay that hands out no record for this many seconds is going round
+ * in circles in libtracecmd (corrupt page): error, exit 2 (or the jump).
+ */
+extern int ps_trace_stall_secs;
 
 const struct ps_meta *ps_trace_meta(const struct ps_trace *t);
 const char *ps_trace_path(const struct ps_trace *t);

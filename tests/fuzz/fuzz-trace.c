@@ -31,6 +31,7 @@ static int apply(void *data, const struct ps_op *op)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	ps_trace_fault_guard = false;
+	ps_trace_stall_secs = 3;	/* under libFuzzer's -timeout */
 #ifdef FUZZ_TRACECMD
 	setenv("PAGESTATE_READER", "libtracecmd", 1);
 #endif
@@ -59,8 +60,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t = ps_trace_open(path);
 	ps_trace_fault_jmp = NULL;
 	if (t) {
+		static struct ps_trace *st;
+		static struct ps_engine *se;
+
 		e = ps_engine_new(ps_trace_tracks(t));
+		st = t;
+		se = e;
+		/* the reader went round in circles: pagestate said so, exit 2 */
+		if (sigsetjmp(jmp, 1)) {
+			ps_trace_fault_jmp = NULL;
+			ps_engine_free(se);
+			ps_trace_close(st);
+			close(fd);
+			return 0;
+		}
+		ps_trace_fault_jmp = &jmp;
 		ps_trace_replay(t, apply, e);
+		ps_trace_fault_jmp = NULL;
 		ps_engine_finish(e);
 		ps_engine_free(e);
 		ps_trace_close(t);

@@ -12,6 +12,8 @@ FUZZ="$TOP/tests/fuzz"
 # back for an absurd one and libtracecmd says the file is bad; errors
 # ASan sees inside the Debian libraries are theirs (tests/fuzz/asan.supp)
 export ASAN_OPTIONS="$ASAN_OPTIONS:allocator_may_return_null=1:suppressions=$FUZZ/asan.supp"
+# a reader going round in circles is given up after a second, not ten
+export PAGESTATE_STALL_SECS=1
 names=(kbuf tracecmd text markers index)
 
 for n in "${names[@]}"; do
