@@ -6,6 +6,8 @@
 #   make check      deps + build + every test; ends with "N passed, N failed"
 #   make bench      replay speed and memory against trace-cmd report
 #   make asan       ./pagestate-asan with ASan + UBSan (used by make check)
+#   make fuzz       libFuzzer harnesses of every reader (tests/fuzz, clang);
+#                   FUZZ_TIME=secs also runs each that long on its corpus
 #   make install    pagestate, its man pages and bash completion under
 #                   $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall
 
@@ -54,6 +56,40 @@ build-asan/%.o: %.c
 
 asan: pagestate-asan
 
+# libFuzzer harnesses (tests/fuzz/README): the library built again with
+# clang, ASan and UBSan, one binary per reader.  make check replays their
+# corpora (tests/t/fuzz-corpus.sh); FUZZ_TIME=secs fuzzes each that long.
+FUZZ_CC ?= clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS := -O1 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -MMD -MP
+FUZZ_OBJS := $(LIB_SRCS:%.c=build-fuzz/%.o)
+FUZZERS := $(addprefix build-fuzz/,fuzz-kbuf fuzz-tracecmd fuzz-text \
+	fuzz-markers fuzz-index)
+
+build-fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build-fuzz/libpagestate.a: $(FUZZ_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c build-fuzz/libpagestate.a tests/fuzz/fuzz.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer \
+		-o $@ $< build-fuzz/libpagestate.a $(LDLIBS)
+# one source, three readers: kbuf, libtracecmd, ftrace text
+build-fuzz/fuzz-kbuf build-fuzz/fuzz-text build-fuzz/fuzz-tracecmd: \
+	tests/fuzz/fuzz-trace.c build-fuzz/libpagestate.a tests/fuzz/fuzz.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer \
+		$(if $(filter %tracecmd,$@),-DFUZZ_TRACECMD) \
+		-o $@ tests/fuzz/fuzz-trace.c build-fuzz/libpagestate.a $(LDLIBS)
+
+fuzzers: $(FUZZERS)
+
+fuzz: fuzzers
+	@tests/fuzz/run $(FUZZ_TIME)
+
 build/tests/%: tests/unit/%.c build/libpagestate.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< build/libpagestate.a $(LDLIBS)
@@ -74,7 +110,7 @@ demo: deps
 	@tests/demo
 
 check: deps
-	@$(MAKE) --no-print-directory all asan unit
+	@$(MAKE) --no-print-directory all asan unit fuzzers
 	@tests/run
 
 bench: deps
@@ -98,8 +134,8 @@ uninstall:
 	rm -f $(MAN_PAGES:doc/%='$(DESTDIR)$(man1dir)'/%)
 
 clean:
-	rm -rf build build-asan pagestate pagestate-asan $(WORKLOADS)
+	rm -rf build build-asan build-fuzz pagestate pagestate-asan $(WORKLOADS)
 
-.PHONY: all asan unit workloads deps demo check bench install uninstall clean
+.PHONY: all asan fuzz fuzzers unit workloads deps demo check bench install uninstall clean
 
--include $(LIB_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) build/pagestate.d build-asan/pagestate.d $(UNIT_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) build/pagestate.d build-asan/pagestate.d $(UNIT_BINS:=.d)

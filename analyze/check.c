@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pagestate/progress.h"
 #include "pagestate/builtin.h"
 #include "check-local.h"
 
@@ -564,6 +565,7 @@ int cmd_check(int argc, const char **argv)
 	int list = 0, uncertain = 0, n, i, ret;
 	enum ps_parse_result res;
 	const char *probe_map = NULL;
+	int progress = 0;
 	struct ps_option opts[] = {
 		PS_OPT_STRING_F(0, "rules", &ids, "id,...",
 			"run only these rules"),
@@ -572,6 +574,7 @@ int cmd_check(int argc, const char **argv)
 		PS_OPT_BOOL_F(0, "list-rules", &list,
 			"list every rule and exit"),
 		PS_OPT_PROBE_MAP_F(&probe_map),
+		PS_OPT_PROGRESS_F(&progress),
 		PS_OPT_END_MARK,
 	};
 	struct ps_check *c;
@@ -582,6 +585,8 @@ int cmd_check(int argc, const char **argv)
 		return ps_parse_exit(res);
 	if (probe_map && ps_trace_set_probe_map(probe_map))
 		return PS_EXIT_USAGE;
+	if (progress)
+		ps_progress_set_mode(PS_PROGRESS_ON);
 	if (list) {
 		list_rules();
 		return PS_EXIT_OK;

@@ -169,9 +169,12 @@ static bool folio_fields(struct ps_trace *t, struct ps_event_adapter *ea,
 		op->obs_count = op->fobs.refcount;
 		op->flags |= PS_OPF_HAS_OBS_COUNT;
 	}
-	/* a reading that does not hold the page is of no use */
+	/*
+	 * A reading that does not hold the page is of no use; nor is an
+	 * order no folio has (a corrupt file: 1 << order is undefined).
+	 */
 	if ((op->flags & PS_OPF_FOLIO_OBS) &&
-	    (op->pfn < op->fobs.head ||
+	    (op->fobs.order > PS_MAX_ORDER || op->pfn < op->fobs.head ||
 	     op->pfn - op->fobs.head >= 1ull << op->fobs.order))
 		op->flags &= ~PS_OPF_FOLIO_OBS;
 	return true;

@@ -17,8 +17,10 @@
  * sync, TSC multipliers) fail that test, and the caller falls back to
  * libtracecmd.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -37,6 +39,7 @@ int tracecmd_cpus(struct tracecmd_input *handle);
 struct tep_record *tracecmd_read_cpu_last(struct tracecmd_input *handle,
 					  int cpu);
 struct tep_record *tracecmd_peek_data(struct tracecmd_input *handle, int cpu);
+off64_t tracecmd_get_cpu_file_size(struct tracecmd_input *handle, int cpu);
 int tracecmd_set_cpu_to_timestamp(struct tracecmd_input *handle, int cpu,
 				  unsigned long long ts);
 
@@ -66,6 +69,8 @@ struct kbuf_cpu {
 };
 
 struct kbuf_reader {
+	bool swap;		/* the file's byte order is not ours */
+	bool bad_page;		/* a page did not walk: corrupt, not ENOTSUP */
 	int fd;
 	char *map;
 	size_t map_size;
@@ -88,14 +93,96 @@ static struct kbuffer *kbuf_alloc(struct tep_handle *tep)
 	return kbuf;
 }
 
+static uint32_t kbuf_u32(const struct kbuf_reader *r, const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return r->swap ? __builtin_bswap32(v) : v;
+}
+
+/*
+ * Does every event of the loaded page lead to one further on?  kbuffer
+ * takes lengths as written: a data event whose length word is 0, or any
+ * length of 2 GiB or more, sends it back over the same events for ever
+ * (libtracecmd too, which reads pages with kbuffer).  The walk is
+ * kbuffer's translate_data().
+ */
+static bool kbuf_page_walks(const struct kbuf_reader *r, const char *page,
+			    int start, int size)
+{
+	const char *data = page + start;
+	long long pos = 0, next;
+
+	while (pos + 4 <= size) {
+		uint32_t type_len = kbuf_u32(r, data + pos) & 31;
+		int len;
+
+		/* kbuffer reads the length word even past the data */
+		if (start + pos + 8 > r->page_size)
+			break;
+		len = (int)kbuf_u32(r, data + pos + 4);
+		switch (type_len) {
+		case 29:		/* padding */
+			next = pos + 4 + (long long)len;
+			break;
+		case 30:		/* time extend */
+		case 31:		/* time stamp */
+			next = pos + 8;
+			break;
+		case 0:
+			next = pos + 8 + (((long long)len - 4 + 3) & ~3LL);
+			break;
+		default:
+			next = pos + 4 + 4 * type_len;
+			break;
+		}
+		if (next <= pos)
+			return false;
+		pos = next;
+	}
+	return true;
+}
+
 /* Load the page at p into kbuf; -1 if its header is not a sane page. */
 static int kbuf_load_page(struct kbuf_reader *r, struct kbuffer *kbuf,
 			  char *p)
 {
 	if (kbuffer_load_subbuffer(kbuf, p) < 0 ||
-	    kbuffer_subbuffer_size(kbuf) > r->page_size)
+	    kbuffer_subbuffer_size(kbuf) > r->page_size ||
+	    kbuffer_start_of_data(kbuf) + kbuffer_subbuffer_size(kbuf) >
+	    r->page_size ||
+	    !kbuf_page_walks(r, p, kbuffer_start_of_data(kbuf),
+			     kbuffer_subbuffer_size(kbuf)))
 		return -1;
 	return 0;
+}
+
+/*
+ * tracecmd_read_cpu_last() reads the CPU's last page, and the one before
+ * while they are empty, with kbuffer: check them first (a page that does
+ * not walk would have it loop for ever).  start is the CPU's first page.
+ */
+static bool kbuf_tail_walks(struct kbuf_reader *r, struct kbuffer *kbuf,
+			    struct tracecmd_input *h, int i,
+			    unsigned long long start)
+{
+	unsigned long long size = tracecmd_get_cpu_file_size(h, i);
+	unsigned long long page = (start + size) & ~(unsigned long long)
+				  (r->page_size - 1);
+
+	if (size < (unsigned long long)r->page_size)
+		return true;
+	if (page == start + size)
+		page -= r->page_size;
+	for (; page >= start && page + r->page_size <= r->map_size;
+	     page -= r->page_size) {
+		if (kbuf_load_page(r, kbuf, r->map + page))
+			return false;
+		if (kbuffer_subbuffer_size(kbuf) || page == start)
+			break;
+	}
+	return true;
 }
 
 /* Drop the pages behind the reader from our RSS (they stay cached). */
@@ -126,6 +213,16 @@ static int kbuf_next_page(struct kbuf_reader *r, struct kbuf_cpu *c)
 	return 0;
 }
 
+/* Does the event at data, size bytes, end within the page at page? */
+static bool kbuf_in_page(struct kbuf_reader *r, const char *page,
+			 const void *data, unsigned long long size)
+{
+	const char *d = data;
+
+	return d >= page && size <= (unsigned long long)r->page_size &&
+	       d + size <= page + r->page_size;
+}
+
 /*
  * Does rec, as libtracecmd read it, sit where we would read it: same
  * offset, size, timestamp and bytes?  Uses kbuf as scratch.
@@ -142,7 +239,9 @@ static bool kbuf_same_record(struct kbuf_reader *r, struct kbuffer *kbuf,
 	    kbuf_load_page(r, kbuf, r->map + page))
 		return false;
 	data = kbuffer_read_at_offset(kbuf, rec->offset - page, &ts);
-	return data && (unsigned long long)kbuffer_curr_offset(kbuf) ==
+	/* a corrupt length would take the compare off the page */
+	return data && kbuf_in_page(r, r->map + page, data, rec->size) &&
+	       (unsigned long long)kbuffer_curr_offset(kbuf) ==
 		       rec->offset - page &&
 	       ts == rec->ts && kbuffer_event_size(kbuf) == rec->size &&
 	       !memcmp(data, rec->data, rec->size);
@@ -176,6 +275,11 @@ static int kbuf_cpu_init(struct kbuf_reader *r, struct tracecmd_input *h,
 	c->cpu = first->cpu;
 	c->first_ts = first->ts;
 
+	/* the first record matched: these are pages as written, corrupt */
+	if (!kbuf_tail_walks(r, c->kbuf, h, i, start)) {
+		r->bad_page = true;
+		return -1;
+	}
 	c->touched = true;
 	last = tracecmd_read_cpu_last(h, i);
 	if (!last)
@@ -253,6 +357,8 @@ static int kbuf_open(struct kbuf_reader *r, const char *path,
 	}
 	if (r->page_size <= 0 || (r->page_size & (r->page_size - 1)))
 		goto unsupported;
+	r->swap = tep_is_file_bigendian(tracecmd_get_tep(handles[0])) !=
+		  (BYTE_ORDER == BIG_ENDIAN);
 	r->fd = open(path, O_RDONLY);
 	if (r->fd < 0 || fstat(r->fd, &st) || !st.st_size)
 		goto unsupported;
@@ -304,7 +410,8 @@ int ps_kbuf_iterate(const char *path, struct tracecmd_input **handles,
 	int ret, i;
 
 	if (kbuf_open(&r, path, handles, nr_handles)) {
-		errno = kbuf_rewind(&r) ? EIO : ENOTSUP;
+		/* a bad page would have libtracecmd loop: no fallback */
+		errno = kbuf_rewind(&r) || r.bad_page ? EIO : ENOTSUP;
 		kbuf_close(&r);
 		return -1;
 	}
@@ -327,6 +434,12 @@ int ps_kbuf_iterate(const char *path, struct tracecmd_input **handles,
 		rec.data = c->data;
 		rec.cpu = c->cpu;
 		rec.ref_count = 1;
+		/* kbuffer takes an event's length from the page as it is */
+		if (!kbuf_in_page(&r, c->page, rec.data, rec.size)) {
+			errno = EIO;
+			ret = -1;
+			break;
+		}
 		ret = fn(c->handle, &rec, c->slot, data);
 		if (ret)
 			break;

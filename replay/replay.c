@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pagestate/progress.h"
 #include "pagestate/builtin.h"
 #include "pagestate/folio.h"
 #include "pagestate/recording.h"
@@ -360,6 +361,7 @@ int cmd_replay(int argc, const char **argv)
 	int verify = 0, n, ret = PS_EXIT_OK;
 	enum ps_parse_result res;
 	const char *probe_map = NULL;
+	int progress = 0;
 	struct ps_option opts[] = {
 		PS_OPT_STRING_F(0, "pfn", &pfn_s, "pfn",
 			"timeline of the page PFN and the folios holding it"),
@@ -370,6 +372,7 @@ int cmd_replay(int argc, const char **argv)
 		PS_OPT_BOOL_F(0, "verify", &verify,
 			"compare derived state with the exit snapshot"),
 		PS_OPT_PROBE_MAP_F(&probe_map),
+		PS_OPT_PROGRESS_F(&progress),
 		PS_OPT_END_MARK,
 	};
 	struct replay r = { .pfn = PS_PFN_NONE };
@@ -380,6 +383,8 @@ int cmd_replay(int argc, const char **argv)
 		return ps_parse_exit(res);
 	if (probe_map && ps_trace_set_probe_map(probe_map))
 		return PS_EXIT_USAGE;
+	if (progress)
+		ps_progress_set_mode(PS_PROGRESS_ON);
 	if (ps_want_one_recording("replay", n, replay_usage, opts))
 		return PS_EXIT_USAGE;
 	if (!!pfn_s + !!folio_s + !!comm > 1) {

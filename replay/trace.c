@@ -9,11 +9,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <trace-cmd/trace-cmd.h>
@@ -21,6 +23,7 @@
 
 #include "pagestate/folio.h"
 #include "pagestate/probes.h"
+#include "pagestate/progress.h"
 #include "pagestate/recording.h"
 #include "adapter.h"
 #include "text.h"
@@ -30,7 +33,10 @@ const char *tracecmd_get_cpustats(struct tracecmd_input *handle);
 const char *tracecmd_get_uname(struct tracecmd_input *handle);
 const char *tracecmd_get_version(struct tracecmd_input *handle);
 int tracecmd_cpus(struct tracecmd_input *handle);
+int tracecmd_page_size(struct tracecmd_input *handle);
 
+
+#define PS_TRACE_SLOTS	1024	/* CPUs of all buffers, as the iterators count */
 
 struct ps_trace {
 	char *path;
@@ -81,6 +87,11 @@ struct ps_trace {
 	u64 missed;
 	u64 missed_unknown;
 	u64 last_offset;
+	int page_size;		/* of the ring buffer; 0 for text */
+	bool corrupt;		/* an event ran off its page, or back */
+	/* per iterator slot: the offset of its last record */
+	u64 slot_offset[PS_TRACE_SLOTS];
+	struct ps_progress progress;
 	struct ps_meta meta;
 };
 
@@ -409,8 +420,11 @@ static struct ps_trace *open_text(const char *path)
 	return t;
 }
 
+static struct tracecmd_input *open_guarded(const char *path);
+
 struct ps_trace *ps_trace_open(const char *path)
 {
+	struct tracecmd_input *handle;
 	struct ps_trace *t;
 
 	if (ps_text_detect(path))
@@ -418,17 +432,17 @@ struct ps_trace *ps_trace_open(const char *path)
 	if (check_file(path))
 		return NULL;
 	tracecmd_set_loglevel(TEP_LOG_CRITICAL);
+	handle = open_guarded(path);
+	if (!handle)
+		return ps_error("%s: cannot read trace.dat headers (truncated "
+				"or corrupt file, or a version this libtracecmd "
+				"does not know)", path), NULL;
 	t = ps_xcalloc(1, sizeof(*t));
 	t->path = ps_xstrdup(path);
-	t->handle = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
-	if (!t->handle) {
-		ps_error("%s: cannot read trace.dat headers (truncated or "
-			 "corrupt file, or a version this libtracecmd does "
-			 "not know)", path);
-		free(t->path);
-		free(t);
-		return NULL;
-	}
+	t->handle = handle;
+	t->page_size = tracecmd_page_size(handle);
+	if (t->page_size & (t->page_size - 1))
+		t->page_size = 0;
 	t->tep = tracecmd_get_tep(t->handle);
 	read_options(t);
 	bind_common_fields(t);
@@ -523,8 +537,30 @@ static int replay_record(struct tracecmd_input *handle,
 	struct ps_op op;
 	int id;
 
+	/*
+	 * libtracecmd takes an event's length from the page as it is: one
+	 * running off its page would have the adapters read past it.
+	 */
+	if (t->page_size && (rec->size > rec->record_size ||
+	    (rec->offset & (t->page_size - 1)) + rec->record_size >
+	    (u64)t->page_size)) {
+		t->corrupt = true;
+		return 1;
+	}
+	/*
+	 * ...and a corrupt length can send it back over events it read:
+	 * a CPU's records only ever move forward in the file.
+	 */
+	if (t->page_size && cpu >= 0 && cpu < PS_TRACE_SLOTS) {
+		if (rec->offset <= t->slot_offset[cpu]) {
+			t->corrupt = true;
+			return 1;
+		}
+		t->slot_offset[cpu] = rec->offset;
+	}
 	t->nr_records++;
 	t->last_offset = rec->offset;
+	ps_progress_note(&t->progress, t->nr_records, rec->cpu, rec->offset);
 	if (rec->missed_events) {
 		memset(&op, 0, sizeof(op));
 		op.kind = PS_OP_LOST;
@@ -579,41 +615,143 @@ static int replay_record(struct tracecmd_input *handle,
  * pagestate: turn them into the same "corrupt file" error, exit 2.
  */
 static const struct ps_trace *replaying;
+static const char *opening;	/* libtracecmd is reading its headers */
+/* false in the fuzz harnesses (tests/fuzz), which must see the fault */
+bool ps_trace_fault_guard = true;
+sigjmp_buf *ps_trace_fault_jmp;
 
 static void fault_handler(int sig)
 {
+	const char *what = sig == SIGBUS ? "SIGBUS" : "SIGSEGV";
 	char msg[512];
 	int n;
 
-	n = snprintf(msg, sizeof(msg),
-		     "pagestate: error: %s: event data corrupt or truncated "
-		     "after offset %llu (%llu records read; the reader hit %s)\n",
-		     replaying ? replaying->path : "?",
-		     replaying ? (unsigned long long)replaying->last_offset : 0,
-		     replaying ? (unsigned long long)replaying->nr_records : 0,
-		     sig == SIGBUS ? "SIGBUS" : "SIGSEGV");
+	if (opening)
+		n = snprintf(msg, sizeof(msg),
+			     "pagestate: error: %s: trace.dat headers corrupt "
+			     "(libtracecmd hit %s parsing them, before the "
+			     "event data)\n", opening, what);
+	else
+		n = snprintf(msg, sizeof(msg),
+			     "pagestate: error: %s: event data corrupt or truncated "
+			     "after offset %llu (%llu records read; the reader hit %s)\n",
+			     replaying ? replaying->path : "?",
+			     replaying ? (unsigned long long)replaying->last_offset : 0,
+			     replaying ? (unsigned long long)replaying->nr_records : 0,
+			     what);
 	if (n > 0 && write(STDERR_FILENO, msg, n) < 0)
 		n = 0;
+	if (ps_trace_fault_jmp)
+		siglongjmp(*ps_trace_fault_jmp, sig);
 	_exit(PS_EXIT_USAGE);
 }
 
-static void guard_faults(const struct ps_trace *t, bool on)
+/* Our handler while on; the one from before (ASan's, say) once off. */
+static void fault_handler_set(bool on)
 {
 	static stack_t alt;
+	static struct sigaction old_segv, old_bus;
 	struct sigaction sa = { .sa_handler = fault_handler,
-				.sa_flags = SA_ONSTACK };
+				.sa_flags = SA_ONSTACK | SA_NODEFER };
 
-	replaying = t;
-	if (on && !alt.ss_sp) {
+	if (!on) {
+		sigaction(SIGSEGV, &old_segv, NULL);
+		sigaction(SIGBUS, &old_bus, NULL);
+		return;
+	}
+	if (!alt.ss_sp) {
 		alt.ss_size = 64 * 1024;
 		alt.ss_sp = ps_xmalloc(alt.ss_size);
 		sigaltstack(&alt, NULL);
 	}
-	if (!on)
-		sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+}
+
+static void guard_faults(const struct ps_trace *t, bool on)
+{
+	replaying = t;
+	if (ps_trace_fault_guard)
+		fault_handler_set(on);
+}
+
+/*
+ * libtracecmd loops for ever on some corrupt pages (kbuffer follows an
+ * event length that leads back) without handing out a record; the kbuf
+ * reader checks every page first, libtracecmd's iteration (compressed
+ * files, PAGESTATE_READER=libtracecmd) does not.  A replay that gets no
+ * record for ps_trace_stall_secs is stuck: say so, exit 2.
+ */
+int ps_trace_stall_secs = 10;
+static u64 stall_seen;
+static int stall_ticks;
+
+static void stall_handler(int sig)
+{
+	char msg[512];
+	int n;
+
+	if (!replaying)
+		return;
+	if (replaying->nr_records != stall_seen || !stall_seen) {
+		stall_seen = replaying->nr_records ? replaying->nr_records : 1;
+		stall_ticks = 0;
+		return;
+	}
+	if (++stall_ticks < ps_trace_stall_secs)
+		return;
+	n = snprintf(msg, sizeof(msg),
+		     "pagestate: error: %s: event data corrupt after offset "
+		     "%llu (%llu records read): the reader went round in "
+		     "circles for %d s\n", replaying->path,
+		     (unsigned long long)replaying->last_offset,
+		     (unsigned long long)replaying->nr_records,
+		     ps_trace_stall_secs);
+	if (n > 0 && write(STDERR_FILENO, msg, n) < 0)
+		n = 0;
+	if (ps_trace_fault_jmp)
+		siglongjmp(*ps_trace_fault_jmp, sig);
+	_exit(PS_EXIT_USAGE);
+}
+
+static void stall_watch(bool on)
+{
+	struct itimerval it = { { 1, 0 }, { 1, 0 } };
+	struct sigaction sa = { .sa_handler = stall_handler,
+				.sa_flags = SA_RESTART | SA_NODEFER };
+
+	stall_seen = 0;
+	stall_ticks = 0;
+	/* tests/t/fuzz-corpus.sh: a second rather than ten */
+	if (on && getenv("PAGESTATE_STALL_SECS"))
+		ps_trace_stall_secs = atoi(getenv("PAGESTATE_STALL_SECS"));
+	if (!on) {
+		memset(&it, 0, sizeof(it));
+		setitimer(ITIMER_REAL, &it, NULL);
+		sa.sa_handler = SIG_DFL;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	if (on)
+		setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/*
+ * libtracecmd 3.1 trusts some of the header fields it parses and
+ * crashes on a corrupt one (a NULL dereference in tracecmd_close() on
+ * its own error path, found by tests/fuzz): guarded in every build.
+ */
+static struct tracecmd_input *open_guarded(const char *path)
+{
+	struct tracecmd_input *h;
+
+	opening = path;
+	fault_handler_set(true);
+	h = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
+	fault_handler_set(false);
+	opening = NULL;
+	return h;
 }
 
 /*
@@ -699,9 +837,13 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 	int ret;
 
 	guard_faults(t, true);
+	stall_watch(true);
+	ps_progress_begin(&t->progress, t->path);
 	t->fn = fn;
 	t->fn_data = data;
 	t->stop = 0;
+	t->corrupt = false;
+	memset(t->slot_offset, 0, sizeof(t->slot_offset));
 	ret = -1;
 	errno = ENOTSUP;
 	if (t->text)
@@ -718,8 +860,12 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 			ret = tracecmd_iterate_events(t->handle, NULL, 0,
 						      replay_record, t);
 	}
+	if (t->corrupt)
+		ret = -1;
 	if (ret >= 0)
 		unpins_flush(t, NULL, NULL);
+	ps_progress_end(&t->progress);
+	stall_watch(false);
 	guard_faults(NULL, false);
 	if (ret < 0)
 		return ps_error("%s: reading event data failed after offset "

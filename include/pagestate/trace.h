@@ -14,6 +14,8 @@
 #ifndef PAGESTATE_TRACE_H
 #define PAGESTATE_TRACE_H
 
+#include <setjmp.h>
+
 #include "pagestate/pageop.h"
 
 struct ps_trace;
@@ -82,6 +84,23 @@ int ps_trace_set_probe_map(const char *path);
  * and the offset where reading failed (truncated or corrupt data).
  */
 int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data);
+/*
+ * During a replay a SIGSEGV/SIGBUS (corrupt page data in libtraceevent,
+ * a file truncated under its mapping) becomes that error and exit 2.
+ * The fuzz harnesses (tests/fuzz) turn this off to see the fault.
+ */
+extern bool ps_trace_fault_guard;
+/*
+ * A fault while libtracecmd parses the headers is always caught (its
+ * error paths crash on some corrupt headers); with this set, after the
+ * error line the handler jumps there instead of exiting 2 (tests/fuzz).
+ */
+extern sigjmp_buf *ps_trace_fault_jmp;
+/*
+ * A replay that hands out no record for this many seconds is going round
+ * in circles in libtracecmd (corrupt page): error, exit 2 (or the jump).
+ */
+extern int ps_trace_stall_secs;
 
 const struct ps_meta *ps_trace_meta(const struct ps_trace *t);
 const char *ps_trace_path(const struct ps_trace *t);
