@@ -9,7 +9,10 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PS="$TOP/pagestate"
-PS_ASAN="$TOP/pagestate-asan"
+# make mutants points the ASan checks at its plain mutated build: they are
+# about memory errors, which its mutants are not, and rebuilding with ASan
+# per mutant would cost minutes.
+PS_ASAN=${PAGESTATE_TEST_ASAN:-"$TOP/pagestate-asan"}
 WORKLOADS="$TOP/tests/workloads"
 FIXTURES="$TOP/tests/fixtures"
 # Scratch space for this script, removed at exit.
@@ -76,4 +79,18 @@ PYEOF
 # replay` summary on stdin ("0 0 0" for a recording that lost nothing).
 t_lost() {
 	sed -n 's/^lost events: \([0-9]*\) overrun, \([0-9]*\) dropped.*; \([0-9]*\) missed.*/\1 \2 \3/p'
+}
+
+# t_collapsed_from FILE BEFORE AFTER [N]: the timeline of page BEFORE
+# (the workload's page before a collapse) goes on into the successful
+# collapse into the THP AFTER, whose lineage names N (512) parents with
+# BEFORE among them.  Counting the parents alone would pass a lineage of
+# 512 wrong pfns, or the same one 512 times.
+t_collapsed_from() {
+	local f=$1 before=$2 after=$3 n=${4:-512} tl
+	[ -n "$before" ] && [ -n "$after" ] || return 1
+	tl=$("$PS" replay "$f" --pfn "$before") || return 1
+	printf '%s\n' "$tl" | grep -A1 "collapse  *succeeded | folio $after/" |
+		grep "lineage: collapse from $n folios: " |
+		grep -q -e "[:,] $before/0[,( ]" -e "[:,] $before/0\$" -e "($before among them)"
 }

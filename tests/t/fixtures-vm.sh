@@ -49,9 +49,10 @@ p=$(pfn_of vm-stock61-thp-basic split-thp)
 t_check "stock: mprotect splits the PMD of $p into 512 PTE mappings" \
 	grep -q "split_pmd .* map=512(entire 0 sub 1)" "$T_TMP/split"
 p=$(pfn_of vm-stock61-thp-basic collapse-after)
-"$PS" replay "$f" --folio "$p" > "$T_TMP/col"
-t_check "stock: MADV_COLLAPSE into $p names 512 source pages" \
-	grep -q "lineage: collapse from 512 folios" "$T_TMP/col"
+b=$(pfn_of vm-stock61-thp-basic collapse-before)
+# fails if the lineage names wrong pages, even 512 of them
+t_check "stock: MADV_COLLAPSE into $p names 512 source pages, $b among them" \
+	t_collapsed_from "$f" "$b" "$p"
 p=$(pfn_of vm-stock61-thp-basic thp)
 "$PS" replay "$f" --folio "$p" > "$T_TMP/thp"
 t_check "stock: fork shares the PMD of THP $p with the child (entire 2)" \
@@ -75,10 +76,21 @@ else
 	t_fail "custom: fork of a PTE-mapped THP" "$(grep -m2 fork_dup "$T_TMP/cow")"
 fi
 
+# 6.1 prints PG_anon_exclusive under its alias mappedtodisk (page_ref,
+# mm_lru_insertion): fails if an anon page's alias is not decoded
+p=$(pfn_of vm-custom61-cow-thp pte-split)
+"$PS" replay "$f" --pfn "$p" > "$T_TMP/alias"
+if grep -q "flags=.*anon_exclusive" "$T_TMP/alias" &&
+   ! grep -q "mappedtodisk" "$T_TMP/alias"; then
+	t_ok "custom: THP $p reads anon_exclusive, never its alias mappedtodisk"
+else
+	t_fail "custom: PG_anon_exclusive alias" "$(grep -m1 mappedtodisk "$T_TMP/alias")"
+fi
+
 # custom 6.1, collapse-pinned: the kernel refused the pinned range
 t_check "custom: MADV_COLLAPSE of the pinned range refused (EAGAIN)" \
 	grep -q "madv_collapse pin ret=-1 errno=11" "$FIXTURES/vm-custom61-collapse-pinned.workload"
 p=$(pfn_of vm-custom61-collapse-pinned collapse-clean-after)
-"$PS" replay "$FIXTURES/vm-custom61-collapse-pinned.dat" --folio "$p" > "$T_TMP/cc"
-t_check "custom: the clean collapse into $p names 512 source pages" \
-	grep -q "lineage: collapse from 512 folios" "$T_TMP/cc"
+b=$(pfn_of vm-custom61-collapse-pinned collapse-clean-before)
+t_check "custom: the clean collapse into $p names 512 source pages, $b among them" \
+	t_collapsed_from "$FIXTURES/vm-custom61-collapse-pinned.dat" "$b" "$p"
