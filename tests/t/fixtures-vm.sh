@@ -94,3 +94,18 @@ p=$(pfn_of vm-custom61-collapse-pinned collapse-clean-after)
 b=$(pfn_of vm-custom61-collapse-pinned collapse-clean-before)
 t_check "custom: the clean collapse into $p names 512 source pages, $b among them" \
 	t_collapsed_from "$FIXTURES/vm-custom61-collapse-pinned.dat" "$b" "$p"
+
+# custom 6.1 --numa, migrate-fork: move_pages() moves a THP shared with a
+# forked child to node 1 whole, by PMD migration entries in both mms
+n=vm-custom61-migrate-fork
+f="$FIXTURES/$n.dat"
+b=$(pfn_of $n migrate-parent-before)
+a=$(pfn_of $n migrate-parent-node1)
+"$PS" replay "$f" --pfn "$b" > "$T_TMP/mig"
+# set_migration_pmd has no order field: fails if it is not taken as 9
+t_check "numa: the PMD migration entries of THP $b are order 9" \
+	test "$(grep -c "migration_set  *pfn=$b order=9 " "$T_TMP/mig")" -ge 2
+# parent and child both map it again, from the new THP, which names $b
+t_check "numa: THP $b moved whole to $a, remapped in parent and child" \
+	test "$(grep -c "migration_remove pfn=$a order=9 .*| folio $a/9" "$T_TMP/mig")" -ge 2 -a \
+	-n "$(grep "lineage: migrate from 1 folio: $b/9" "$T_TMP/mig")"
