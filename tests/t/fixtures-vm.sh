@@ -109,3 +109,16 @@ t_check "numa: the PMD migration entries of THP $b are order 9" \
 t_check "numa: THP $b moved whole to $a, remapped in parent and child" \
 	test "$(grep -c "migration_remove pfn=$a order=9 .*| folio $a/9" "$T_TMP/mig")" -ge 2 -a \
 	-n "$(grep "lineage: migrate from 1 folio: $b/9" "$T_TMP/mig")"
+# the child gone and the pages written (exclusive again), one more move:
+# writable entries, remapped with RMAP_EXCLUSIVE.  Fails if the adapter
+# drops page_add_anon_rmap's RMAP_EXCLUSIVE.
+t=$(pfn_of $n migrate-parent-alone)
+s=$(sed -n "s/^workload: migrate-parent-alone .*pfn=\(0x[0-9a-f]*\) thp=0.*/\1/p" "$FIXTURES/$n.workload" | head -1)
+"$PS" replay "$f" --pfn "$t" > "$T_TMP/alone-thp"
+"$PS" replay "$f" --pfn "$s" > "$T_TMP/alone-small"
+if grep -q "rmap_add  *pfn=$t compound .*| folio $t/9 .*flags=.*anon_exclusive" "$T_TMP/alone-thp" &&
+   grep -q "rmap_add  *pfn=$s .*| folio $s/0 .* sub:anon_exclusive" "$T_TMP/alone-small"; then
+	t_ok "numa: THP $t and page $s remapped anon_exclusive after the child left"
+else
+	t_fail "numa: RMAP_EXCLUSIVE remaps" "$(grep -m1 "rmap_add  *pfn=$t" "$T_TMP/alone-thp")"
+fi
