@@ -4,6 +4,7 @@
 #   make deps       install missing Debian packages (tests/deps)
 #   make demo       deps + build + record the bundled workload + replay it
 #   make check      deps + build + every test; ends with "N passed, N failed"
+#   make mutants    deliberate bugs (tests/mutants) the fast tests must catch
 #   make bench      replay speed and memory against trace-cmd report
 #   make asan       ./pagestate-asan with ASan + UBSan (used by make check)
 #   make fuzz       libFuzzer harnesses of every reader (tests/fuzz, clang);
@@ -113,6 +114,9 @@ check: deps
 	@$(MAKE) --no-print-directory all asan unit fuzzers
 	@tests/run
 
+mutants: deps
+	@tests/mutants/run
+
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run
@@ -136,6 +140,6 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz pagestate pagestate-asan $(WORKLOADS)
 
-.PHONY: all asan fuzz fuzzers unit workloads deps demo check bench install uninstall clean
+.PHONY: all asan fuzz fuzzers unit workloads deps demo check mutants bench install uninstall clean
 
 -include $(LIB_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d) build/pagestate.d build-asan/pagestate.d $(UNIT_BINS:=.d)

@@ -82,8 +82,17 @@ static void print_op(struct replay *r, const struct ps_op *op,
 	       " sub:anon_exclusive" : "");
 }
 
-/* Lineage links the op just made (same timestamp), one line per kind. */
-static void print_new_lineage(const struct ps_folio *f, u64 ts)
+static bool holds(u64 head, u32 order, u64 pfn)
+{
+	return pfn >= head && pfn < head + (1ull << order);
+}
+
+/*
+ * Lineage links the op just made (same timestamp), one line per kind.
+ * Only eight parents are named; the page the timeline follows (pfn, or
+ * PS_PFN_NONE) is named too when it is among the others.
+ */
+static void print_new_lineage(const struct ps_folio *f, u64 ts, u64 pfn)
 {
 	static const int kinds[] = { PS_LINEAGE_SPLIT, PS_LINEAGE_COLLAPSE,
 				     PS_LINEAGE_MIGRATE };
@@ -92,6 +101,7 @@ static void print_new_lineage(const struct ps_folio *f, u64 ts)
 
 	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
 		u32 n = 0, inferred = 0, shown = 0;
+		bool has_pfn = false;
 
 		for (i = 0; i < f->nr_lineage; i++) {
 			const struct ps_lineage *l = &f->lineage[i];
@@ -100,6 +110,7 @@ static void print_new_lineage(const struct ps_folio *f, u64 ts)
 				continue;
 			n++;
 			inferred += l->inferred;
+			has_pfn |= holds(l->pfn, l->order, pfn);
 		}
 		if (!n)
 			continue;
@@ -115,22 +126,34 @@ static void print_new_lineage(const struct ps_folio *f, u64 ts)
 			shown++;
 		}
 		printf("%s", n > shown ? ", ..." : "");
+		if (has_pfn && n > shown)
+			printf(" (0x%llx among them)", (unsigned long long)pfn);
 		if (inferred)
 			printf(" (%u inferred)", inferred);
 		putchar('\n');
 	}
 }
 
-static bool holds(u64 head, u32 order, u64 pfn)
+/* Did the op make f out of (collapse) or from (migration) the page? */
+static bool made_from(const struct ps_folio *f, u64 ts, u64 pfn)
 {
-	return pfn >= head && pfn < head + (1ull << order);
+	u32 i;
+
+	for (i = 0; f && i < f->nr_lineage; i++)
+		if (f->lineage[i].ts == ts && f->lineage[i].kind !=
+		    PS_LINEAGE_SPLIT &&
+		    holds(f->lineage[i].pfn, f->lineage[i].order, pfn))
+			return true;
+	return false;
 }
 
 /*
  * Does the op belong to the timeline asked for?  For --pfn: ops on the
  * page itself and on any folio holding it, before the op (a split or a
  * free of the folio) or after it (an allocation).  A snapshot is a
- * per-page observation: only the page's own is shown.
+ * per-page observation: only the page's own is shown.  A page's history
+ * goes on in the folio a collapse or a migration made of it: that op is
+ * shown too.
  */
 static bool op_matches(struct replay *r, const struct ps_op *op,
 		       const struct ps_folio *f, const struct ps_state *before)
@@ -147,7 +170,8 @@ static bool op_matches(struct replay *r, const struct ps_op *op,
 		return true;
 	if (before->live && holds(before->head, before->order, r->pfn))
 		return true;
-	return f && holds(f->pfn, f->order, r->pfn);
+	return (f && holds(f->pfn, f->order, r->pfn)) ||
+	       made_from(f, op->ts, r->pfn);
 }
 
 static void timeline_hook(void *data, const struct ps_op *op,
@@ -162,7 +186,7 @@ static void timeline_hook(void *data, const struct ps_op *op,
 	print_op(r, op, f, after);
 	r->printed++;
 	if (f)
-		print_new_lineage(f, op->ts);
+		print_new_lineage(f, op->ts, r->comm ? PS_PFN_NONE : r->pfn);
 }
 
 static void summary_hook(void *data, const struct ps_op *op,
@@ -318,10 +342,12 @@ static void print_trust(struct replay *r)
 		printf("unknown (no per-CPU stats in the file), "
 		       "0 reported by the ring buffer\n");
 	else
-		printf("%llu overrun, %llu dropped (per-CPU stats); "
+		printf("%llu overrun, %llu dropped (%s); "
 		       "%llu missed in the data%s\n",
 		       (unsigned long long)m->overrun,
 		       (unsigned long long)m->dropped,
+		       m->have_cpustats ? "per-CPU stats" :
+		       "no per-CPU stats in the file",
 		       (unsigned long long)missed,
 		       ps_trace_missed_unknown(r->t) ?
 		       " (plus pages with an unknown count)" : "");

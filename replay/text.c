@@ -108,6 +108,7 @@ struct ps_text {
 	int nr_declared;
 
 	u64 missed[MAX_CPUS];
+	bool missed_unknown[MAX_CPUS];
 	unsigned char rec[REC_MAX] __attribute__((aligned(8)));
 };
 
@@ -589,19 +590,33 @@ static bool known_non_event(struct ps_text *x, const char *s)
 	if (!strncmp(s, "cpus=", 5) || !strncmp(s, "version =", 9) ||
 	    !strncmp(s, "CPU ", 4) || !strncmp(s, "trace-cmd:", 10))
 		return true;
-	/* "CPU:1 [LOST 123 EVENTS]": the kernel's own count, keep it */
+	/*
+	 * Events the ring buffer lost, attached to the cpu's next record as
+	 * the ring buffer does: "CPU:1 [LOST 123 EVENTS]" (the kernel's
+	 * trace_pipe), "CPU:1 [123 EVENTS DROPPED]" (trace-cmd report), or
+	 * "CPU:1 [EVENTS DROPPED]" when the buffer could not say how many.
+	 */
 	p = s;
 	if (!strncmp(p, "CPU:", 4)) {
 		p += 4;
-		if (parse_u(&p, &cpu) && !strncmp(p, " [LOST ", 7)) {
-			p += 7;
-			/* attached to the cpu's next record, as the
-			 * ring buffer does */
-			if (parse_u(&p, &n) && cpu < MAX_CPUS &&
-			    !x->first_pass)
+		if (!parse_u(&p, &cpu) || cpu >= MAX_CPUS ||
+		    strncmp(p, " [", 2))
+			return true;
+		p += 2;
+		if (!strcmp(p, "EVENTS DROPPED]")) {
+			x->missed_unknown[cpu] |= !x->first_pass;
+		} else if (!strncmp(p, "LOST ", 5)) {
+			p += 5;
+			if (parse_u(&p, &n) && !x->first_pass)
 				x->missed[cpu] += n;
-			x->lost_lines += x->first_pass;
+		} else if (parse_u(&p, &n) &&
+			   !strcmp(p, " EVENTS DROPPED]")) {
+			if (!x->first_pass)
+				x->missed[cpu] += n;
+		} else {
+			return true;
 		}
+		x->lost_lines += x->first_pass;
 		return true;
 	}
 	return false;
@@ -1062,8 +1077,10 @@ static int emit_line(struct ps_text *x, rec_fn fn, void *data)
 	rec.cpu = l.cpu;
 	rec.size = size;
 	rec.data = x->rec;
-	rec.missed_events = (long long)x->missed[l.cpu];
+	rec.missed_events = x->missed[l.cpu] ? (long long)x->missed[l.cpu] :
+			    x->missed_unknown[l.cpu] ? -1 : 0;
 	x->missed[l.cpu] = 0;
+	x->missed_unknown[l.cpu] = false;
 	return fn(NULL, &rec, l.cpu, data);
 }
 
@@ -1289,6 +1306,7 @@ struct ps_text *ps_text_open(const char *path, struct tep_handle **tep,
 	define_declared(x);
 	x->first_pass = false;
 	memset(x->missed, 0, sizeof(x->missed));
+	memset(x->missed_unknown, 0, sizeof(x->missed_unknown));
 	report(x);
 	if (!x->events) {
 		ps_error("%s: not a trace.dat file, and no ftrace event lines "

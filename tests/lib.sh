@@ -9,7 +9,10 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PS="$TOP/pagestate"
-PS_ASAN="$TOP/pagestate-asan"
+# make mutants points the ASan checks at its plain mutated build: they are
+# about memory errors, which its mutants are not, and rebuilding with ASan
+# per mutant would cost minutes.
+PS_ASAN=${PAGESTATE_TEST_ASAN:-"$TOP/pagestate-asan"}
 WORKLOADS="$TOP/tests/workloads"
 FIXTURES="$TOP/tests/fixtures"
 # Scratch space for this script, removed at exit.
@@ -76,4 +79,52 @@ PYEOF
 # replay` summary on stdin ("0 0 0" for a recording that lost nothing).
 t_lost() {
 	sed -n 's/^lost events: \([0-9]*\) overrun, \([0-9]*\) dropped.*; \([0-9]*\) missed.*/\1 \2 \3/p'
+}
+
+# t_collapsed_from FILE BEFORE AFTER [N]: the timeline of page BEFORE
+# (the workload's page before a collapse) goes on into the successful
+# collapse into the THP AFTER, whose lineage names N (512) parents with
+# BEFORE among them.  Counting the parents alone would pass a lineage of
+# 512 wrong pfns, or the same one 512 times.
+t_collapsed_from() {
+	local f=$1 before=$2 after=$3 n=${4:-512} tl
+	[ -n "$before" ] && [ -n "$after" ] || return 1
+	tl=$("$PS" replay "$f" --pfn "$before") || return 1
+	printf '%s\n' "$tl" | grep -A1 "collapse  *succeeded | folio $after/" |
+		grep "lineage: collapse from $n folios: " |
+		grep -q -e "[:,] $before/0[,( ]" -e "[:,] $before/0\$" -e "($before among them)"
+}
+
+# t_judge_recording LABEL FILE [MIN_PCT]: a recording of a clean kernel
+# (the vm-selftests corpora) must lose no event (a loss leaves windows
+# nothing can verify), replay with 0 engine anomalies, agree on all of M
+# pages with its exit snapshot with M > 0 (0/0 would claim agreement on
+# nothing), mapcount compared on at least MIN_PCT% of them (100 unless
+# given), and pass check.  Prints the figures; leaves FILE.sum, .verify
+# and .check beside FILE.
+t_judge_recording() {
+	local name=$1 f=$2 min=${3:-100} anom lost rc
+	if [ ! -s "$f" ]; then
+		t_fail "$name recorded" "no $f"
+		return
+	fi
+	"$PS" replay "$f" > "$f.sum"
+	anom=$(sed -n 's/^engine anomalies: //p' "$f.sum")
+	lost=$(t_lost < "$f.sum")
+	"$PS" replay --verify "$f" > "$f.verify"
+	set -- $(sed -n 's/^agree \([0-9]*\)\/\([0-9]*\) pages.*mapcount compared on \([0-9]*\).*/\1 \2 \3/p' "$f.verify")
+	echo "$name: $(grep "^records" "$f.sum"), lost ${lost:-?}; $(head -1 "$f.verify")"
+	if [ "$lost" = "0 0 0" ] && [ "$anom" = 0 ] && [ -n "${3:-}" ] &&
+	   [ "$1" = "$2" ] && [ "$2" -gt 0 ] && [ $(( $3 * 100 )) -ge $(( $2 * min )) ]; then
+		t_ok "$name: 0 lost, 0 anomalies, agree $1/$2 pages, mapcount on $3"
+	else
+		t_fail "$name: lost/anomalies/verify" \
+			"lost=${lost:-?} anomalies=${anom:-?} $(head -1 "$f.verify")"
+	fi
+	"$PS" check "$f" > "$f.check"; rc=$?
+	if [ "$rc" = 0 ]; then
+		t_ok "$name: check finds no break"
+	else
+		t_fail "$name: check" "exit $rc: $(grep -m2 BREAK "$f.check")"
+	fi
 }

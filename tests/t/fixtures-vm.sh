@@ -49,9 +49,10 @@ p=$(pfn_of vm-stock61-thp-basic split-thp)
 t_check "stock: mprotect splits the PMD of $p into 512 PTE mappings" \
 	grep -q "split_pmd .* map=512(entire 0 sub 1)" "$T_TMP/split"
 p=$(pfn_of vm-stock61-thp-basic collapse-after)
-"$PS" replay "$f" --folio "$p" > "$T_TMP/col"
-t_check "stock: MADV_COLLAPSE into $p names 512 source pages" \
-	grep -q "lineage: collapse from 512 folios" "$T_TMP/col"
+b=$(pfn_of vm-stock61-thp-basic collapse-before)
+# fails if the lineage names wrong pages, even 512 of them
+t_check "stock: MADV_COLLAPSE into $p names 512 source pages, $b among them" \
+	t_collapsed_from "$f" "$b" "$p"
 p=$(pfn_of vm-stock61-thp-basic thp)
 "$PS" replay "$f" --folio "$p" > "$T_TMP/thp"
 t_check "stock: fork shares the PMD of THP $p with the child (entire 2)" \
@@ -75,10 +76,49 @@ else
 	t_fail "custom: fork of a PTE-mapped THP" "$(grep -m2 fork_dup "$T_TMP/cow")"
 fi
 
+# 6.1 prints PG_anon_exclusive under its alias mappedtodisk (page_ref,
+# mm_lru_insertion): fails if an anon page's alias is not decoded
+p=$(pfn_of vm-custom61-cow-thp pte-split)
+"$PS" replay "$f" --pfn "$p" > "$T_TMP/alias"
+if grep -q "flags=.*anon_exclusive" "$T_TMP/alias" &&
+   ! grep -q "mappedtodisk" "$T_TMP/alias"; then
+	t_ok "custom: THP $p reads anon_exclusive, never its alias mappedtodisk"
+else
+	t_fail "custom: PG_anon_exclusive alias" "$(grep -m1 mappedtodisk "$T_TMP/alias")"
+fi
+
 # custom 6.1, collapse-pinned: the kernel refused the pinned range
 t_check "custom: MADV_COLLAPSE of the pinned range refused (EAGAIN)" \
 	grep -q "madv_collapse pin ret=-1 errno=11" "$FIXTURES/vm-custom61-collapse-pinned.workload"
 p=$(pfn_of vm-custom61-collapse-pinned collapse-clean-after)
-"$PS" replay "$FIXTURES/vm-custom61-collapse-pinned.dat" --folio "$p" > "$T_TMP/cc"
-t_check "custom: the clean collapse into $p names 512 source pages" \
-	grep -q "lineage: collapse from 512 folios" "$T_TMP/cc"
+b=$(pfn_of vm-custom61-collapse-pinned collapse-clean-before)
+t_check "custom: the clean collapse into $p names 512 source pages, $b among them" \
+	t_collapsed_from "$FIXTURES/vm-custom61-collapse-pinned.dat" "$b" "$p"
+
+# custom 6.1 --numa, migrate-fork: move_pages() moves a THP shared with a
+# forked child to node 1 whole, by PMD migration entries in both mms
+n=vm-custom61-migrate-fork
+f="$FIXTURES/$n.dat"
+b=$(pfn_of $n migrate-parent-before)
+a=$(pfn_of $n migrate-parent-node1)
+"$PS" replay "$f" --pfn "$b" > "$T_TMP/mig"
+# set_migration_pmd has no order field: fails if it is not taken as 9
+t_check "numa: the PMD migration entries of THP $b are order 9" \
+	test "$(grep -c "migration_set  *pfn=$b order=9 " "$T_TMP/mig")" -ge 2
+# parent and child both map it again, from the new THP, which names $b
+t_check "numa: THP $b moved whole to $a, remapped in parent and child" \
+	test "$(grep -c "migration_remove pfn=$a order=9 .*| folio $a/9" "$T_TMP/mig")" -ge 2 -a \
+	-n "$(grep "lineage: migrate from 1 folio: $b/9" "$T_TMP/mig")"
+# the child gone and the pages written (exclusive again), one more move:
+# writable entries, remapped with RMAP_EXCLUSIVE.  Fails if the adapter
+# drops page_add_anon_rmap's RMAP_EXCLUSIVE.
+t=$(pfn_of $n migrate-parent-alone)
+s=$(sed -n "s/^workload: migrate-parent-alone .*pfn=\(0x[0-9a-f]*\) thp=0.*/\1/p" "$FIXTURES/$n.workload" | head -1)
+"$PS" replay "$f" --pfn "$t" > "$T_TMP/alone-thp"
+"$PS" replay "$f" --pfn "$s" > "$T_TMP/alone-small"
+if grep -q "rmap_add  *pfn=$t compound .*| folio $t/9 .*flags=.*anon_exclusive" "$T_TMP/alone-thp" &&
+   grep -q "rmap_add  *pfn=$s .*| folio $s/0 .* sub:anon_exclusive" "$T_TMP/alone-small"; then
+	t_ok "numa: THP $t and page $s remapped anon_exclusive after the child left"
+else
+	t_fail "numa: RMAP_EXCLUSIVE remaps" "$(grep -m1 "rmap_add  *pfn=$t" "$T_TMP/alone-thp")"
+fi

@@ -156,10 +156,11 @@ for k in $kernels; do
 		t_fail "vm-record: $k: fork of an unpinned page" "$(grep -m3 'fork_dup' "$out/cow.tl")"
 	fi
 	# MADV_COLLAPSE: the new THP names its 512 source pages
+	# (and the page that was there before among them, not only 512 pfns)
 	p=$(pfn_of thp-basic collapse-after)
-	"$PS" replay "$out/thp-basic.dat" --folio "$p" > "$out/col.tl"
-	t_check "vm-record: $k: collapse into $p names 512 source pages" \
-		grep -q "lineage: collapse from 512 folios" "$out/col.tl"
+	b=$(pfn_of thp-basic collapse-before)
+	t_check "vm-record: $k: collapse into $p names 512 source pages, $b among them" \
+		t_collapsed_from "$out/thp-basic.dat" "$b" "$p"
 	# PMD split by mprotect: 512 subpages each mapped once, no PMD left
 	# (folio era: the split's own folio_add_anon_rmap_ptes and
 	# folio_remove_rmap_pmd calls do it)

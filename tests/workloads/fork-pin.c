@@ -11,6 +11,7 @@
  *   2. the same with a PMD-mapped THP: fork cannot share a pinned THP,
  *      it splits the parent's PMD and copies every subpage  (pin-thp-*)
  *   3. unregister: every page is unpinned                   (*-unpinned)
+ *      (`fork-pin small` runs step 1 and its unregister only)
  *   4. O_DIRECT reads into an anon buffer while the process forks: a
  *      short-term GUP reference (FOLL_GET in 6.1's 9p and block paths)
  *      held across fork; the parent writes elsewhere in the same pages.
@@ -257,8 +258,10 @@ out:
 	unlink(path);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* "fork-pin small": step 1 alone, a recording small enough to commit */
+	int only_small = argc > 1 && !strcmp(argv[1], "small");
 	struct ring r;
 	char *small, *thp;
 
@@ -274,10 +277,12 @@ int main(void)
 		report_failure("io_uring_setup");
 	} else {
 		step_pin_fork(&r, "small", small, PAGE_SIZE);
-		step_pin_fork(&r, "thp", thp, HPAGE_SIZE);
+		if (!only_small)
+			step_pin_fork(&r, "thp", thp, HPAGE_SIZE);
 		close(r.fd);
 	}
-	step_odirect_fork();
+	if (!only_small)
+		step_odirect_fork();
 	printf("workload: done pid=%d\n", getpid());
 	return 0;
 }

@@ -15,6 +15,10 @@
  *                                   (migrate-parent/child-node1)
  *   3. the same back to node 0, three round trips
  *                                   (migrate-parent/child-after)
+ *   4. the child gone, the parent writes the pages (reusing them: anon
+ *      exclusive again) and moves them to node 1 once more: writable
+ *      migration entries, remapped with RMAP_EXCLUSIVE
+ *                                   (migrate-parent-alone)
  *
  * Needs two NUMA nodes (tests/vm/run --numa); with one it prints
  * `workload: migrate skipped: one node` and exits 0.
@@ -233,6 +237,11 @@ int main(void)
 
 	close(cmd[1]);		/* EOF ends the sharer */
 	waitpid(pid, &status, 0);
+
+	touch(p, HPAGE_SIZE, 3);
+	touch(p + HPAGE_SIZE, SMALL_NR * PAGE_SIZE, 4);
+	move_all(1);
+	observe_all("migrate-parent-alone");
 	printf("workload: done pid=%d\n", getpid());
 	return 0;
 }
