@@ -104,6 +104,10 @@ enum ps_op_kind {
 #define PS_OPF_SPLIT_REMAP	(1u << 20)	/* RMAP_ADD: the PTEs a PMD split
 						 * maps for the PMD it replaces
 						 * (same mm, no new mapping) */
+#define PS_OPF_DEEP_SNAP	(1u << 22)	/* SNAPSHOT: a pfn the recording
+						 * touched, read at exit
+						 * whether mapped or not (no
+						 * vaddr): the deep snapshot */
 #define PS_OPF_FOLIO_ONLY	(1u << 21)	/* PIN: the kernel function got
 						 * the folio, not the page: pfn
 						 * is the head, which page of a
