@@ -212,6 +212,7 @@ static void recorder_cleanup(struct ps_recorder *rec)
 		tracefs_trace_off(rec->instance);
 	ps_buffers_close(rec);
 	ps_snapshot_close(rec);
+	ps_deep_free(rec);
 	if (rec->instance) {
 		tracefs_print_close(rec->instance);
 		if (rec->instance_created &&

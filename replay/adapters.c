@@ -435,6 +435,46 @@ static void marker_snap(struct ps_trace *t, const char *line, struct ps_op *op)
 	}
 }
 
+/* "deep ... pfns=<pfn>[+<n>]:<kpagecount>:<kpageflags>,..." (deep.c) */
+static void marker_deep(struct ps_trace *t, const char *line, struct ps_op *op)
+{
+	const char *p = strstr(line, " pfns=");
+
+	if (!p)
+		return;
+	op->kind = PS_OP_SNAPSHOT;
+	op->pid = (int)kv_long(line, "pid", op->pid);
+	op->addr = 0;
+	op->flags |= PS_OPF_HAS_OBS_MAPCOUNT | PS_OPF_HAS_OBS_FLAGS |
+		     PS_OPF_DEEP_SNAP;
+	for (p += 6; *p && *p != '\n';) {
+		unsigned long long pfn, extra = 0, cnt, kpf, i;
+		int n = 0;
+
+		if (sscanf(p, "%llx+%llx:%llx:%llx%n", &pfn, &extra, &cnt,
+			   &kpf, &n) != 4 || !n) {
+			extra = 0;
+			n = 0;
+			if (sscanf(p, "%llx:%llx:%llx%n", &pfn, &cnt, &kpf,
+				   &n) != 3 || !n)
+				break;
+		}
+		/* a run longer than the largest buddy block is garbage */
+		if (extra >= (1ull << PS_MAX_ORDER))
+			break;
+		op->obs_mapcount = (s64)cnt;
+		op->val = (s64)kpf;
+		op->obs_flags = ps_pg_from_kpageflags(kpf);
+		for (i = 0; i <= extra; i++) {
+			op->pfn = pfn + i;
+			ps_emit(t, op);
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+}
+
 static void marker_begin(struct ps_trace *t, const char *line)
 {
 	struct ps_meta *m = ps_trace_meta_mut(t);
@@ -559,6 +599,13 @@ static void ad_print(struct ps_trace *t, struct ps_event_adapter *ea,
 
 	if (!strncmp(line, "snap ", 5)) {
 		marker_snap(t, line, op);
+	} else if (!strncmp(line, "deep ", 5)) {
+		marker_deep(t, line, op);
+	} else if (!strncmp(line, "deep-begin ", 11)) {
+		op->kind = PS_OP_SNAPSHOT;
+		op->flags |= PS_OPF_SNAP_BEGIN | PS_OPF_DEEP_SNAP;
+		op->pid = (int)kv_long(line, "pid", op->pid);
+		ps_emit(t, op);
 	} else if (!strncmp(line, "snap-begin ", 11)) {
 		op->kind = PS_OP_SNAPSHOT;
 		op->flags |= PS_OPF_SNAP_BEGIN;

@@ -1705,7 +1705,8 @@ static struct ps_folio *op_dispatch(struct ps_engine *e,
 		op_flags(op, f);
 		break;
 	case PS_OP_SNAPSHOT:
-		if (f)
+		/* a deep snapshot reads pages of any task */
+		if (f && !(op->flags & PS_OPF_DEEP_SNAP))
 			f->workload = true;
 		break;
 	case PS_OP_TASK:

@@ -188,6 +188,8 @@ static void tally(struct ps_verify *v, const struct ps_op *op,
 	if (!any)
 		return;
 	v->r.full++;
+	if (op->flags & PS_OPF_DEEP_SNAP)
+		v->r.deep_full++;
 	if (all)
 		v->r.agree++;
 	else
@@ -332,9 +334,10 @@ void ps_verify_print(const struct ps_verify *v, FILE *f)
 	}
 	if (v->r.deep)
 		fprintf(f, "deep snapshot: %llu pages the recording touched "
-			"beyond the mapped ones (%llu the kernel's words cannot "
-			"call free or in use)\n",
+			"beyond the mapped ones, %llu compared (%llu the "
+			"kernel's words cannot call free or in use)\n",
 			(unsigned long long)v->r.deep,
+			(unsigned long long)v->r.deep_full,
 			(unsigned long long)v->r.kernel_unknown);
 	else
 		fprintf(f, "deep snapshot: none in this recording: only the "

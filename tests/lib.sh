@@ -77,3 +77,27 @@ PYEOF
 t_lost() {
 	sed -n 's/^lost events: \([0-9]*\) overrun, \([0-9]*\) dropped.*; \([0-9]*\) missed.*/\1 \2 \3/p'
 }
+
+# Per-field end-state agreement of a `pagestate replay --verify` output
+# ($1): t_fields_agree FILE FIELD... succeeds when every FIELD's line is
+# "FIELD agree N/N" with N > 0, and otherwise says which one is not on
+# stderr.  t_fields_not_compared FILE FIELD... succeeds when every FIELD
+# says "not compared" (and so claims no agreement).
+t_fields_agree() {
+	local f=$1 fld n m; shift
+	for fld; do
+		set -- $(sed -n "s/^$fld  *agree \([0-9]*\)\/\([0-9]*\)$/\1 \2/p" "$f")
+		n=${1:-}; m=${2:-}
+		if [ -z "$m" ] || [ "$n" != "$m" ] || [ "$m" = 0 ]; then
+			echo "$fld: $(grep "^$fld " "$f")" >&2
+			return 1
+		fi
+	done
+}
+t_fields_not_compared() {
+	local f=$1 fld; shift
+	for fld; do
+		grep -q "^$fld  *not compared: " "$f" && ! grep -q "^$fld  *agree" "$f" ||
+			{ echo "$fld: $(grep "^$fld " "$f")" >&2; return 1; }
+	done
+}

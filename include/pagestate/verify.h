@@ -52,6 +52,7 @@ enum ps_verify_field {
 struct ps_verify_result {
 	u64 pages;		/* exit-snapshot pages (process + deep) */
 	u64 deep;		/* ...of them from a deep snapshot */
+	u64 deep_full;		/* ...with at least one field compared */
 	u64 full;		/* ...with at least one field compared (M) */
 	u64 agree;		/* ...agreeing on every compared field (N) */
 	u64 no_history;		/* allocated before the recording started */
