@@ -599,6 +599,9 @@ static void ad_print(struct ps_trace *t, struct ps_event_adapter *ea,
 
 	if (!strncmp(line, "snap ", 5)) {
 		marker_snap(t, line, op);
+	} else if (!strncmp(line, "probes-on", 9)) {
+		op->kind = PS_OP_PROBES_ON;
+		ps_emit(t, op);
 	} else if (!strncmp(line, "deep ", 5)) {
 		marker_deep(t, line, op);
 	} else if (!strncmp(line, "deep-begin ", 11)) {

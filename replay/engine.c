@@ -1577,6 +1577,20 @@ static struct ps_folio *folio_reshape(struct ps_engine *e,
 	return f;
 }
 
+/*
+ * Tracing (kmem, page_ref) starts before the kprobes can: the layout
+ * marker they need comes first.  A folio born in between had its rmap
+ * and GUP calls unseen, so its mapcount and pincount are unknown, not
+ * the 0 its birth gave them; an absolute reading may settle them again.
+ */
+static void probes_on(struct ps_engine *e)
+{
+	struct ps_folio *f;
+
+	for (f = ps_folio_next(e, NULL); f; f = ps_folio_next(e, f))
+		f->known &= ~(PS_KNOWN_MAPCOUNT | PS_KNOWN_PINCOUNT);
+}
+
 /* Phase 1: the folio the op is about, created on first sight. */
 static struct ps_folio *op_folio(struct ps_engine *e, const struct ps_op *op)
 {
@@ -1714,6 +1728,9 @@ static struct ps_folio *op_dispatch(struct ps_engine *e,
 		break;
 	case PS_OP_LOST:
 		e->stats.lost += op->val;
+		break;
+	case PS_OP_PROBES_ON:
+		probes_on(e);
 		break;
 	default:
 		break;

@@ -38,8 +38,19 @@ struct mismatch {
 	char what[112];
 };
 
+/* What a stable_page_flags probe read of one pfn (record/deep.c). */
+struct kread {
+	u64 ts;
+	s64 refcount;
+	s64 pincount;		/* the head's; -1: none read */
+};
+
 struct ps_verify {
 	struct ps_engine *e;
+	struct ps_u64map kread_at;	/* pfn -> index + 1 in kreads */
+	struct kread *kreads;
+	u64 nr_kreads, alloc_kreads;
+	const struct kread *cur;	/* the page's reading, or NULL */
 	u64 snap_begin;		/* ts of the snapshot being replayed */
 	struct ps_u64map seen;	/* pfns of the current process snapshot */
 	struct ps_verify_result r;
@@ -88,14 +99,19 @@ static bool field(struct page_cmp *c, enum ps_verify_field fl, bool ok)
 }
 
 /*
- * What the kernel's two words say of the page: 1 in use, 0 free, -1 no
- * telling (a free page on a per-cpu list, a buddy block's tail page and
- * a page-table page all read as zeroes).  A mapped page is in use.
+ * What the kernel says of the page: 1 in use, 0 free, -1 no telling.
+ * With a probe reading, _refcount says it (0 and not a compound tail:
+ * free).  Without, the two /proc words: a free page on a per-cpu list,
+ * a buddy block's tail page and a page-table page all read as zeroes.
+ * A mapped page is in use.
  */
-static int kernel_live(const struct ps_op *op)
+static int kernel_live(const struct ps_verify *v, const struct ps_op *op)
 {
 	if (!(op->flags & PS_OPF_DEEP_SNAP))
 		return 1;
+	if (v->cur)
+		return v->cur->refcount ||
+		       (op->obs_flags & PS_PG_COMPOUND_TAIL);
 	if (op->obs_flags & PS_PG_BUDDY)
 		return 0;
 	if (op->obs_mapcount > 0 || (op->obs_flags & KERNEL_IN_USE))
@@ -122,6 +138,30 @@ static void cmp_shape(struct page_cmp *c, const struct ps_op *op,
 			 (unsigned long long)f->pfn, khead ? "head" : "tail");
 }
 
+/*
+ * The probe's reading: the folio's _refcount on its head (a tail's is 0
+ * outside a split), the large folio's _pincount (a small folio's pins
+ * are inside _refcount: compared there).
+ */
+static void cmp_read(struct ps_verify *v, struct page_cmp *c,
+		     const struct ps_op *op, const struct ps_folio *f)
+{
+	const struct kread *k = v->cur;
+
+	if (!k || op->pfn != f->pfn)
+		return;
+	if ((f->known & PS_KNOWN_REFCOUNT) &&
+	    field(c, PS_VF_REFCOUNT, f->refcount == k->refcount))
+		snprintf(c->what, sizeof(c->what),
+			 "derived: refcount %lld; kernel: %lld",
+			 (long long)f->refcount, (long long)k->refcount);
+	if (f->order && k->pincount >= 0 && (f->known & PS_KNOWN_PINCOUNT) &&
+	    field(c, PS_VF_PINCOUNT, f->pincount == k->pincount))
+		snprintf(c->what, sizeof(c->what),
+			 "derived: pincount %d; kernel: %lld", f->pincount,
+			 (long long)k->pincount);
+}
+
 /* Both sides call the page in use: the fields a live folio has. */
 static void cmp_live(struct ps_verify *v, struct page_cmp *c,
 		     const struct ps_op *op, const struct ps_folio *f)
@@ -131,6 +171,7 @@ static void cmp_live(struct ps_verify *v, struct page_cmp *c,
 	s64 derived;
 
 	cmp_shape(c, op, f);
+	cmp_read(v, c, op, f);
 	if (!(f->known & PS_KNOWN_MAPCOUNT))
 		return;
 	derived = f->sub[op->pfn - f->pfn].mapcount + f->entire_mapcount;
@@ -201,8 +242,14 @@ static void check_snapshot(struct ps_verify *v, const struct ps_op *op,
 {
 	bool deep = op->flags & PS_OPF_DEEP_SNAP;
 	struct page_cmp c = { 0 };
-	int klive = kernel_live(op);
+	int klive;
 	bool dfreed;
+	u64 *at = ps_u64map_get(&v->kread_at, op->pfn);
+
+	/* a reading counts for the snapshot it was taken in */
+	v->cur = at && v->snap_begin && v->kreads[*at - 1].ts >= v->snap_begin ?
+		 &v->kreads[*at - 1] : NULL;
+	klive = kernel_live(v, op);
 
 	if (deep) {
 		/* the process snapshot of this exit gave it already */
@@ -240,6 +287,27 @@ static void check_snapshot(struct ps_verify *v, const struct ps_op *op,
 	tally(v, op, f, &c);
 }
 
+static void kread_note(struct ps_verify *v, const struct ps_op *op)
+{
+	u64 *at = ps_u64map_put(&v->kread_at, op->pfn);
+	struct kread *k;
+
+	if (!*at) {
+		if (v->nr_kreads == v->alloc_kreads) {
+			v->alloc_kreads = v->alloc_kreads ?
+					  2 * v->alloc_kreads : 1024;
+			v->kreads = ps_xrealloc(v->kreads, v->alloc_kreads *
+						sizeof(*v->kreads));
+		}
+		*at = ++v->nr_kreads;
+	}
+	k = &v->kreads[*at - 1];
+	k->ts = op->ts;
+	k->refcount = op->obs_count;
+	k->pincount = op->val;
+	v->r.kreads++;
+}
+
 static void verify_hook(void *data, const struct ps_op *op,
 			const struct ps_folio *f, const struct ps_state *before,
 			const struct ps_state *after)
@@ -248,7 +316,9 @@ static void verify_hook(void *data, const struct ps_op *op,
 
 	if (op->kind != PS_OP_SNAPSHOT || (op->flags & PS_OPF_START_SNAP))
 		return;
-	if (op->flags & PS_OPF_SNAP_BEGIN) {
+	if (op->flags & PS_OPF_KREAD) {
+		kread_note(v, op);
+	} else if (op->flags & PS_OPF_SNAP_BEGIN) {
 		v->snap_begin = op->ts;
 		/* a deep snapshot follows its exit's process snapshot */
 		if (!(op->flags & PS_OPF_DEEP_SNAP))
@@ -272,6 +342,8 @@ void ps_verify_free(struct ps_verify *v)
 	if (!v)
 		return;
 	ps_u64map_free(&v->seen);
+	ps_u64map_free(&v->kread_at);
+	free(v->kreads);
 	free(v);
 }
 
@@ -295,8 +367,19 @@ static const char *why_not(const struct ps_verify *v, enum ps_verify_field fl)
 	switch (fl) {
 	case PS_VF_REFCOUNT:
 	case PS_VF_PINCOUNT:
-		return "/proc/kpagecount and kpageflags do not show it, and "
-		       "no snapshot read struct page";
+		if (!v->r.kreads)
+			return "/proc/kpagecount and kpageflags do not show it, "
+			       "and no probe read struct page (a kprobe on "
+			       "stable_page_flags, record/deep.c)";
+		if (fl == PS_VF_REFCOUNT && !(tracks & PS_KNOWN_REFCOUNT))
+			return "the recording's events do not track refcount "
+			       "(no page_ref)";
+		if (fl == PS_VF_PINCOUNT && !(tracks & PS_KNOWN_PINCOUNT))
+			return "the recording's events do not track pincount";
+		return fl == PS_VF_PINCOUNT ?
+		       "no large folio with a tracked pincount was read "
+		       "(a small folio's pins are in its refcount)" :
+		       "no folio head with a tracked refcount was read";
 	case PS_VF_MAPCOUNT:
 	case PS_VF_FLAGS:
 		if (!(tracks & PS_KNOWN_MAPCOUNT))

@@ -63,6 +63,8 @@ enum ps_op_kind {
 	PS_OP_LOST,		/* the ring buffer lost val events on cpu */
 	PS_OP_STACK,		/* a kernel stack (options/stacktrace) for the
 				 * previous event on cpu; offset = its record */
+	PS_OP_PROBES_ON,	/* the kprobes came on: folios born before
+				 * had rmap and GUP calls no probe saw */
 	PS_OP_NR_KINDS
 };
 
@@ -108,6 +110,13 @@ enum ps_op_kind {
 						 * touched, read at exit
 						 * whether mapped or not (no
 						 * vaddr): the deep snapshot */
+#define PS_OPF_KREAD		(1u << 23)	/* SNAPSHOT: a probe read the
+						 * page as /proc/kpageflags
+						 * asked for it: obs_count is
+						 * _refcount, val the head's
+						 * pincount (-1: none), obs_*
+						 * flags NOT set (no rule may
+						 * take it for a page_ref) */
 #define PS_OPF_FOLIO_ONLY	(1u << 21)	/* PIN: the kernel function got
 						 * the folio, not the page: pfn
 						 * is the head, which page of a

@@ -24,8 +24,11 @@
  *   flags     the flags the engine models absolutely: anon, on mapped
  *             pages with a tracked mapcount
  *   refcount, pincount
- *             not in /proc: never compared from these snapshots (a
- *             kprobe reading of struct page would be needed)
+ *             not in /proc: compared only where a kprobe on
+ *             stable_page_flags read struct page as the snapshot asked
+ *             /proc/kpageflags for the pfn (record/deep.c): the folio's
+ *             _refcount on its head, a large folio's _pincount; with such
+ *             a reading, liveness is _refcount != 0 (or a compound tail)
  */
 #ifndef PAGESTATE_VERIFY_H
 #define PAGESTATE_VERIFY_H
@@ -59,6 +62,7 @@ struct ps_verify_result {
 	u64 kernel_unknown;	/* the kernel's words say neither live nor free */
 	u64 raced;		/* changed while the snapshot was being read */
 	u64 mapcount_compared;	/* pages whose mapcount was compared */
+	u64 kreads;		/* struct page readings of a probe */
 	u64 compared[PS_VF_NR];	/* per field: pages compared */
 	u64 agreed[PS_VF_NR];	/* ...and agreeing */
 };
