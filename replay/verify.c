@@ -181,7 +181,8 @@ static void cmp_live(struct ps_verify *v, struct page_cmp *c,
 	 */
 	if (!user && !derived)
 		return;
-	v->r.mapcount_compared++;
+	if (!(op->flags & PS_OPF_DEEP_SNAP))
+		v->r.mapcount_compared++;
 	if (field(c, PS_VF_MAPCOUNT, derived == op->obs_mapcount))
 		snprintf(c->what, sizeof(c->what),
 			 "derived: mapcount %lld; kernel: %lld",
@@ -228,12 +229,14 @@ static void tally(struct ps_verify *v, const struct ps_op *op,
 	}
 	if (!any)
 		return;
-	v->r.full++;
-	if (op->flags & PS_OPF_DEEP_SNAP)
+	if (op->flags & PS_OPF_DEEP_SNAP) {
 		v->r.deep_full++;
-	if (all)
-		v->r.agree++;
-	else
+		v->r.deep_agree += all;
+	} else {
+		v->r.full++;
+		v->r.agree += all;
+	}
+	if (!all)
 		mismatch(v, op, f, c->what);
 }
 
@@ -406,7 +409,7 @@ void ps_verify_print(const struct ps_verify *v, FILE *f)
 		(unsigned long long)v->r.full);
 	fprintf(f, " (exit snapshot: %llu pages, %llu allocated before the "
 		"recording, %llu changed while it was read; mapcount compared "
-		"on %llu)\n", (unsigned long long)v->r.pages,
+		"on %llu)\n", (unsigned long long)(v->r.pages - v->r.deep),
 		(unsigned long long)v->r.no_history,
 		(unsigned long long)v->r.raced,
 		(unsigned long long)v->r.mapcount_compared);
@@ -416,16 +419,22 @@ void ps_verify_print(const struct ps_verify *v, FILE *f)
 		return;
 	}
 	if (v->r.deep)
-		fprintf(f, "deep snapshot: %llu pages the recording touched "
-			"beyond the mapped ones, %llu compared (%llu the "
-			"kernel's words cannot call free or in use)\n",
-			(unsigned long long)v->r.deep,
+		fprintf(f, "deep snapshot: agree %llu/%llu pages (%llu pages "
+			"the recording touched beyond the mapped ones, %llu "
+			"the kernel's words cannot call free or in use, %llu "
+			"read by a probe)\n",
+			(unsigned long long)v->r.deep_agree,
 			(unsigned long long)v->r.deep_full,
-			(unsigned long long)v->r.kernel_unknown);
+			(unsigned long long)v->r.deep,
+			(unsigned long long)v->r.kernel_unknown,
+			(unsigned long long)v->r.kreads);
 	else
 		fprintf(f, "deep snapshot: none in this recording: only the "
 			"pages the process mapped at exit were compared, never "
 			"a page the recording saw freed\n");
+	fprintf(f, "all: agree %llu/%llu pages\n",
+		(unsigned long long)(v->r.agree + v->r.deep_agree),
+		(unsigned long long)(v->r.full + v->r.deep_full));
 	for (i = 0; i < PS_VF_NR; i++) {
 		if (v->r.compared[i])
 			fprintf(f, "%-9s agree %llu/%llu\n", field_name[i],

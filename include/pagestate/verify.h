@@ -56,12 +56,14 @@ struct ps_verify_result {
 	u64 pages;		/* exit-snapshot pages (process + deep) */
 	u64 deep;		/* ...of them from a deep snapshot */
 	u64 deep_full;		/* ...with at least one field compared */
-	u64 full;		/* ...with at least one field compared (M) */
+	u64 deep_agree;		/* ...agreeing on every compared field */
+	u64 full;		/* process snapshot: pages compared (M) */
 	u64 agree;		/* ...agreeing on every compared field (N) */
 	u64 no_history;		/* allocated before the recording started */
 	u64 kernel_unknown;	/* the kernel's words say neither live nor free */
 	u64 raced;		/* changed while the snapshot was being read */
-	u64 mapcount_compared;	/* pages whose mapcount was compared */
+	u64 mapcount_compared;	/* process-snapshot pages whose mapcount
+				 * was compared */
 	u64 kreads;		/* struct page readings of a probe */
 	u64 compared[PS_VF_NR];	/* per field: pages compared */
 	u64 agreed[PS_VF_NR];	/* ...and agreeing */
@@ -77,8 +79,10 @@ typedef void (*ps_verify_mismatch_fn)(void *data, const struct ps_op *op,
 void ps_verify_set_mismatch_hook(struct ps_verify *v, ps_verify_mismatch_fn fn,
 				 void *data);
 /*
- * "agree N/M pages", one "<field> agree N/M" or "<field> not compared:
- * why" line per field, and the first disagreements.
+ * "agree N/M pages" of the process snapshots, "deep snapshot: agree
+ * N/M" (or why there is none), "all: agree N/M pages" of both, one
+ * "<field> agree N/M" or "<field> not compared: why" line per field over
+ * both, and the first disagreements.
  */
 void ps_verify_print(const struct ps_verify *v, FILE *f);
 
