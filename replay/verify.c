@@ -281,8 +281,9 @@ static void check_snapshot(struct ps_verify *v, const struct ps_op *op,
 			snprintf(c.what, sizeof(c.what),
 				 "derived: %s; kernel: %s",
 				 dfreed ? "freed" : "live",
-				 !klive ? "free (buddy)" :
-				 deep ? "in use" : "mapped");
+				 klive ? (deep ? "in use" : "mapped") :
+				 v->cur ? "free (_refcount 0)" :
+				 "free (buddy)");
 	} else {
 		field(&c, PS_VF_LIVENESS, true);
 		cmp_live(v, &c, op, f);

@@ -94,6 +94,15 @@ t_fields_agree() {
 		fi
 	done
 }
+# Every field of a --verify output ($1) either agrees N/N or says it was
+# not compared: no disagreement, no field missing.
+t_fields_clean() {
+	local f=$1 fld
+	for fld in liveness order refcount mapcount pincount flags; do
+		grep -q "^$fld  *not compared: " "$f" ||
+			t_fields_agree "$f" "$fld" || return 1
+	done
+}
 t_fields_not_compared() {
 	local f=$1 fld; shift
 	for fld; do
