@@ -368,6 +368,8 @@ static const char *why_not(const struct ps_verify *v, enum ps_verify_field fl)
 {
 	u32 tracks = ps_engine_tracks(v->e);
 
+	if (!v->r.pages)
+		return "no exit snapshot";
 	switch (fl) {
 	case PS_VF_REFCOUNT:
 	case PS_VF_PINCOUNT:
@@ -414,12 +416,10 @@ void ps_verify_print(const struct ps_verify *v, FILE *f)
 		(unsigned long long)v->r.no_history,
 		(unsigned long long)v->r.raced,
 		(unsigned long long)v->r.mapcount_compared);
-	if (!v->r.pages) {
+	if (!v->r.pages)
 		fprintf(f, "  no exit snapshot in this recording: nothing to "
 			"verify (record with 'pagestate record -- CMD')\n");
-		return;
-	}
-	if (v->r.deep)
+	else if (v->r.deep)
 		fprintf(f, "deep snapshot: agree %llu/%llu pages (%llu pages "
 			"the recording touched beyond the mapped ones, %llu "
 			"the kernel's words cannot call free or in use, %llu "
