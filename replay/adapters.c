@@ -153,6 +153,43 @@ static u64 x86_swp_pfn(u64 pte)
 
 #define F(i) ps_field(t, ea, rec, (i))
 
+/*
+ * The value of __print_flags symbol @name of @field in @arg and what it
+ * holds, or 0.  show_gfp_flags() wraps its __print_flags in a "?:".
+ */
+static u64 print_flag_value(struct tep_print_arg *arg, const char *field,
+			    const char *name, int depth)
+{
+	struct tep_print_flag_sym *sym;
+	u64 v;
+
+	for (; arg && depth < 8; arg = arg->next) {
+		if (arg->type == TEP_PRINT_OP) {
+			v = print_flag_value(arg->op.left, field, name,
+					     depth + 1);
+			if (!v)
+				v = print_flag_value(arg->op.right, field,
+						     name, depth + 1);
+			if (v)
+				return v;
+		}
+		if (arg->type != TEP_PRINT_FLAGS || !arg->flags.field ||
+		    arg->flags.field->type != TEP_PRINT_FIELD ||
+		    strcmp(arg->flags.field->field.name, field))
+			continue;
+		for (sym = arg->flags.flags; sym; sym = sym->next)
+			if (!strcmp(sym->str, name))
+				return strtoull(sym->value, NULL, 0);
+	}
+	return 0;
+}
+
+/*
+ * A high-order allocation without __GFP_COMP (x86's order-1 PGD, say) is
+ * a block of pages, not a folio: only its first page has a refcount,
+ * none is a compound head or tail.  The flag says so, by the gfp flag's
+ * name in the format (its bit moves between kernels).
+ */
 static void ad_page_alloc(struct ps_trace *t, struct ps_event_adapter *ea,
 			  struct tep_record *rec, struct ps_op *op)
 {
@@ -161,6 +198,13 @@ static void ad_page_alloc(struct ps_trace *t, struct ps_event_adapter *ea,
 		return;		/* failed allocation */
 	op->kind = PS_OP_ALLOC;
 	op->order = (u32)F(1);
+	if (!ea->aux_set) {
+		ea->aux = print_flag_value(ea->event->print_fmt.args,
+					   "gfp_flags", "__GFP_COMP", 0);
+		ea->aux_set = true;
+	}
+	if (op->order && ea->aux && ea->f[2] && !((u64)F(2) & ea->aux))
+		op->flags |= PS_OPF_NON_COMPOUND;
 	ps_emit(t, op);
 }
 
@@ -649,7 +693,8 @@ static void ad_kernel_stack(struct ps_trace *t, struct ps_event_adapter *ea,
  * kernel lacks a listed field still adapts, reading 0 for it.
  */
 const struct ps_adapter ps_adapters[] = {
-	{ "kmem", "mm_page_alloc", { "pfn", "order" }, ad_page_alloc, 0 },
+	{ "kmem", "mm_page_alloc", { "pfn", "order", "gfp_flags" },
+	  ad_page_alloc, 0 },
 	{ "kmem", "mm_page_free", { "pfn", "order" }, ad_page_free, 0 },
 	/*
 	 * kmem:mm_page_free_batched is not here on purpose: every batched

@@ -835,8 +835,10 @@ static struct ps_folio *op_alloc(struct ps_engine *e, const struct ps_op *op)
 	f->known = PS_KNOWN_BIRTH | (e->tracks & (PS_KNOWN_REFCOUNT |
 				     PS_KNOWN_MAPCOUNT | PS_KNOWN_PINCOUNT));
 	f->refcount = 1;
-	if (op->order)
+	/* a block without __GFP_COMP has no compound head (verify.c) */
+	if (op->order && !(op->flags & PS_OPF_NON_COMPOUND))
 		f->flags |= PS_PG_COMPOUND_HEAD;
+	f->non_compound = op->order && (op->flags & PS_OPF_NON_COMPOUND);
 	if (op->order) {
 		struct collapse_pending *c = collapse_slot(e, op->pid, true);
 

@@ -125,7 +125,7 @@ static void cmp_shape(struct page_cmp *c, const struct ps_op *op,
 	bool large = op->obs_flags & (PS_PG_COMPOUND_HEAD | PS_PG_COMPOUND_TAIL);
 	bool khead = op->obs_flags & PS_PG_COMPOUND_HEAD;
 
-	if (large != (f->order > 0)) {
+	if (large != (f->order > 0 && !f->non_compound)) {
 		if (field(c, PS_VF_ORDER, false))
 			snprintf(c->what, sizeof(c->what),
 				 "derived: order %u; kernel: %s page",
@@ -274,6 +274,22 @@ static void check_snapshot(struct ps_verify *v, const struct ps_op *op,
 	}
 	if (klive < 0) {
 		v->r.kernel_unknown++;
+		return;
+	}
+	/* the kernel keeps nothing on the other pages of such a block */
+	if (f && f->non_compound && op->pfn != f->pfn) {
+		v->r.non_compound++;
+		return;
+	}
+	/*
+	 * In use, with no page flag, no mapping, and no alloc event since
+	 * its free: alloc_pages_bulk() (vmalloc, kernel stacks) has no
+	 * per-page tracepoint.  Counted apart; a page that shows any use
+	 * (anon, lru, mapped, ...) still counts as a disagreement.
+	 */
+	if (dfreed && klive && deep && v->cur &&
+	    !(op->obs_flags & KERNEL_IN_USE) && !op->obs_mapcount) {
+		v->r.untraced++;
 		return;
 	}
 	if (dfreed || !klive) {
@@ -433,6 +449,13 @@ void ps_verify_print(const struct ps_verify *v, FILE *f)
 		fprintf(f, "deep snapshot: none in this recording: only the "
 			"pages the process mapped at exit were compared, never "
 			"a page the recording saw freed\n");
+	if (v->r.untraced || v->r.non_compound)
+		fprintf(f, "  counted apart: %llu in use by the kernel with no "
+			"page flag and no alloc event since their free "
+			"(alloc_pages_bulk: vmalloc, kernel stacks), %llu past "
+			"the first page of a block allocated without "
+			"__GFP_COMP\n", (unsigned long long)v->r.untraced,
+			(unsigned long long)v->r.non_compound);
 	fprintf(f, "all: agree %llu/%llu pages\n",
 		(unsigned long long)(v->r.agree + v->r.deep_agree),
 		(unsigned long long)(v->r.full + v->r.deep_full));

@@ -117,6 +117,9 @@ enum ps_op_kind {
 						 * pincount (-1: none), obs_*
 						 * flags NOT set (no rule may
 						 * take it for a page_ref) */
+#define PS_OPF_NON_COMPOUND	(1u << 24)	/* ALLOC of order > 0 without
+						 * __GFP_COMP: a block of
+						 * pages, no compound head */
 #define PS_OPF_FOLIO_ONLY	(1u << 21)	/* PIN: the kernel function got
 						 * the folio, not the page: pfn
 						 * is the head, which page of a

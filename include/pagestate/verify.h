@@ -65,6 +65,10 @@ struct ps_verify_result {
 	u64 mapcount_compared;	/* process-snapshot pages whose mapcount
 				 * was compared */
 	u64 kreads;		/* struct page readings of a probe */
+	u64 untraced;		/* freed, then in use by the kernel with no
+				 * flag and no alloc event (alloc_pages_bulk) */
+	u64 non_compound;	/* past the first page of a non-__GFP_COMP
+				 * block: the kernel keeps no state there */
 	u64 compared[PS_VF_NR];	/* per field: pages compared */
 	u64 agreed[PS_VF_NR];	/* ...and agreeing */
 };
