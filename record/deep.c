@@ -39,6 +39,7 @@
 /* above the buddy allocator's largest block: a garbled order */
 #define DEEP_MAX_ORDER		11
 #define DEEP_RUN		512	/* words per pread */
+#define DEEP_READ_PAGES		256	/* ring-buffer pages per pread */
 
 enum { EV_ALLOC, EV_FREE, EV_FREE_BATCHED, EV_NR };
 
@@ -53,7 +54,7 @@ struct ps_deep {
 	struct deep_event ev[EV_NR];
 	off_t *parsed;			/* per CPU: bytes of its file read */
 	size_t page_size;
-	char *page;
+	char *buf;			/* DEEP_READ_PAGES pages */
 	struct ps_u64map pfns;
 	u64 nr_pfns;
 	bool failed;			/* said once: no deep snapshots */
@@ -100,7 +101,7 @@ static struct ps_deep *deep_open(struct ps_recorder *rec)
 			found++;
 	}
 	d->page_size = sysconf(_SC_PAGESIZE);
-	d->page = ps_xmalloc(d->page_size);
+	d->buf = ps_xmalloc(DEEP_READ_PAGES * d->page_size);
 	d->parsed = ps_xcalloc(rec->nr_cpus, sizeof(*d->parsed));
 	if (!d->kbuf || !found) {
 		ps_warn("no deep snapshots: cannot read the kmem events' formats");
@@ -125,13 +126,13 @@ static void add_block(struct ps_deep *d, u64 pfn, u64 order)
 	}
 }
 
-static void parse_page(struct ps_deep *d)
+static void parse_page(struct ps_deep *d, char *page)
 {
 	unsigned long long ts;
 	void *data;
 	int i;
 
-	if (kbuffer_load_subbuffer(d->kbuf, d->page) < 0)
+	if (kbuffer_load_subbuffer(d->kbuf, page) < 0)
 		return;
 	for (data = kbuffer_read_event(d->kbuf, &ts); data;
 	     data = kbuffer_next_event(d->kbuf, &ts)) {
@@ -155,14 +156,23 @@ static void parse_files(struct ps_recorder *rec, struct ps_deep *d)
 
 		if (fd < 0)
 			continue;
-		if (!fstat(fd, &st))
-			while (d->parsed[cpu] + (off_t)d->page_size <=
-			       st.st_size &&
-			       pread(fd, d->page, d->page_size, d->parsed[cpu]) ==
-			       (ssize_t)d->page_size) {
-				parse_page(d);
-				d->parsed[cpu] += d->page_size;
-			}
+		while (!fstat(fd, &st) &&
+		       d->parsed[cpu] + (off_t)d->page_size <= st.st_size) {
+			size_t want = (st.st_size - d->parsed[cpu]) /
+				      d->page_size;
+			ssize_t got;
+			size_t i;
+
+			if (want > DEEP_READ_PAGES)
+				want = DEEP_READ_PAGES;
+			got = pread(fd, d->buf, want * d->page_size,
+				    d->parsed[cpu]);
+			if (got < (ssize_t)d->page_size)
+				break;
+			for (i = 0; i < (size_t)got / d->page_size; i++)
+				parse_page(d, d->buf + i * d->page_size);
+			d->parsed[cpu] += got / d->page_size * d->page_size;
+		}
 		close(fd);
 	}
 }
@@ -323,7 +333,7 @@ void ps_deep_free(struct ps_recorder *rec)
 		kbuffer_free(d->kbuf);
 	ps_u64map_free(&d->pfns);
 	free(d->parsed);
-	free(d->page);
+	free(d->buf);
 	free(d);
 	rec->deep = NULL;
 }
