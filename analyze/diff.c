@@ -146,7 +146,9 @@ static void diff_op(struct ps_check *c, void *priv, const struct ps_op *op,
 	if (op->kind == PS_OP_TASK && r->nr_tasks < MAX_TASKS &&
 	    task_of(r, op->pid) < 0)
 		r->pids[r->nr_tasks++] = op->pid;
-	if (!compared_kind(op->kind) || op->pfn == PS_PFN_NONE)
+	/* deep snapshots read every pfn touched, whoever maps it */
+	if (!compared_kind(op->kind) || op->pfn == PS_PFN_NONE ||
+	    (op->flags & PS_OPF_DEEP_SNAP))
 		return;
 	task = task_of(r, op->pid);
 	/* the stack's pages move with the environment: not the workload's */

@@ -85,7 +85,8 @@ static json_t *finding_json(struct report *r, int i)
 
 static json_t *verify_json(const struct ps_verify_result *v)
 {
-	json_t *o = json_object();
+	json_t *o = json_object(), *fields;
+	int i;
 
 	json_object_set_new(o, "pages", json_integer((json_int_t)v->pages));
 	json_object_set_new(o, "full_history",
@@ -96,6 +97,22 @@ static json_t *verify_json(const struct ps_verify_result *v)
 	json_object_set_new(o, "raced", json_integer((json_int_t)v->raced));
 	json_object_set_new(o, "mapcount_compared",
 			    json_integer((json_int_t)v->mapcount_compared));
+	json_object_set_new(o, "deep_pages", json_integer((json_int_t)v->deep));
+	json_object_set_new(o, "deep_compared",
+			    json_integer((json_int_t)v->deep_full));
+	json_object_set_new(o, "deep_agree",
+			    json_integer((json_int_t)v->deep_agree));
+	fields = json_object();
+	for (i = 0; i < PS_VF_NR; i++) {
+		json_t *fo = json_object();
+
+		json_object_set_new(fo, "compared",
+				    json_integer((json_int_t)v->compared[i]));
+		json_object_set_new(fo, "agree",
+				    json_integer((json_int_t)v->agreed[i]));
+		json_object_set_new(fields, ps_verify_field_name(i), fo);
+	}
+	json_object_set_new(o, "fields", fields);
 	return o;
 }
 

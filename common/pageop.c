@@ -37,6 +37,7 @@ static const char *const kind_names[PS_OP_NR_KINDS] = {
 	[PS_OP_LOST] = "lost",
 	[PS_OP_STACK] = "stack",
 	[PS_OP_COLLAPSE_RET] = "collapse_ret",
+	[PS_OP_PROBES_ON] = "probes_on",
 };
 
 const char *ps_op_kind_name(enum ps_op_kind kind)
@@ -107,7 +108,12 @@ void ps_op_detail(const struct ps_op *op, char *buf, size_t size)
 		ADD("val=%lld ", (long long)op->val);
 		break;
 	case PS_OP_SNAPSHOT:
-		ADD("kpagecount=%lld ", (long long)op->obs_mapcount);
+		if (op->flags & PS_OPF_KREAD)
+			ADD("read: refcount=%lld mapcount=%lld ",
+			    (long long)op->obs_count,
+			    (long long)op->obs_mapcount);
+		else
+			ADD("kpagecount=%lld ", (long long)op->obs_mapcount);
 		break;
 	case PS_OP_MIGRATE_END:
 		ADD("succeeded=%lld failed=%lld ", (long long)op->val,

@@ -10,6 +10,12 @@
  * off and wakes the threads; each splices what is left in full pages and
  * then reads the last, partly filled page with tracefs_cpu_flush_write().
  *
+ * A deep snapshot (deep.c) must see every event up to its moment, also
+ * those still in a partly filled page: ps_buffers_sync() wakes each
+ * thread with SIGUSR2, and the thread itself writes out what its CPU
+ * has, through a second, non-blocking descriptor (the first must keep
+ * blocking), so the file keeps the kernel's page order.
+ *
  * A failed write (ENOSPC, EIO) ends its thread at once and raises
  * rec->writer_failed, which the main loop polls: the recording stops and
  * what reached the disk is written out as a partial file.  On an error
@@ -25,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +44,9 @@
 struct ps_cpu_reader {
 	int cpu;
 	struct tracefs_cpu *tcpu;	/* NULL: CPU has no buffer (offline) */
+	struct tracefs_cpu *sync_tcpu;	/* non-blocking, for ps_buffers_sync */
+	atomic_int sync_req;		/* sync asked (a count) */
+	atomic_int sync_done;		/* ...and done up to */
 	int fd;
 	pthread_t thread;
 	bool running;
@@ -94,6 +104,9 @@ int ps_buffers_open(struct ps_recorder *rec)
 			return -1;
 		}
 		r->tcpu = tracefs_cpu_open(rec->instance, cpu, false);
+		if (r->tcpu)
+			r->sync_tcpu = tracefs_cpu_open(rec->instance, cpu,
+							true);
 		if (!r->tcpu && errno != ENOENT && errno != ENODEV)
 			ps_warn("cpu%d: cannot open trace_pipe_raw: %s; its events are not recorded",
 				cpu, strerror(errno));
@@ -107,6 +120,32 @@ static void reader_fail(struct ps_cpu_reader *r, int err)
 	atomic_store(&r->rec->writer_failed, err);
 }
 
+/*
+ * Everything the ring buffer holds now, the last partly filled page
+ * too.  Bounded: on a busy CPU new pages keep coming, and the ones
+ * after the request do not matter to whoever asked.
+ */
+static void reader_sync(struct ps_cpu_reader *r)
+{
+	int req = atomic_load(&r->sync_req), n, ret = 0;
+	int max = (r->rec->buffer_kb > 0 ? r->rec->buffer_kb :
+		   PS_MAX_BUFFER_KB) / 4 + 16;
+
+	for (n = 0; r->sync_tcpu && n < max; n++) {
+		ret = tracefs_cpu_write(r->sync_tcpu, r->fd, true);
+		if (ret <= 0)
+			break;
+	}
+	for (n = 0; r->sync_tcpu && ret >= 0 && n < max; n++) {
+		ret = tracefs_cpu_flush_write(r->sync_tcpu, r->fd);
+		if (ret <= 0)
+			break;
+	}
+	if (ret < 0 && errno != EAGAIN && errno != EINTR)
+		reader_fail(r, errno);
+	atomic_store(&r->sync_done, req);
+}
+
 static void *reader_main(void *arg)
 {
 	struct ps_cpu_reader *r = arg;
@@ -115,6 +154,10 @@ static void *reader_main(void *arg)
 	r->tid = gettid();
 	atomic_store(&r->ready, 1);
 	while (!atomic_load(&r->stop)) {
+		if (atomic_load(&r->sync_req) != atomic_load(&r->sync_done)) {
+			reader_sync(r);
+			continue;
+		}
 		ret = tracefs_cpu_write(r->tcpu, r->fd, false);
 		if (ret < 0 && errno != EINTR && errno != EAGAIN) {
 			reader_fail(r, errno);
@@ -137,9 +180,18 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
+/* Only to interrupt a reader's wait: no SA_RESTART. */
+static void on_sync_signal(int sig)
+{
+}
+
 int ps_buffers_start(struct ps_recorder *rec)
 {
+	struct sigaction sa = { .sa_handler = on_sync_signal };
 	int cpu, err;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, NULL);
 
 	for (cpu = 0; cpu < rec->nr_cpus; cpu++) {
 		struct ps_cpu_reader *r = &rec->readers[cpu];
@@ -176,6 +228,44 @@ void ps_buffers_tids(struct ps_recorder *rec, char *buf, size_t size)
 		if (rec->readers[cpu].running)
 			n += snprintf(buf + n, size - n, ",%d",
 				      rec->readers[cpu].tid);
+}
+
+/*
+ * Makes every reader write out what its CPU's ring buffer holds now,
+ * and waits for them (a second at most each).  Returns 0, or -1 if a
+ * reader did not answer: then events from before the call may still be
+ * in the ring buffer.
+ */
+int ps_buffers_sync(struct ps_recorder *rec)
+{
+	const struct timespec tick = { 0, 1000 * 1000 };
+	int cpu, ret = 0;
+
+	for (cpu = 0; cpu < rec->nr_cpus; cpu++) {
+		struct ps_cpu_reader *r = &rec->readers[cpu];
+
+		if (r->running)
+			atomic_fetch_add(&r->sync_req, 1);
+	}
+	for (cpu = 0; cpu < rec->nr_cpus; cpu++) {
+		struct ps_cpu_reader *r = &rec->readers[cpu];
+		int waited;
+
+		if (!r->running)
+			continue;
+		/* the signal may come before it waits: say it again */
+		for (waited = 0; atomic_load(&r->sync_done) !=
+				 atomic_load(&r->sync_req); waited++) {
+			if (waited == 1000 || r->err) {
+				ret = -1;
+				break;
+			}
+			if (waited % 10 == 0)
+				pthread_kill(r->thread, SIGUSR2);
+			nanosleep(&tick, NULL);
+		}
+	}
+	return ret;
 }
 
 /*
@@ -221,6 +311,7 @@ void ps_buffers_close(struct ps_recorder *rec)
 		struct ps_cpu_reader *r = &rec->readers[cpu];
 
 		tracefs_cpu_close(r->tcpu);
+		tracefs_cpu_close(r->sync_tcpu);
 		if (r->fd >= 0)
 			close(r->fd);
 		if (rec->cpu_files[cpu])

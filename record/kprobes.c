@@ -56,6 +56,7 @@ enum {
 	PD_FOLIO = 0x2,
 	PD_RET = 0x4,
 	PD_THP = 0x8,		/* built only with CONFIG_TRANSPARENT_HUGEPAGE */
+	PD_TAIL1 = 0x10,	/* no folio fields: the 1st tail's (6.1) */
 };
 
 #define G_ALL	(PS_GEN_6_1 | PS_GEN_FOLIO | PS_GEN_7_2)
@@ -205,6 +206,10 @@ static const struct probe_def probe_defs[] = {
 	  "pmdval=+0(%cx):x64 addr=%r8:x64", PD_THP, G_ALL },
 	{ "fork-copy", 0, PS_PROBE_COPY_HUGE_PMD_RET, "copy_huge_pmd",
 	  NULL, "ret=$retval:s32", PD_RET | PD_THP, G_ALL },
+
+	/* the deep snapshot: each pfn /proc/kpageflags is asked for */
+	{ "page-read", 0, PS_PROBE_PAGE_READ, "stable_page_flags", "page",
+	  "", PD_FOLIO | PD_TAIL1, G_ALL },
 };
 
 #define NR_PROBES ARRAY_SIZE(probe_defs)
@@ -311,6 +316,12 @@ static char *probe_format(const struct probe_def *d,
 				  at, l->flags, at, l->mapcount, at,
 				  l->refcount, at);
 	}
+	if ((d->flags & PD_TAIL1) && l->large_mapcount < 0 &&
+	    l->compound_mapcount >= 0 && l->compound_pincount >= 0)
+		fmt = xstrcat_fmt(fmt, "tflags=+%d(%%di):x64 cmapcount=+%d(%%di):s32 cpincount=+%d(%%di):s32",
+				  l->struct_page + l->flags,
+				  l->struct_page + l->compound_mapcount,
+				  l->struct_page + l->compound_pincount);
 	if (*d->args)
 		fmt = xstrcat_fmt(fmt, "%s", d->args);
 	if (d->vma_at && l->vma_mm >= 0)

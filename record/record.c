@@ -212,6 +212,7 @@ static void recorder_cleanup(struct ps_recorder *rec)
 		tracefs_trace_off(rec->instance);
 	ps_buffers_close(rec);
 	ps_snapshot_close(rec);
+	ps_deep_free(rec);
 	if (rec->instance) {
 		tracefs_print_close(rec->instance);
 		if (rec->instance_created &&
@@ -292,7 +293,12 @@ static int recorder_start(struct ps_recorder *rec, const char **cmd,
 	ps_info("recording profile=%s (%d events, %d KiB per CPU) into %s",
 		rec->profile, rec->events.nr, rec->buffer_kb, rec->output);
 	mark_begin(rec, cmd, pid);
-	return ps_kprobes_enable(rec);
+	if (ps_kprobes_enable(rec))
+		return -1;
+	/* pages born before this had rmap calls no probe saw (engine.c) */
+	if (rec->kprobes)
+		ps_mark(rec, "probes-on");
+	return 0;
 }
 
 /*

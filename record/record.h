@@ -62,6 +62,7 @@ struct ps_event_set {
 
 struct ps_cpu_reader;
 struct ps_kprobes;
+struct ps_deep;
 
 struct ps_recorder {
 	/* what the user asked for */
@@ -93,6 +94,7 @@ struct ps_recorder {
 	char *run_file;
 
 	/* snapshots */
+	struct ps_deep *deep;		/* deep.c: the pfns touched so far */
 	int kpagecount_fd;
 	int kpageflags_fd;
 	bool mark_failed;
@@ -157,6 +159,7 @@ int ps_kprobes_print(const struct ps_caps *caps);
 int ps_buffers_open(struct ps_recorder *rec);
 int ps_buffers_start(struct ps_recorder *rec);
 int ps_buffers_stop(struct ps_recorder *rec, bool drain);
+int ps_buffers_sync(struct ps_recorder *rec);
 void ps_buffers_tids(struct ps_recorder *rec, char *buf, size_t size);
 int ps_default_buffer_kb(int nr_cpus);
 void ps_buffers_close(struct ps_recorder *rec);
@@ -185,6 +188,10 @@ void ps_comm_sanitize(char *comm);
 int ps_snapshot_open(struct ps_recorder *rec);
 void ps_snapshot_close(struct ps_recorder *rec);
 int ps_snapshot_take(struct ps_recorder *rec, pid_t pid, const char *when);
+
+/* deep.c */
+void ps_deep_take(struct ps_recorder *rec, pid_t pid);
+void ps_deep_free(struct ps_recorder *rec);
 
 /* workload.c */
 struct ps_workload;

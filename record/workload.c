@@ -234,8 +234,9 @@ static void on_exit_stop(struct ps_workload *w, struct ps_task *t)
 	ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &status);
 	ps_mark(w->rec, "exit pid=%d status=%lu", t->tid, status);
 	/* A root that never exec'd is our own forked image: not worth it. */
-	if (w->rec->snap_exit && (t->tid != w->root || w->root_started))
-		ps_snapshot_take(w->rec, t->tid, "exit");
+	if (w->rec->snap_exit && (t->tid != w->root || w->root_started) &&
+	    !ps_snapshot_take(w->rec, t->tid, "exit"))
+		ps_deep_take(w->rec, t->tid);
 }
 
 static bool is_stop_signal(int sig)

@@ -48,6 +48,10 @@ struct ps_event_adapter {
 	struct ps_flag_map *flags;	/* for events that print page flags */
 	int nr_flags;
 	u64 count;
+	/* a constant the adapter reads from the format once (mm_page_alloc:
+	 * __GFP_COMP's value, 0 when the format does not print it) */
+	u64 aux;
+	bool aux_set;
 };
 
 /* Every adapter, terminated by a NULL name: tracepoints and markers

@@ -708,6 +708,38 @@ static void ad_madvise_collapse_ret(struct ps_trace *t,
 
 #define PAGE_FIELDS "page", "pflags", "mapcount", "refcount"
 
+/*
+ * stable_page_flags(page): the deep snapshot's reading of one page's
+ * struct page, for replay --verify (verify.c pairs it with the snapshot
+ * entry of the same pfn).  Fields: FOLIO_FIELDS where the layout has
+ * folio fields, then tflags, cmapcount, cpincount (6.1, in FF_X1..X3).
+ */
+static void ad_page_read(struct ps_trace *t, struct ps_event_adapter *ea,
+			 struct tep_record *rec, struct ps_op *op)
+{
+	u64 fl;
+
+	op->pfn = page_pfn(t, (u64)ps_field(t, ea, rec, FF_PAGE));
+	if (op->pfn == PS_PFN_NONE) {
+		ps_trace_meta_mut(t)->probe_no_layout++;
+		return;
+	}
+	op->kind = PS_OP_SNAPSHOT;
+	op->flags |= PS_OPF_DEEP_SNAP | PS_OPF_KREAD;
+	op->obs_count = ps_field(t, ea, rec, FF_REFCOUNT);
+	op->obs_mapcount = ps_field(t, ea, rec, FF_MAPCOUNT) + 1;
+	fl = pflags_decode(t, (u64)ps_field(t, ea, rec, FF_PFLAGS));
+	op->obs_flags = fl;
+	op->val = -1;
+	if (fl & PS_PG_COMPOUND_HEAD) {
+		if (ea->f[FF_FPIN])
+			op->val = ps_field(t, ea, rec, FF_FPIN);
+		else if (ea->f[FF_X3])
+			op->val = ps_field(t, ea, rec, FF_X3);
+	}
+	ps_emit(t, op);
+}
+
 const struct ps_adapter ps_kprobe_adapters[] = {
 	/* folio era first: an event name both eras share binds to the first
 	 * entry whose required field it has */
@@ -781,5 +813,8 @@ const struct ps_adapter ps_kprobe_adapters[] = {
 	  ad_copy_huge_pmd, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_COPY_HUGE_PMD_RET, { "ret" },
 	  ad_copy_huge_pmd_ret, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_PAGE_READ,
+	  { FOLIO_FIELDS, "tflags", "cmapcount", "cpincount" }, ad_page_read,
+	  0, "page" },
 	{ NULL },
 };

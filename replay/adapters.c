@@ -153,6 +153,43 @@ static u64 x86_swp_pfn(u64 pte)
 
 #define F(i) ps_field(t, ea, rec, (i))
 
+/*
+ * The value of __print_flags symbol @name of @field in @arg and what it
+ * holds, or 0.  show_gfp_flags() wraps its __print_flags in a "?:".
+ */
+static u64 print_flag_value(struct tep_print_arg *arg, const char *field,
+			    const char *name, int depth)
+{
+	struct tep_print_flag_sym *sym;
+	u64 v;
+
+	for (; arg && depth < 8; arg = arg->next) {
+		if (arg->type == TEP_PRINT_OP) {
+			v = print_flag_value(arg->op.left, field, name,
+					     depth + 1);
+			if (!v)
+				v = print_flag_value(arg->op.right, field,
+						     name, depth + 1);
+			if (v)
+				return v;
+		}
+		if (arg->type != TEP_PRINT_FLAGS || !arg->flags.field ||
+		    arg->flags.field->type != TEP_PRINT_FIELD ||
+		    strcmp(arg->flags.field->field.name, field))
+			continue;
+		for (sym = arg->flags.flags; sym; sym = sym->next)
+			if (!strcmp(sym->str, name))
+				return strtoull(sym->value, NULL, 0);
+	}
+	return 0;
+}
+
+/*
+ * A high-order allocation without __GFP_COMP (x86's order-1 PGD, say) is
+ * a block of pages, not a folio: only its first page has a refcount,
+ * none is a compound head or tail.  The flag says so, by the gfp flag's
+ * name in the format (its bit moves between kernels).
+ */
 static void ad_page_alloc(struct ps_trace *t, struct ps_event_adapter *ea,
 			  struct tep_record *rec, struct ps_op *op)
 {
@@ -161,6 +198,13 @@ static void ad_page_alloc(struct ps_trace *t, struct ps_event_adapter *ea,
 		return;		/* failed allocation */
 	op->kind = PS_OP_ALLOC;
 	op->order = (u32)F(1);
+	if (!ea->aux_set) {
+		ea->aux = print_flag_value(ea->event->print_fmt.args,
+					   "gfp_flags", "__GFP_COMP", 0);
+		ea->aux_set = true;
+	}
+	if (op->order && ea->aux && ea->f[2] && !((u64)F(2) & ea->aux))
+		op->flags |= PS_OPF_NON_COMPOUND;
 	ps_emit(t, op);
 }
 
@@ -435,6 +479,46 @@ static void marker_snap(struct ps_trace *t, const char *line, struct ps_op *op)
 	}
 }
 
+/* "deep ... pfns=<pfn>[+<n>]:<kpagecount>:<kpageflags>,..." (deep.c) */
+static void marker_deep(struct ps_trace *t, const char *line, struct ps_op *op)
+{
+	const char *p = strstr(line, " pfns=");
+
+	if (!p)
+		return;
+	op->kind = PS_OP_SNAPSHOT;
+	op->pid = (int)kv_long(line, "pid", op->pid);
+	op->addr = 0;
+	op->flags |= PS_OPF_HAS_OBS_MAPCOUNT | PS_OPF_HAS_OBS_FLAGS |
+		     PS_OPF_DEEP_SNAP;
+	for (p += 6; *p && *p != '\n';) {
+		unsigned long long pfn, extra = 0, cnt, kpf, i;
+		int n = 0;
+
+		if (sscanf(p, "%llx+%llx:%llx:%llx%n", &pfn, &extra, &cnt,
+			   &kpf, &n) != 4 || !n) {
+			extra = 0;
+			n = 0;
+			if (sscanf(p, "%llx:%llx:%llx%n", &pfn, &cnt, &kpf,
+				   &n) != 3 || !n)
+				break;
+		}
+		/* a run longer than the largest buddy block is garbage */
+		if (extra >= (1ull << PS_MAX_ORDER))
+			break;
+		op->obs_mapcount = (s64)cnt;
+		op->val = (s64)kpf;
+		op->obs_flags = ps_pg_from_kpageflags(kpf);
+		for (i = 0; i <= extra; i++) {
+			op->pfn = pfn + i;
+			ps_emit(t, op);
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+}
+
 static void marker_begin(struct ps_trace *t, const char *line)
 {
 	struct ps_meta *m = ps_trace_meta_mut(t);
@@ -559,6 +643,16 @@ static void ad_print(struct ps_trace *t, struct ps_event_adapter *ea,
 
 	if (!strncmp(line, "snap ", 5)) {
 		marker_snap(t, line, op);
+	} else if (!strncmp(line, "probes-on", 9)) {
+		op->kind = PS_OP_PROBES_ON;
+		ps_emit(t, op);
+	} else if (!strncmp(line, "deep ", 5)) {
+		marker_deep(t, line, op);
+	} else if (!strncmp(line, "deep-begin ", 11)) {
+		op->kind = PS_OP_SNAPSHOT;
+		op->flags |= PS_OPF_SNAP_BEGIN | PS_OPF_DEEP_SNAP;
+		op->pid = (int)kv_long(line, "pid", op->pid);
+		ps_emit(t, op);
 	} else if (!strncmp(line, "snap-begin ", 11)) {
 		op->kind = PS_OP_SNAPSHOT;
 		op->flags |= PS_OPF_SNAP_BEGIN;
@@ -599,7 +693,8 @@ static void ad_kernel_stack(struct ps_trace *t, struct ps_event_adapter *ea,
  * kernel lacks a listed field still adapts, reading 0 for it.
  */
 const struct ps_adapter ps_adapters[] = {
-	{ "kmem", "mm_page_alloc", { "pfn", "order" }, ad_page_alloc, 0 },
+	{ "kmem", "mm_page_alloc", { "pfn", "order", "gfp_flags" },
+	  ad_page_alloc, 0 },
 	{ "kmem", "mm_page_free", { "pfn", "order" }, ad_page_free, 0 },
 	/*
 	 * kmem:mm_page_free_batched is not here on purpose: every batched

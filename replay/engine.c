@@ -835,8 +835,10 @@ static struct ps_folio *op_alloc(struct ps_engine *e, const struct ps_op *op)
 	f->known = PS_KNOWN_BIRTH | (e->tracks & (PS_KNOWN_REFCOUNT |
 				     PS_KNOWN_MAPCOUNT | PS_KNOWN_PINCOUNT));
 	f->refcount = 1;
-	if (op->order)
+	/* a block without __GFP_COMP has no compound head (verify.c) */
+	if (op->order && !(op->flags & PS_OPF_NON_COMPOUND))
 		f->flags |= PS_PG_COMPOUND_HEAD;
+	f->non_compound = op->order && (op->flags & PS_OPF_NON_COMPOUND);
 	if (op->order) {
 		struct collapse_pending *c = collapse_slot(e, op->pid, true);
 
@@ -1577,6 +1579,20 @@ static struct ps_folio *folio_reshape(struct ps_engine *e,
 	return f;
 }
 
+/*
+ * Tracing (kmem, page_ref) starts before the kprobes can: the layout
+ * marker they need comes first.  A folio born in between had its rmap
+ * and GUP calls unseen, so its mapcount and pincount are unknown, not
+ * the 0 its birth gave them; an absolute reading may settle them again.
+ */
+static void probes_on(struct ps_engine *e)
+{
+	struct ps_folio *f;
+
+	for (f = ps_folio_next(e, NULL); f; f = ps_folio_next(e, f))
+		f->known &= ~(PS_KNOWN_MAPCOUNT | PS_KNOWN_PINCOUNT);
+}
+
 /* Phase 1: the folio the op is about, created on first sight. */
 static struct ps_folio *op_folio(struct ps_engine *e, const struct ps_op *op)
 {
@@ -1705,7 +1721,8 @@ static struct ps_folio *op_dispatch(struct ps_engine *e,
 		op_flags(op, f);
 		break;
 	case PS_OP_SNAPSHOT:
-		if (f)
+		/* a deep snapshot reads pages of any task */
+		if (f && !(op->flags & PS_OPF_DEEP_SNAP))
 			f->workload = true;
 		break;
 	case PS_OP_TASK:
@@ -1713,6 +1730,9 @@ static struct ps_folio *op_dispatch(struct ps_engine *e,
 		break;
 	case PS_OP_LOST:
 		e->stats.lost += op->val;
+		break;
+	case PS_OP_PROBES_ON:
+		probes_on(e);
 		break;
 	default:
 		break;

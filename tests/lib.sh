@@ -128,3 +128,36 @@ t_judge_recording() {
 		t_fail "$name: check" "exit $rc: $(grep -m2 BREAK "$f.check")"
 	fi
 }
+
+# Per-field end-state agreement of a `pagestate replay --verify` output
+# ($1): t_fields_agree FILE FIELD... succeeds when every FIELD's line is
+# "FIELD agree N/N" with N > 0, and otherwise says which one is not on
+# stderr.  t_fields_not_compared FILE FIELD... succeeds when every FIELD
+# says "not compared" (and so claims no agreement).
+t_fields_agree() {
+	local f=$1 fld n m; shift
+	for fld; do
+		set -- $(sed -n "s/^$fld  *agree \([0-9]*\)\/\([0-9]*\)$/\1 \2/p" "$f")
+		n=${1:-}; m=${2:-}
+		if [ -z "$m" ] || [ "$n" != "$m" ] || [ "$m" = 0 ]; then
+			echo "$fld: $(grep "^$fld " "$f")" >&2
+			return 1
+		fi
+	done
+}
+# Every field of a --verify output ($1) either agrees N/N or says it was
+# not compared: no disagreement, no field missing.
+t_fields_clean() {
+	local f=$1 fld
+	for fld in liveness order refcount mapcount pincount flags; do
+		grep -q "^$fld  *not compared: " "$f" ||
+			t_fields_agree "$f" "$fld" || return 1
+	done
+}
+t_fields_not_compared() {
+	local f=$1 fld; shift
+	for fld; do
+		grep -q "^$fld  *not compared: " "$f" && ! grep -q "^$fld  *agree" "$f" ||
+			{ echo "$fld: $(grep "^$fld " "$f")" >&2; return 1; }
+	done
+}

@@ -133,6 +133,8 @@ struct ps_folio {
 	bool workload;		/* touched by a workload task or its snapshot */
 	bool untraced;		/* born without an alloc event (engine.c) */
 	bool shape_observed;	/* a folio-era probe read this head and order */
+	bool non_compound;	/* allocated without __GFP_COMP: a block of
+				 * pages, state on the first one only */
 	/* a page_ref count that disagreed, held until the next one says
 	 * whether it was two CPUs' events out of order (engine.c) */
 	u32 obs_pending;

@@ -67,6 +67,8 @@ enum ps_op_kind {
 				 * -errno) to task pid; no pfn: the refused
 				 * page is the last collapse_scan/isolate
 				 * of that task */
+	PS_OP_PROBES_ON,	/* the kprobes came on: folios born before
+				 * had rmap and GUP calls no probe saw */
 	PS_OP_NR_KINDS
 };
 
@@ -108,6 +110,20 @@ enum ps_op_kind {
 #define PS_OPF_SPLIT_REMAP	(1u << 20)	/* RMAP_ADD: the PTEs a PMD split
 						 * maps for the PMD it replaces
 						 * (same mm, no new mapping) */
+#define PS_OPF_DEEP_SNAP	(1u << 22)	/* SNAPSHOT: a pfn the recording
+						 * touched, read at exit
+						 * whether mapped or not (no
+						 * vaddr): the deep snapshot */
+#define PS_OPF_KREAD		(1u << 23)	/* SNAPSHOT: a probe read the
+						 * page as /proc/kpageflags
+						 * asked for it: obs_count is
+						 * _refcount, val the head's
+						 * pincount (-1: none), obs_*
+						 * flags NOT set (no rule may
+						 * take it for a page_ref) */
+#define PS_OPF_NON_COMPOUND	(1u << 24)	/* ALLOC of order > 0 without
+						 * __GFP_COMP: a block of
+						 * pages, no compound head */
 #define PS_OPF_FOLIO_ONLY	(1u << 21)	/* PIN: the kernel function got
 						 * the folio, not the page: pfn
 						 * is the head, which page of a

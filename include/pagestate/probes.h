@@ -237,4 +237,14 @@
 #define PS_PROBE_UNPIN_USER_FOLIO	"unpin_user_folio"
 #define PS_PROBE_UNPIN_FOLIO		"unpin_folio"
 
+/*
+ * The deep snapshot's reading (record/deep.c): stable_page_flags(page),
+ * which /proc/kpageflags calls once per pfn read, with the folio fields
+ * where the layout has them and the page fields; on 6.1 (no folio
+ * fields) also the first tail page's flags (tflags) and its
+ * compound_mapcount/compound_pincount (cmapcount, cpincount), valid
+ * only when pflags has PG_head.
+ */
+#define PS_PROBE_PAGE_READ		"page_read"
+
 #endif /* PAGESTATE_PROBES_H */

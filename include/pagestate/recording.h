@@ -20,6 +20,9 @@
  *   pagestate: cap <name>=<0|1> ...        what the kernel offered (one or more)
  *   pagestate: event <system>:<name>       an event we enabled (one line each)
  *   pagestate: missing <what> why=<word>   a source or probe we could not use
+ *   pagestate: probes-on                   the kprobes are enabled now (they
+ *       need the layout marker before them, so tracing starts first):
+ *       pages born before have rmap/GUP history no probe saw
  *   pagestate: task pid=<n> ppid=<n> comm=<comm>   a workload task appeared
  *   pagestate: exit pid=<n> status=<n>     a workload task reached exit-stop
  *   pagestate: snap-begin pid=<n> when=<start|exit>
@@ -31,6 +34,14 @@
  *       /proc/kpagecount reports (page_mapcount()), kpageflags is the raw
  *       KPF_* word (include/uapi/linux/kernel-page-flags.h, stable ABI).
  *   pagestate: snap-end pid=<n> when=<start|exit> pages=<n> lines=<n>
+ *   pagestate: deep-begin pid=<n> when=exit
+ *   pagestate: deep pid=<n> when=exit seq=<n> pfns=<pfn>[+<n>]:<kpagecount>:<kpageflags>,...
+ *   pagestate: deep-end pid=<n> when=exit pfns=<n> lines=<n> sync=<ok|late>
+ *       the deep snapshot (record/deep.c), right after an exit snapshot:
+ *       the same two words for every pfn the recording's kmem alloc/free
+ *       events named so far, mapped or not; +n: the n pfns after pfn
+ *       read the same; sync=late: a reader thread did not answer, events
+ *       still in the ring buffer were not looked at
  *   pagestate: end
  *
  * A file that lacks part of its recording says so in its VERSION option

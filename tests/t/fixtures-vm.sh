@@ -18,6 +18,13 @@ for f in "$FIXTURES"/vm-*.dat; do
 	else
 		t_fail "$n: anomalies/verify" "anomalies=$anom $(head -2 "$T_TMP/$n.verify")"
 	fi
+	# recorded before deep snapshots: per field, what was compared and
+	# what could not be (no claim on refcount or pincount)
+	t_check "$n: liveness, order, mapcount, flags each agree N/N" \
+		t_fields_agree "$T_TMP/$n.verify" liveness order mapcount flags
+	t_check "$n: no deep snapshot: refcount, pincount not compared, and said so" \
+		eval 't_fields_not_compared "$T_TMP/$n.verify" refcount pincount &&
+		      grep -q "^deep snapshot: none in this recording" "$T_TMP/$n.verify"'
 	"$PS" check "$f" > "$T_TMP/$n.check"
 	rc=$?
 	case $n in

@@ -93,3 +93,18 @@ if [ -n "$agree" ] && [ "$1" = "$2" ] && [ "$2" -ge 512 ]; then
 else
 	t_fail "host: end state" "$(head -5 "$T_TMP/verify")"
 fi
+# The deep snapshot: every pfn the kmem events named, mapped or not, read
+# at exit; liveness and order compared on them both ways, the fields
+# this kernel has no source for said to be not compared.
+sed -n 's/^\(deep\|all\|liveness\|order\) /  &/p' "$T_TMP/verify"
+set -- $(sed -n 's/^deep snapshot: agree \([0-9]*\)\/\([0-9]*\) pages.*/\1 \2/p' "$T_TMP/verify")
+t_check "host: the deep snapshot compared pages the process did not map: agree ${1:-}/${2:-}" \
+	test -n "${2:-}" -a "${1:-x}" = "${2:-y}" -a "${2:-0}" -gt 0
+set -- $(sed -n 's/^all: agree \([0-9]*\)\/\([0-9]*\) pages$/\1 \2/p' "$T_TMP/verify")
+t_check "host: all snapshots: agree ${1:-}/${2:-} pages" \
+	test -n "${2:-}" -a "${1:-x}" = "${2:-y}"
+t_check "host: liveness and order agree N/N per field" \
+	t_fields_agree "$T_TMP/verify" liveness order
+t_check "host: refcount, pincount, mapcount, flags not compared (no source here)" \
+	t_fields_not_compared "$T_TMP/verify" refcount pincount mapcount flags
+

@@ -49,3 +49,11 @@ t_check "old small page $before freed before the collapse finished (at ${tcol:-?
 "$PS" replay "$f" --comm thp-basic > "$T_TMP/comm"
 t_check "--comm thp-basic shows the workload's ops" \
 	test "$(grep -c 'thp-basic-' "$T_TMP/comm")" -gt 100
+
+# --verify on a recording with no snapshot at all: every field says it
+# was not compared, nothing claims agreement (issue 10's bad input).
+"$PS" replay --verify "$f" > "$T_TMP/verify"
+t_check "--verify without snapshots: six fields not compared, all 0/0" \
+	eval 't_fields_not_compared "$T_TMP/verify" liveness order refcount mapcount pincount flags &&
+	      test "$(grep -c "not compared: no exit snapshot" "$T_TMP/verify")" = 6 &&
+	      grep -qx "all: agree 0/0 pages" "$T_TMP/verify"'

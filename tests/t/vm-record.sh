@@ -105,6 +105,27 @@ for k in $kernels; do
 		else
 			t_fail "vm-record: $k $w: anomalies/verify" "anomalies=$anom $(head -3 "$out/$w.verify")"
 		fi
+		# the deep snapshot (every pfn touched, mapped or not) and
+		# the page_read probe's struct page readings: every field
+		# agrees N/N or says why it was not compared; liveness, order,
+		# mapcount, flags always compared, refcount where page_ref
+		# tracks it.  Catches e.g. an engine that drops order-0 frees
+		# (custom thp-basic, by hand: liveness 6860/9325, 'derived:
+		# live; kernel: free (_refcount 0)'), which the process
+		# snapshot alone never saw.
+		set -- $(sed -n 's/^all: agree \([0-9]*\)\/\([0-9]*\) pages$/\1 \2/p' "$out/$w.verify")
+		reads=$(sed -n 's/^deep snapshot: agree .*, \([0-9]*\) read by a probe)$/\1/p' "$out/$w.verify")
+		flds="liveness order mapcount flags"
+		grep -q "refcount yes" "$out/$w.sum" && flds="$flds refcount"
+		echo "  $(grep '^deep snapshot' "$out/$w.verify")"
+		sed -n 's/^\(liveness\|order\|refcount\|mapcount\|pincount\|flags\) /  &/p' "$out/$w.verify"
+		if [ -n "${2:-}" ] && [ "$1" = "$2" ] && [ "${reads:-0}" -gt 0 ] &&
+		   t_fields_clean "$out/$w.verify" && t_fields_agree "$out/$w.verify" $flds; then
+			t_ok "vm-record: $k $w: deep snapshot, all agree $1/$2 pages, per field 100% ($flds), $reads probe readings"
+		else
+			t_fail "vm-record: $k $w: deep snapshot per field" \
+				"reads=$reads $(grep -A8 '^deep snapshot' "$out/$w.verify" | tr '\n' ';')"
+		fi
 		"$PS" check "$f" > "$out/$w.check" 2>&1; rc=$?
 		if [ "$rc" = 0 ]; then
 			t_ok "vm-record: $k $w: check finds no break"

@@ -341,21 +341,43 @@ static void test_generic_rules(void)
 	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
 }
 
+/*
+ * end-state, field by field: the mapped page's mapcount and anon flag
+ * (process snapshot), and a freed page read by the deep snapshot, both
+ * ways: 0 agrees, 1..3 each break one field.
+ */
 static void test_end_state(void)
 {
-	int agree;
+	int k;
 
-	for (agree = 0; agree < 2; agree++) {
+	for (k = 0; k < 5; k++) {
 		struct ps_check *c = start("end-state");
 		struct ps_op op;
 
 		feed(c, PS_OP_ALLOC, 0xa000, 0, 0);
 		feed(c, PS_OP_RMAP_ADD, 0xa000, 0, PS_OPF_ANON);
+		feed(c, PS_OP_ALLOC, 0xb000, 0, 0);
+		feed(c, PS_OP_FREE, 0xb000, 0, 0);
+		feed(c, PS_OP_ALLOC, 0xc000, 0, 0);
 		op = mk(PS_OP_SNAPSHOT, 0xa000, 0);
-		op.obs_mapcount = agree ? 1 : 2;
+		op.obs_mapcount = k == 1 ? 2 : 1;
+		op.obs_flags = PS_PG_MMAP | (k == 2 ? 0 : PS_PG_ANON);
 		op.flags = PS_OPF_HAS_OBS_MAPCOUNT | PS_OPF_HAS_OBS_FLAGS;
 		ps_check_apply(c, &op);
-		EXPECT_EQ(finish(c, PS_SEV_BREAK), !agree);
+		/* the deep snapshot: the freed page, free or in use */
+		op = mk(PS_OP_SNAPSHOT, 0xb000, 0);
+		op.obs_flags = k == 3 ? PS_PG_LRU | PS_PG_ANON : PS_PG_BUDDY;
+		op.flags = PS_OPF_HAS_OBS_MAPCOUNT | PS_OPF_HAS_OBS_FLAGS |
+			   PS_OPF_DEEP_SNAP;
+		ps_check_apply(c, &op);
+		/* k 4: a live page whose words say nothing: counted apart */
+		if (k == 4) {
+			op = mk(PS_OP_SNAPSHOT, 0xc000, 0);
+			op.flags = PS_OPF_HAS_OBS_MAPCOUNT |
+				   PS_OPF_HAS_OBS_FLAGS | PS_OPF_DEEP_SNAP;
+			ps_check_apply(c, &op);
+		}
+		EXPECT_EQ(finish(c, PS_SEV_BREAK), k >= 1 && k <= 3);
 	}
 }
 
