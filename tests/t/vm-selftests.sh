@@ -20,7 +20,7 @@ if [ -n "$why" ]; then
 fi
 
 out="$T_TMP/st"
-if ! "$VM" --kernel custom --mem 3G --timeout 400 --out "$out" \
+if ! "$VM" --kernel custom --mem 3G --timeout 900 --out "$out" \
 	--bin "$dir/split_huge_page_test" --bin "$dir/transhuge-stress" \
 	--bin "$dir/khugepaged" -- sh -c '
 	/pagestate record -q -b 32768 -o /out/split_huge_page_test.dat -- split_huge_page_test > /out/split_huge_page_test.out 2>&1
@@ -33,7 +33,7 @@ if ! "$VM" --kernel custom --mem 3G --timeout 400 --out "$out" \
 	exit 0
 fi
 
-if ! "$VM" --kernel custom --numa --smp 3 --timeout 400 --out "$out" \
+if ! "$VM" --kernel custom --numa --smp 3 --timeout 900 --out "$out" \
 	--bin "$dir/migration" -- sh -c '
 	/pagestate record -q -b 32768 -o /out/migration.dat -- migration > /out/migration.out 2>&1
 	echo "migration exit $?"' > "$out.mig.log" 2>&1; then
@@ -51,7 +51,7 @@ lost_of() {
 if [ -s "$out/khugepaged.dat" ] && [ "$(lost_of khugepaged)" != "0 0 0" ]; then
 	echo "# khugepaged lost events ($(lost_of khugepaged)): recording it again"
 	mv "$out/khugepaged.dat" "$out/khugepaged-lost.dat"
-	"$VM" --kernel custom --mem 3G --timeout 400 --out "$out" \
+	"$VM" --kernel custom --mem 3G --timeout 900 --out "$out" \
 		--bin "$dir/khugepaged" -- sh -c '
 		/pagestate record -q -b 131072 -o /out/khugepaged.dat -- khugepaged > /out/khugepaged.out 2>&1
 		echo "khugepaged exit $?"' > "$out.kh.log" 2>&1
