@@ -137,7 +137,7 @@ json_t *ps_json_verdict(const char *rule, enum ps_severity s,
 	return o;
 }
 
-static json_t *stack_lines(struct ps_trace *t, u64 offset)
+json_t *ps_json_stack(struct ps_trace *t, u64 offset)
 {
 	char buf[4096], *line, *save = NULL;
 	json_t *a;
@@ -189,7 +189,7 @@ static json_t *holder_json(struct ps_trace *t, const struct ps_holder *r)
 	if (r->op_flags & PS_OPF_LONGTERM)
 		json_array_append_new(foll, json_string("FOLL_LONGTERM"));
 	json_object_set_new(o, "foll", foll);
-	json_object_set_new(o, "stack", stack_lines(t, r->stack_offset));
+	json_object_set_new(o, "stack", ps_json_stack(t, r->stack_offset));
 	return o;
 }
 

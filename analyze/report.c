@@ -35,20 +35,6 @@ struct report {
 
 /* --- JSON (analyze/json.c encodes, doc/report.schema.json describes) ---- */
 
-static json_t *stack_json(struct report *r, u64 offset)
-{
-	char buf[4096], *line, *save = NULL;
-	json_t *a;
-
-	if (!offset || ps_trace_stack(r->t, offset, buf, sizeof(buf)) < 0)
-		return json_null();
-	a = json_array();
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save))
-		json_array_append_new(a, json_string(line));
-	return a;
-}
-
 static json_t *finding_json(struct report *r, int i)
 {
 	const struct ps_finding *fi = ps_check_finding(r->c, i);
@@ -77,7 +63,7 @@ static json_t *finding_json(struct report *r, int i)
 	for (k = 0; k < fi->nr_lineage; k++)
 		json_array_append_new(lin, ps_json_lineage(&fi->lineage[k]));
 	json_object_set_new(o, "lineage", lin);
-	json_object_set_new(o, "stack", stack_json(r, fi->stack_offset));
+	json_object_set_new(o, "stack", ps_json_stack(r->t, fi->stack_offset));
 	json_object_set_new(o, "holders", ps_json_holders(r->t,
 							  &r->holders[i]));
 	return o;

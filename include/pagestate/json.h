@@ -46,6 +46,8 @@ json_t *ps_json_verdict(const char *rule, enum ps_severity s,
  * each row with kind, attribution, refs, taker and stack; null when no
  * folio held the page.
  */
+/* The kernel stack recorded at offset, one string per frame; null if none. */
+json_t *ps_json_stack(struct ps_trace *t, u64 offset);
 json_t *ps_json_holders(struct ps_trace *t, const struct ps_holders *h);
 /* Writes doc (and a newline); 0 or -1.  Does not take the reference. */
 int ps_json_write(json_t *doc, FILE *out);
