@@ -15,7 +15,7 @@ header_layer() {
 	case "$1" in
 	pagestate.h|builtin.h|pageop.h|jsonutil.h|u64map.h|recording.h|probes.h)
 		echo common ;;
-	folio.h|trace.h|verify.h)
+	folio.h|trace.h|verify.h|progress.h)
 		echo replay ;;
 	rule.h|check.h|index.h|json.h|holders.h)
 		echo analyze ;;
