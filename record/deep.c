@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The deep snapshot: at each exit snapshot, /proc/kpagecount and
- * /proc/kpageflags of every pfn the recording touched so far, mapped
- * or not, so that replay --verify can hold the engine's word against the
+ * The deep snapshot: at the workload's own exit (its root process's
+ * exit snapshot), /proc/kpagecount and /proc/kpageflags of every pfn the
+ * recording touched, mapped or not, so that replay --verify can hold the engine's word against the
  * kernel's both ways (derived live but free in the kernel, derived freed
  * but in use), not only for the pages the exiting process still maps.
  *
@@ -10,8 +10,10 @@
  * and mm_page_free_batched events name, every page of each block.  We
  * learn them from our own per-CPU files: ps_buffers_sync() has the
  * readers write out what the ring buffer holds, then we read what the
- * files gained since the last exit (kbuffer, one pass) into a set.  The
- * set only grows: a pfn freed before this exit is still one to compare.
+ * files hold (kbuffer, one pass) into a set: a pfn freed long before
+ * the exit is still one to compare.  Once, not at every exit: a
+ * workload that forks hundreds of times over 100k pfns would read
+ * exits x pfns words and fire the page_read kprobe as often.
  *
  * Markers (recording.h): "deep-begin pid= when=exit" before the first
  * word is read, then "deep pid= when=exit seq= pfns=" lines of
@@ -292,7 +294,7 @@ static void write_pfns(struct ps_recorder *rec, struct deep_out *o,
 }
 
 /*
- * Called at a process's exit-stop, after its process snapshot; the
+ * Called at the workload root's exit-stop, after its process snapshot; the
  * process stays stopped, the rest of the system runs on (pages that
  * change after deep-begin are the "raced" ones replay counts apart).
  */

@@ -234,8 +234,15 @@ static void on_exit_stop(struct ps_workload *w, struct ps_task *t)
 	ptrace(PTRACE_GETEVENTMSG, t->tid, NULL, &status);
 	ps_mark(w->rec, "exit pid=%d status=%lu", t->tid, status);
 	/* A root that never exec'd is our own forked image: not worth it. */
-	if (w->rec->snap_exit && (t->tid != w->root || w->root_started) &&
-	    !ps_snapshot_take(w->rec, t->tid, "exit"))
+	if (!w->rec->snap_exit || (t->tid == w->root && !w->root_started))
+		return;
+	/*
+	 * The deep snapshot reads every pfn the recording named so far:
+	 * taken at every exit it costs exits x pfns (cow.c forks hundreds
+	 * of times over 100k pfns, and each read fires the page_read
+	 * kprobe), so only the workload's own end gets one.
+	 */
+	if (!ps_snapshot_take(w->rec, t->tid, "exit") && t->tid == w->root)
 		ps_deep_take(w->rec, t->tid);
 }
 
