@@ -52,7 +52,8 @@ static const char *const pg_names[] = {
 	"writeback", "reclaim", "buddy", "mmap", "anon", "swapcache",
 	"swapbacked", "head", "tail", "huge", "unevictable", "mlocked", "thp",
 	"zero_page", "idle", "ksm", "anon_exclusive", "double_map", "private",
-	"workingset", "mappedtodisk", "hwpoison", "nopage",
+	"workingset", "mappedtodisk", "hwpoison", "nopage", "offline",
+	"pgtable",
 };
 
 const char *ps_pg_flag_name(unsigned int bit)

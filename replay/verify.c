@@ -19,7 +19,8 @@
 			 PS_PG_SWAPBACKED | PS_PG_SWAPCACHE | PS_PG_UPTODATE | \
 			 PS_PG_DIRTY | PS_PG_ACTIVE | PS_PG_THP | PS_PG_KSM | \
 			 PS_PG_ZERO_PAGE | PS_PG_HUGE | PS_PG_UNEVICTABLE | \
-			 PS_PG_WRITEBACK | PS_PG_LOCKED | PS_PG_PRIVATE)
+			 PS_PG_WRITEBACK | PS_PG_LOCKED | PS_PG_PRIVATE | \
+			 PS_PG_PGTABLE | PS_PG_OFFLINE)
 
 static const char *const field_name[PS_VF_NR] = {
 	[PS_VF_LIVENESS] = "liveness",
@@ -100,10 +101,13 @@ static bool field(struct page_cmp *c, enum ps_verify_field fl, bool ok)
 
 /*
  * What the kernel says of the page: 1 in use, 0 free, -1 no telling.
- * With a probe reading, _refcount says it (0 and not a compound tail:
- * free).  Without, the two /proc words: a free page on a per-cpu list,
- * a buddy block's tail page and a page-table page all read as zeroes.
- * A mapped page is in use.
+ * With a probe reading, _refcount says it: 0 is free unless the page is
+ * a compound tail or shows a use, a page type (slab, page table) above
+ * all: 6.15 on allocate slab pages frozen, at _refcount 0 for life, and
+ * free_pages_prepare() clears every such flag of a page it frees.
+ * Without, the two /proc words: a free page on a per-cpu list, a buddy
+ * block's tail page and a page-table page all read as zeroes.  A mapped
+ * page is in use.
  */
 static int kernel_live(const struct ps_verify *v, const struct ps_op *op)
 {
@@ -111,7 +115,7 @@ static int kernel_live(const struct ps_verify *v, const struct ps_op *op)
 		return 1;
 	if (v->cur)
 		return v->cur->refcount ||
-		       (op->obs_flags & PS_PG_COMPOUND_TAIL);
+		       (op->obs_flags & (PS_PG_COMPOUND_TAIL | KERNEL_IN_USE));
 	if (op->obs_flags & PS_PG_BUDDY)
 		return 0;
 	if (op->obs_mapcount > 0 || (op->obs_flags & KERNEL_IN_USE))

@@ -154,12 +154,6 @@ t_fields_clean() {
 			t_fields_agree "$f" "$fld" || return 1
 	done
 }
-# t_share_at_least FILE FIELD PCT: FIELD's "agree N/M" line has M > 0
-# and N >= PCT% of M.
-t_share_at_least() {
-	set -- $(sed -n "s/^$2  *agree \([0-9]*\)\/\([0-9]*\)$/\1 \2 $3/p" "$1")
-	[ -n "${2:-}" ] && [ "$2" -gt 0 ] && [ $(( $1 * 100 )) -ge $(( $2 * $3 )) ]
-}
 t_fields_not_compared() {
 	local f=$1 fld; shift
 	for fld; do

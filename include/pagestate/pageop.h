@@ -166,6 +166,8 @@ enum ps_op_kind {
 #define PS_PG_MAPPEDTODISK	(1ull << 27)	/* file pages; anon: see ANON_EXCLUSIVE */
 #define PS_PG_HWPOISON		(1ull << 28)
 #define PS_PG_NOPAGE		(1ull << 29)
+#define PS_PG_OFFLINE		(1ull << 30)	/* page type: ballooned, hot-removed */
+#define PS_PG_PGTABLE		(1ull << 31)	/* page type: a page-table page */
 
 const char *ps_pg_flag_name(unsigned int bit);
 /* Writes "lru|anon|thp" into buf; returns buf. */

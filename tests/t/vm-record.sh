@@ -119,17 +119,10 @@ for k in $kernels; do
 		grep -q "refcount yes" "$out/$w.sum" && flds="$flds refcount"
 		echo "  $(grep '^deep snapshot' "$out/$w.verify")"
 		sed -n 's/^\(liveness\|order\|refcount\|mapcount\|pincount\|flags\) /  &/p' "$out/$w.verify"
-		# Open gap on stock-7.2 only: a few order-0 pages (1 to ~116
-		# per workload) the engine holds live are free in the kernel
-		# (_refcount 0): a 7.2 free path no kmem tracepoint reports,
-		# or an engine miss, not yet known.  There liveness must
-		# agree on >= 99% and every other field fully; the figure is
-		# printed above.  Every other kernel: 100% on every field.
-		if [ "$k" = stock-7.2 ] && [ -n "${2:-}" ] && [ "${reads:-0}" -gt 0 ] &&
-		   t_fields_agree "$out/$w.verify" order mapcount flags &&
-		   t_share_at_least "$out/$w.verify" liveness 99; then
-			t_ok "vm-record: $k $w: deep snapshot, per field 100% (order mapcount flags), liveness >= 99% (open 7.2 gap), $reads probe readings"
-		elif [ -n "${2:-}" ] && [ "$1" = "$2" ] && [ "${reads:-0}" -gt 0 ] &&
+		# On every kernel every compared field agrees 100%.  (7.2
+		# once showed order-0 pages live in the engine but at
+		# _refcount 0: slab pages, which 6.15 on allocate frozen.)
+		if [ -n "${2:-}" ] && [ "$1" = "$2" ] && [ "${reads:-0}" -gt 0 ] &&
 		   t_fields_clean "$out/$w.verify" && t_fields_agree "$out/$w.verify" $flds; then
 			t_ok "vm-record: $k $w: deep snapshot, all agree $1/$2 pages, per field 100% ($flds), $reads probe readings"
 		else
