@@ -58,6 +58,14 @@ static int exclusive_at(const struct ps_op *op, const struct ps_folio *f,
 	if (op->kind == PS_OP_PIN && (op->flags & PS_OPF_FOLIO_ONLY) &&
 	    f->order)
 		return -1;
+	/*
+	 * /proc/kpageflags of a tail page: 6.10 on, stable_page_flags()
+	 * copies the folio's flags word, so KPF_MAPPEDTODISK there is the
+	 * head's PG_anon_exclusive, not this page's.
+	 */
+	if (op->kind == PS_OP_SNAPSHOT &&
+	    (op->obs_flags & PS_PG_COMPOUND_TAIL))
+		return -1;
 	/* a flags op that reads only some flags (mm_lru_activate) says
 	 * nothing of anon_exclusive */
 	if (op->kind == PS_OP_FLAGS && op->val2 &&
