@@ -36,6 +36,13 @@ run() {
 				echo "record $w failed: $?"
 			cat /out/$w.out
 		done
+		# an unpin io_uring defers to its ring-exit work (an
+		# unregister cut short) lands after the workload is gone
+		i=0
+		grep -q "pin-coherent BROKEN" /out/fork-pin.out || i=20
+		while [ $i -lt 20 ] && ! dmesg | grep -q "page dumped because"; do
+			sleep 0.5; i=$((i + 1))
+		done
 		dmesg | grep "page dumped because"; true' \
 		>"$T_TMP/$1.out" 2>&1
 }
