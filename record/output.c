@@ -15,9 +15,18 @@
  * as include/pagestate/recording.h describes; `trace-cmd report
  * --version` prints it.  When the disk is full the per-CPU data is cut
  * from its end until the file fits: a shorter valid file beats none.
+ *
+ * libtracecmd 3.1 (Debian 12) keeps each CPU's data size in an int
+ * (struct cpu_data_source, fixed upstream in 2024 by "Fix compression
+ * when files are greater than 2GB"): a CPU with 2 GiB or more would be
+ * cut short or worse.  Then the file is version 6, whose data section
+ * is a plain table (trace-cmd.dat.v6(5): "flyrecord", each CPU's offset
+ * and size in 8 bytes, the pages), and we write that section ourselves;
+ * every header before it is still libtracecmd's.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +106,136 @@ static void add_options(struct ps_recorder *rec, struct tracecmd_output *out,
 				    rec->cpu_stats[cpu]);
 }
 
+/*
+ * Over this many bytes of one CPU's data, write version 6 ourselves.
+ * PAGESTATE_OUT_V6_ABOVE lowers it, so that tests can take the path
+ * without 2 GiB of data.
+ */
+static u64 v6_above(void)
+{
+	const char *s = getenv("PAGESTATE_OUT_V6_ABOVE");
+	char *end;
+	unsigned long long v;
+
+	if (s && *s) {
+		errno = 0;
+		v = strtoull(s, &end, 0);
+		if (!errno && !*end)
+			return v;
+	}
+	return INT_MAX;
+}
+
+static bool cpu_files_big(struct ps_recorder *rec)
+{
+	u64 above = v6_above();
+	struct stat st;
+	int cpu;
+
+	for (cpu = 0; cpu < rec->nr_cpus; cpu++)
+		if (!stat(rec->cpu_files[cpu], &st) && (u64)st.st_size > above)
+			return true;
+	return false;
+}
+
+static int write_full(int fd, const void *p, size_t n)
+{
+	ssize_t r;
+
+	while (n) {
+		r = write(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (!r)
+				errno = ENOSPC;
+			return -1;
+		}
+		p = (const char *)p + r;
+		n -= r;
+	}
+	return 0;
+}
+
+/* Appends @size bytes of @path to @fd, 64-bit all the way. */
+static int copy_cpu_file(int fd, const char *path, u64 size)
+{
+	int in = open(path, O_RDONLY);
+	char *buf;
+	ssize_t r;
+	int ret = -1;
+
+	if (in < 0)
+		return -1;
+	buf = ps_xmalloc(1 << 20);
+	while (size) {
+		r = read(in, buf, size < (1 << 20) ? size : (1 << 20));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (!r)
+				errno = EIO;	/* the file shrank under us */
+			goto out;
+		}
+		if (write_full(fd, buf, r))
+			goto out;
+		size -= r;
+	}
+	ret = 0;
+out:
+	free(buf);
+	close(in);
+	return ret;
+}
+
+/*
+ * The data section of a version 6 file, after the headers, options and
+ * cmdlines libtracecmd wrote: "flyrecord", per CPU its data's offset and
+ * size (u64, host order as the file's header says), then each CPU's
+ * pages from a page boundary on.
+ */
+static int write_flyrecord_v6(struct ps_recorder *rec)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	u64 *table = ps_xcalloc(2 * rec->nr_cpus, sizeof(*table));
+	int fd = open(rec->output, O_WRONLY | O_APPEND);
+	static const char zeros[4096];
+	struct stat st;
+	u64 off, pad, n;
+	off_t at;
+	int cpu, ret = -1;
+
+	if (fd < 0 || write_full(fd, "flyrecord", 10))
+		goto out;
+	at = lseek(fd, 0, SEEK_END);
+	if (at < 0)
+		goto out;
+	off = ((u64)at + 16 * rec->nr_cpus + page - 1) & ~(u64)(page - 1);
+	for (cpu = 0; cpu < rec->nr_cpus; cpu++) {
+		if (stat(rec->cpu_files[cpu], &st))
+			goto out;
+		table[2 * cpu] = off;
+		table[2 * cpu + 1] = st.st_size;
+		off += st.st_size;
+	}
+	if (write_full(fd, table, 16 * rec->nr_cpus))
+		goto out;
+	for (pad = table[0] - (at + 16 * rec->nr_cpus); pad; pad -= n) {
+		n = pad < sizeof(zeros) ? pad : sizeof(zeros);
+		if (write_full(fd, zeros, n))
+			goto out;
+	}
+	for (cpu = 0; cpu < rec->nr_cpus; cpu++)
+		if (copy_cpu_file(fd, rec->cpu_files[cpu], table[2 * cpu + 1]))
+			goto out;
+	ret = fsync(fd) && errno != EINVAL ? -1 : 0;
+out:
+	if (fd >= 0 && close(fd) && !ret)
+		ret = -1;
+	free(table);
+	return ret;
+}
+
 /* A full disk is not the last word: ps_output_write() tries shorter. */
 #define OUT_ERROR(...)					\
 	do {						\
@@ -107,6 +246,9 @@ static void add_options(struct ps_recorder *rec, struct tracecmd_output *out,
 static int output_write(struct ps_recorder *rec)
 {
 	struct tracecmd_event_list *list = event_list(rec);
+	bool big = cpu_files_big(rec);
+	int version = big ? PS_TRACECMD_FILE_VERSION_BIG :
+		      PS_TRACECMD_FILE_VERSION;
 	struct tracecmd_output *out;
 	char *clocks, *clock;
 	int ret = -1, err = 0;
@@ -120,10 +262,10 @@ static int output_write(struct ps_recorder *rec)
 		goto out_free;
 	}
 	tracecmd_set_quiet(out, true);
-	if (tracecmd_output_set_version(out, PS_TRACECMD_FILE_VERSION) ||
+	if (tracecmd_output_set_version(out, version) ||
 	    tracecmd_output_set_trace_dir(out, rec->caps.tracing_dir)) {
 		OUT_ERROR("%s: libtracecmd refused file version %d",
-			 rec->output, PS_TRACECMD_FILE_VERSION);
+			 rec->output, version);
 		goto out_close;
 	}
 	if (clock)
@@ -145,7 +287,16 @@ static int output_write(struct ps_recorder *rec)
 			 strerror(errno));
 		goto out_close;
 	}
-	if (tracecmd_append_cpu_data(out, rec->nr_cpus, rec->cpu_files)) {
+	if (big) {
+		if (tracecmd_write_cpus(out, rec->nr_cpus) ||
+		    tracecmd_write_buffer_info(out) ||
+		    tracecmd_write_options(out)) {
+			OUT_ERROR("%s: writing the options failed: %s",
+				  rec->output, strerror(errno));
+			goto out_close;
+		}
+	} else if (tracecmd_append_cpu_data(out, rec->nr_cpus,
+					    rec->cpu_files)) {
 		OUT_ERROR("%s: copying the per-CPU data failed: %s",
 			 rec->output, strerror(errno));
 		goto out_close;
@@ -154,6 +305,12 @@ static int output_write(struct ps_recorder *rec)
 out_close:
 	err = errno;
 	tracecmd_output_close(out);
+	if (!ret && big && write_flyrecord_v6(rec)) {
+		err = errno;
+		OUT_ERROR("%s: copying the per-CPU data failed: %s",
+			  rec->output, strerror(err));
+		ret = -1;
+	}
 	if (ret)
 		unlink(rec->output);
 out_free:

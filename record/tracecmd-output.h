@@ -33,6 +33,8 @@ enum {
 };
 
 #define PS_TRACECMD_FILE_VERSION 7
+/* when a CPU's data is too big for libtracecmd 3.1 (output.c) */
+#define PS_TRACECMD_FILE_VERSION_BIG 6
 
 struct tracecmd_output *tracecmd_output_create(const char *output_file);
 int tracecmd_output_set_version(struct tracecmd_output *handle,
@@ -52,6 +54,10 @@ struct tracecmd_option *tracecmd_add_option(struct tracecmd_output *handle,
 int tracecmd_write_cmdlines(struct tracecmd_output *handle);
 int tracecmd_append_cpu_data(struct tracecmd_output *handle, int cpus,
 			     char *const *cpu_data_files);
+/* the steps of tracecmd_append_cpu_data() before the data itself */
+int tracecmd_write_cpus(struct tracecmd_output *handle, int cpus);
+int tracecmd_write_buffer_info(struct tracecmd_output *handle);
+int tracecmd_write_options(struct tracecmd_output *handle);
 void tracecmd_output_close(struct tracecmd_output *handle);
 
 #endif /* PS_TRACECMD_OUTPUT_H */
