@@ -616,6 +616,8 @@ static int replay_record(struct tracecmd_input *handle,
  */
 static const struct ps_trace *replaying;
 static const char *opening;	/* libtracecmd is reading its headers */
+static void fault_handler_set(bool on);
+static void stall_watch(bool on);
 /* false in the fuzz harnesses (tests/fuzz), which must see the fault */
 bool ps_trace_fault_guard = true;
 sigjmp_buf *ps_trace_fault_jmp;
@@ -641,8 +643,14 @@ static void fault_handler(int sig)
 			     what);
 	if (n > 0 && write(STDERR_FILENO, msg, n) < 0)
 		n = 0;
-	if (ps_trace_fault_jmp)
+	if (ps_trace_fault_jmp) {
+		/* as the guarded code would have on its way out */
+		fault_handler_set(false);
+		stall_watch(false);
+		opening = NULL;
+		replaying = NULL;
 		siglongjmp(*ps_trace_fault_jmp, sig);
+	}
 	_exit(PS_EXIT_USAGE);
 }
 
@@ -710,8 +718,17 @@ static void stall_handler(int sig)
 		     ps_trace_stall_secs);
 	if (n > 0 && write(STDERR_FILENO, msg, n) < 0)
 		n = 0;
-	if (ps_trace_fault_jmp)
+	if (ps_trace_fault_jmp) {
+		/*
+		 * The jump skips the replay's own stall_watch(false): stop
+		 * the timer here, or it fires into whatever runs next
+		 * with `replaying` pointing at a closed trace (the fuzz
+		 * harness's next input).
+		 */
+		stall_watch(false);
+		replaying = NULL;
 		siglongjmp(*ps_trace_fault_jmp, sig);
+	}
 	_exit(PS_EXIT_USAGE);
 }
 
