@@ -70,6 +70,29 @@ struct migration_entry {
 #define PS_OBS_RACE_NS		PS_OBS_REORDER_NS
 #define PS_PID_SLOTS		1024	/* workload pids (open addressing) */
 
+/*
+ * A kprobe event takes its timestamp when it reserves its ring-buffer
+ * slot and fetches struct page after: a vCPU descheduled in between (a
+ * busy host under TCG, for milliseconds) reads the page after another
+ * CPU's op whose event sorts later.  Such a reading that disagrees is
+ * held until its own CPU's next event, which the kernel wrote after the
+ * fetch: if the other CPUs' ops on the page in between bring the derived
+ * mapcount to what was read, it raced; otherwise the disagreement
+ * stands, and is reported on the reading's op.  One per CPU.
+ */
+#define PS_OBS_HOLD_CPUS	256
+
+struct obs_hold {
+	bool on;
+	bool tracking;		/* the reading's own op is applied */
+	u64 folio_id;
+	u64 pfn;
+	s64 want;		/* read minus derived at the reading */
+	s64 seen;		/* the other CPUs' changes since */
+	s64 last;		/* the page's derived mapcount, last look */
+	struct ps_op op;	/* the reading's op, for the report */
+};
+
 struct ps_engine {
 	u32 tracks;
 	struct ps_folio **buckets;
@@ -100,6 +123,8 @@ struct ps_engine {
 
 	struct collapse_pending collapse[PS_COLLAPSE_SLOTS];
 	struct migration_entry *mig[PS_MIG_BUCKETS];
+	struct obs_hold hold[PS_OBS_HOLD_CPUS];
+	int nr_holds;		/* holds on */
 
 	struct ps_engine_stats stats;
 };
@@ -338,6 +363,9 @@ struct ps_folio *ps_folio_next(struct ps_engine *e, struct ps_folio *prev)
 }
 
 static void anomaly(struct ps_engine *e, enum ps_anomaly a);
+static void hold_settle(struct ps_engine *e, struct obs_hold *h,
+			struct ps_folio *f);
+static void holds_of_folio(struct ps_engine *e, struct ps_folio *f);
 
 /* --- folio life ----------------------------------------------------- */
 
@@ -386,6 +414,7 @@ static void folio_retire(struct ps_engine *e, struct ps_folio *f,
 			anomaly(e, PS_ANOM_OBS_MISMATCH);
 		f->obs_pending = 0;
 	}
+	holds_of_folio(e, f);
 	fork_settle_guess(e, f);
 	f->state = why;
 	hash_remove(e, f);
@@ -1155,12 +1184,26 @@ static void check_observed_before(struct ps_engine *e, struct ps_folio *f,
 		return;
 	derived = sp->mapcount + !!(f->flags & PS_PG_DOUBLE_MAP);
 	if (f->known & PS_KNOWN_MAPCOUNT) {
-		if (derived != op->obs_mapcount) {
-			if (!resynced)
-				anomaly(e, PS_ANOM_OBS_MISMATCH);
-			sub_set(f, sp, sp->mapcount + (s32)(op->obs_mapcount -
-							    derived));
+		if (derived == op->obs_mapcount)
+			return;
+		if (!resynced && op->cpu >= 0 && op->cpu < PS_OBS_HOLD_CPUS) {
+			struct obs_hold *h = &e->hold[op->cpu];
+
+			if (h->on)	/* engine_apply settled it first */
+				hold_settle(e, h, NULL);
+			memset(h, 0, sizeof(*h));
+			h->on = true;
+			h->folio_id = f->id;
+			h->pfn = op->pfn;
+			h->want = (s64)op->obs_mapcount - derived;
+			h->op = *op;
+			e->nr_holds++;
+			return;
 		}
+		if (!resynced)
+			anomaly(e, PS_ANOM_OBS_MISMATCH);
+		sub_set(f, sp, sp->mapcount + (s32)(op->obs_mapcount -
+						    derived));
 	} else if (!f->order) {
 		sub_set(f, sp, (s32)op->obs_mapcount);
 		f->entire_mapcount = 0;
@@ -1740,6 +1783,101 @@ static struct ps_folio *op_dispatch(struct ps_engine *e,
 	return f;
 }
 
+static s64 hold_page_mapcount(const struct ps_folio *f, u64 pfn)
+{
+	return f->sub[pfn - f->pfn].mapcount + !!(f->flags & PS_PG_DOUBLE_MAP);
+}
+
+/*
+ * The reading stands: report it on its own op and take the kernel's word
+ * (f: the held folio, or NULL when it is gone or was replaced).
+ */
+static void hold_settle(struct ps_engine *e, struct obs_hold *h,
+			struct ps_folio *f)
+{
+	const struct ps_op *cur_op = e->cur_op;
+	struct ps_folio *cur_folio = e->cur_folio;
+
+	h->on = false;
+	e->nr_holds--;
+	if (h->seen == h->want) {
+		e->stats.obs_racy++;
+		return;
+	}
+	e->cur_op = &h->op;
+	e->cur_folio = f;
+	anomaly(e, PS_ANOM_OBS_MISMATCH);
+	e->cur_op = cur_op;
+	e->cur_folio = cur_folio;
+	if (f)
+		sub_set(f, &f->sub[h->pfn - f->pfn],
+			f->sub[h->pfn - f->pfn].mapcount +
+			(s32)(h->want - h->seen));
+}
+
+static struct ps_folio *hold_folio(struct ps_engine *e,
+				   const struct obs_hold *h)
+{
+	struct ps_folio *f = ps_folio_find(e, h->pfn);
+
+	return f && f->id == h->folio_id ? f : NULL;
+}
+
+/* A folio ends: the readings held on it stand or fall now. */
+static void holds_of_folio(struct ps_engine *e, struct ps_folio *f)
+{
+	int i;
+
+	for (i = 0; e->nr_holds && i < PS_OBS_HOLD_CPUS; i++)
+		if (e->hold[i].on && e->hold[i].folio_id == f->id)
+			hold_settle(e, &e->hold[i], f);
+}
+
+/* Before an op: its CPU's held reading was fetched before this event. */
+static void holds_before(struct ps_engine *e, const struct ps_op *op)
+{
+	struct obs_hold *h;
+
+	if (!e->nr_holds || op->cpu < 0 || op->cpu >= PS_OBS_HOLD_CPUS)
+		return;
+	h = &e->hold[op->cpu];
+	if (h->on)
+		hold_settle(e, h, hold_folio(e, h));
+}
+
+/* After an op: follow the held pages' derived mapcounts. */
+static void holds_after(struct ps_engine *e, const struct ps_op *op)
+{
+	struct ps_folio *f;
+	struct obs_hold *h;
+	s64 now;
+	int i;
+
+	for (i = 0; e->nr_holds && i < PS_OBS_HOLD_CPUS; i++) {
+		h = &e->hold[i];
+		if (!h->on)
+			continue;
+		f = hold_folio(e, h);
+		if (!f) {
+			hold_settle(e, h, NULL);
+			continue;
+		}
+		now = hold_page_mapcount(f, h->pfn);
+		if (!h->tracking) {	/* the reading's own op, just applied */
+			h->tracking = true;
+			h->last = now;
+			continue;
+		}
+		h->seen += now - h->last;
+		h->last = now;
+		if (h->seen == h->want) {
+			h->on = false;
+			e->nr_holds--;
+			e->stats.obs_racy++;
+		}
+	}
+}
+
 static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 {
 	struct ps_folio *f;
@@ -1748,6 +1886,7 @@ static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 	if (!op_valid(e, op))
 		return -1;
 	e->stats.ops[op->kind]++;
+	holds_before(e, op);
 	f = op_folio(e, op);
 	e->cur_folio = f;
 	if (f && f->order && !fork_batch_length(e, f, op) && fork_nr_pending(f) &&
@@ -1773,6 +1912,8 @@ static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 		f->last_cpu = op->cpu;
 		f->nr_ops++;
 	}
+	if (e->nr_holds)
+		holds_after(e, op);
 	if (e->nr_hooks)
 		run_hooks(e, op, f, &before);
 	return 0;
@@ -1793,6 +1934,10 @@ int ps_engine_apply(struct ps_engine *e, const struct ps_op *op)
 void ps_engine_finish(struct ps_engine *e)
 {
 	u64 i;
+
+	for (i = 0; e->nr_holds && i < PS_OBS_HOLD_CPUS; i++)
+		if (e->hold[i].on)
+			hold_settle(e, &e->hold[i], hold_folio(e, &e->hold[i]));
 
 	for (i = 0; i < e->nr_buckets; i++)
 		while (e->buckets[i])

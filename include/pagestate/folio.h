@@ -220,7 +220,11 @@ struct ps_engine_stats {
 	u64 anomalies[PS_ANOM_NR];
 };
 
-/* Called for every anomaly, with the op being applied and its folio. */
+/*
+ * Called for every anomaly, with the op being applied and its folio; a
+ * kprobe reading held for a race (engine.c, obs_hold) is reported later,
+ * with its own op and folio.
+ */
 typedef void (*ps_anomaly_fn)(void *data, enum ps_anomaly a,
 			      const struct ps_op *op,
 			      const struct ps_folio *folio);
