@@ -188,20 +188,33 @@ out:
 	return ret;
 }
 
+/* Zeroes from @at up to @to. */
+static int pad_to(int fd, u64 at, u64 to)
+{
+	static const char zeros[4096];
+	u64 n;
+
+	for (; at < to; at += n) {
+		n = to - at < sizeof(zeros) ? to - at : sizeof(zeros);
+		if (write_full(fd, zeros, n))
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * The data section of a version 6 file, after the headers, options and
  * cmdlines libtracecmd wrote: "flyrecord", per CPU its data's offset and
  * size (u64, host order as the file's header says), then each CPU's
- * pages from a page boundary on.
+ * pages, each CPU's from a page boundary on as libtracecmd places them.
  */
 static int write_flyrecord_v6(struct ps_recorder *rec)
 {
-	long page = sysconf(_SC_PAGESIZE);
+	u64 page = sysconf(_SC_PAGESIZE);
 	u64 *table = ps_xcalloc(2 * rec->nr_cpus, sizeof(*table));
 	int fd = open(rec->output, O_WRONLY | O_APPEND);
-	static const char zeros[4096];
 	struct stat st;
-	u64 off, pad, n;
+	u64 off;
 	off_t at;
 	int cpu, ret = -1;
 
@@ -210,24 +223,24 @@ static int write_flyrecord_v6(struct ps_recorder *rec)
 	at = lseek(fd, 0, SEEK_END);
 	if (at < 0)
 		goto out;
-	off = ((u64)at + 16 * rec->nr_cpus + page - 1) & ~(u64)(page - 1);
+	off = (u64)at + 16 * rec->nr_cpus;
 	for (cpu = 0; cpu < rec->nr_cpus; cpu++) {
 		if (stat(rec->cpu_files[cpu], &st))
 			goto out;
+		off = (off + page - 1) & ~(page - 1);
 		table[2 * cpu] = off;
 		table[2 * cpu + 1] = st.st_size;
 		off += st.st_size;
 	}
 	if (write_full(fd, table, 16 * rec->nr_cpus))
 		goto out;
-	for (pad = table[0] - (at + 16 * rec->nr_cpus); pad; pad -= n) {
-		n = pad < sizeof(zeros) ? pad : sizeof(zeros);
-		if (write_full(fd, zeros, n))
+	off = (u64)at + 16 * rec->nr_cpus;
+	for (cpu = 0; cpu < rec->nr_cpus; cpu++) {
+		if (pad_to(fd, off, table[2 * cpu]) ||
+		    copy_cpu_file(fd, rec->cpu_files[cpu], table[2 * cpu + 1]))
 			goto out;
+		off = table[2 * cpu] + table[2 * cpu + 1];
 	}
-	for (cpu = 0; cpu < rec->nr_cpus; cpu++)
-		if (copy_cpu_file(fd, rec->cpu_files[cpu], table[2 * cpu + 1]))
-			goto out;
 	ret = fsync(fd) && errno != EINVAL ? -1 : 0;
 out:
 	if (fd >= 0 && close(fd) && !ret)
