@@ -91,6 +91,9 @@ struct ps_trace {
 	bool corrupt;		/* an event ran off its page, or back */
 	/* per iterator slot: the offset of its last record */
 	u64 slot_offset[PS_TRACE_SLOTS];
+	/* per cpu: did its last record make an op (for its stack) */
+	bool made_op[PS_TRACE_SLOTS];
+	u64 nr_emitted;
 	struct ps_progress progress;
 	struct ps_meta meta;
 };
@@ -490,6 +493,7 @@ s64 ps_field(struct ps_trace *t, struct ps_event_adapter *ea,
 
 static void emit(struct ps_trace *t, const struct ps_op *op)
 {
+	t->nr_emitted++;
 	if (!t->stop && t->fn(t->fn_data, op))
 		t->stop = 1;
 }
@@ -529,13 +533,36 @@ struct ps_meta *ps_trace_meta_mut(struct ps_trace *t)
 static void unpins_flush(struct ps_trace *t, const struct ps_op *op,
 			 const char *event);
 
+bool ps_trace_prev_made_op(const struct ps_trace *t, int cpu)
+{
+	return cpu < 0 || cpu >= PS_TRACE_SLOTS || t->made_op[cpu];
+}
+
+bool ps_trace_stack_on(const struct ps_trace *t, int event_id)
+{
+	int i;
+
+	switch (t->meta.stack_mode) {
+	case PS_STACKS_OFF:
+		return false;
+	case PS_STACKS_SOME:
+		for (i = 0; i < t->meta.nr_stack_on; i++)
+			if (t->meta.stack_on[i] == event_id)
+				return true;
+		return false;
+	default:
+		return true;
+	}
+}
+
+static int adapt_record(struct ps_trace *t, struct tep_record *rec);
+
 static int replay_record(struct tracecmd_input *handle,
 			 struct tep_record *rec, int cpu, void *data)
 {
 	struct ps_trace *t = data;
-	struct ps_event_adapter *ea;
-	struct ps_op op;
-	int id;
+	u64 before;
+	int ret;
 
 	/*
 	 * libtracecmd takes an event's length from the page as it is: one
@@ -558,6 +585,19 @@ static int replay_record(struct tracecmd_input *handle,
 		}
 		t->slot_offset[cpu] = rec->offset;
 	}
+	before = t->nr_emitted;
+	ret = adapt_record(t, rec);
+	if (rec->cpu >= 0 && rec->cpu < PS_TRACE_SLOTS)
+		t->made_op[rec->cpu] = t->nr_emitted != before;
+	return ret;
+}
+
+static int adapt_record(struct ps_trace *t, struct tep_record *rec)
+{
+	struct ps_event_adapter *ea;
+	struct ps_op op;
+	int id;
+
 	t->nr_records++;
 	t->last_offset = rec->offset;
 	ps_progress_note(&t->progress, t->nr_records, rec->cpu, rec->offset);
@@ -844,6 +884,7 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 	t->stop = 0;
 	t->corrupt = false;
 	memset(t->slot_offset, 0, sizeof(t->slot_offset));
+	memset(t->made_op, 0, sizeof(t->made_op));
 	ret = -1;
 	errno = ENOTSUP;
 	if (t->text)
