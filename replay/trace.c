@@ -942,6 +942,34 @@ const char *ps_trace_comm(struct ps_trace *t, int pid)
 	return c ? c : "<...>";
 }
 
+/*
+ * A stacktrace trigger on a kprobe event (record --stack-on) unwinds from
+ * the probe handler: the int3 trap's frames (kprobe_int3_handler ..
+ * asm_exc_int3) and the probed address twice come first, where
+ * options/stacktrace starts at the probed function.  Returns how many
+ * leading frames to skip so both read the same.
+ */
+static int kprobe_frames(struct tep_handle *tep, const char *data, int n,
+			 int word)
+{
+	int i, skip = 0;
+
+	for (i = 0; i < n && i < 12; i++) {
+		u64 addr = tep_read_number(tep, data + i * word, word);
+		const char *fn = tep_find_function(tep, addr);
+
+		if (fn && !strcmp(fn, "asm_exc_int3")) {
+			skip = i + 1;
+			break;
+		}
+	}
+	while (skip && skip + 1 < n &&
+	       tep_read_number(tep, data + skip * word, word) ==
+	       tep_read_number(tep, data + (skip + 1) * word, word))
+		skip++;
+	return skip;
+}
+
 int ps_trace_stack(struct ps_trace *t, u64 offset, char *buf, size_t size)
 {
 	struct tep_format_field *field;
@@ -968,7 +996,8 @@ int ps_trace_stack(struct ps_trace *t, u64 offset, char *buf, size_t size)
 	if (word <= 0)
 		word = 8;
 	n = (rec->size - field->offset) / word;
-	for (i = 0; i < n && len + 1 < size; i++) {
+	i = kprobe_frames(t->tep, (char *)rec->data + field->offset, n, word);
+	for (; i < n && len + 1 < size; i++) {
 		u64 addr = tep_read_number(t->tep, (char *)rec->data +
 					   field->offset + i * word, word);
 		const char *fn;
