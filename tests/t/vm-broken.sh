@@ -96,9 +96,17 @@ stack_on_checks() {
 	t_check "vm-broken: custom: --stack-on=holders: why names the vmsplice get of $ref with its stack" \
 		sh -c "sed -n '/refused pfn $ref:/,/unexplained/p' '$out/so.why' |
 			grep -A1 '+ 1 get (collapse-pinned-[0-9]* ref at ' | grep -q '^ *stack: .*__do_sys_vmsplice'"
-	t_check "vm-broken: custom: --stack-on=holders: ...and the io_uring pin of $pin with its stack" \
+	t_check "vm-broken: custom: --stack-on=holders: ...and the io_uring pin of $pin with its stack (from try_grab_page, no kprobe frames)" \
 		sh -c "sed -n '/refused pfn $pin:/,/unexplained/p' '$out/so.why' |
-			grep -A1 '+ 1024 pin (FOLL_PIN|FOLL_LONGTERM collapse-pinned-' | grep -q '^ *stack: .*io_uring_register'"
+			grep -A1 '+ 1024 pin (FOLL_PIN|FOLL_LONGTERM collapse-pinned-' |
+			grep -q '^ *stack: try_grab_page+0x[0-9a-f]* < follow_page_pte.*io_uring_register'"
+	# --at the get itself: its stack comes after it, holders waits for it
+	at=$(sed -n "/refused pfn $ref:/,/unexplained/p" "$out/so.why" |
+		sed -n 's/.*+ 1 get (collapse-pinned-[0-9]* ref at \([0-9.]*\) .*/\1/p' | head -1)
+	"$PS" holders "$f" --pfn "$ref" --at "$at" > "$out/so.get" 2>&1
+	t_check "vm-broken: custom: --stack-on=holders: holders --at the get ($at) shows its stack" \
+		sh -c "grep -A1 '+ 1 get (collapse-pinned-[0-9]* ref at $at ' '$out/so.get' |
+			grep -q '^ *stack: .*__do_sys_vmsplice'"
 	at=$("$PS" replay "$f" --pfn "$ref" | awk '$4 == "alloc" { print $1; exit }')
 	"$PS" holders "$f" --pfn "$ref" --at "$at" > "$out/so.alloc" 2>&1
 	t_check "vm-broken: custom: --stack-on=holders: the allocation's get says its event had no stack" \
