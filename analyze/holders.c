@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event-parse.h>
+
 #include "pagestate/holders.h"
 #include "pagestate/trace.h"
 #include "pagestate/u64map.h"
@@ -27,6 +29,7 @@ struct item {
 	s64 refs;
 	int pid;
 	u64 ts, offset, stack_offset;
+	int event_id;
 	enum ps_op_kind op_kind;
 	u32 op_flags;
 	u64 pfn, mm, addr;
@@ -126,6 +129,7 @@ static struct item *item_add(struct ps_ledger *l, struct ledger *lg,
 	it->pid = op->pid;
 	it->ts = op->ts;
 	it->offset = op->offset;
+	it->event_id = op->event_id;
 	it->op_kind = op->kind;
 	it->op_flags = op->flags;
 	it->pfn = op->pfn;
@@ -607,6 +611,7 @@ static void row_from_item(struct ps_holder *h, const struct item *it)
 	h->ts = it->ts;
 	h->offset = it->offset;
 	h->stack_offset = it->stack_offset;
+	h->event_id = it->event_id;
 	h->op_kind = it->op_kind;
 	h->op_flags = it->op_flags;
 	h->pfn = it->pfn;
@@ -768,13 +773,35 @@ static void print_row(struct ps_trace *t, const struct ps_holder *r,
 	fputs(buf, out);
 }
 
+/*
+ * A get or pin without a stack in a recording that took stacks for some
+ * events only (record --stack-on): say its event was not one of them,
+ * rather than leave the reader wondering whether the stack got lost.
+ */
+static void print_no_stack(struct ps_trace *t, const struct ps_holder *r,
+			   const char *indent, FILE *out)
+{
+	struct tep_event *ev;
+
+	if ((r->kind != PS_HOLD_GET && r->kind != PS_HOLD_PIN) ||
+	    r->event_id < 0 || ps_trace_meta(t)->stack_mode != PS_STACKS_SOME ||
+	    ps_trace_stack_on(t, r->event_id))
+		return;
+	ev = tep_find_event(ps_trace_tep(t), r->event_id);
+	fprintf(out, "%s      stack: not recorded (%s:%s not in --stack-on)\n",
+		indent, ev ? ev->system : "?", ev ? ev->name : "?");
+}
+
 static void print_stack(struct ps_trace *t, const struct ps_holder *r,
 			const char *indent, FILE *out)
 {
 	char buf[4096], *line, *save = NULL;
 
-	if (!r->stack_offset || ps_trace_stack(t, r->stack_offset, buf,
-					       sizeof(buf)) <= 0)
+	if (!r->stack_offset) {
+		print_no_stack(t, r, indent, out);
+		return;
+	}
+	if (ps_trace_stack(t, r->stack_offset, buf, sizeof(buf)) <= 0)
 		return;
 	fprintf(out, "%s      stack:", indent);
 	for (line = strtok_r(buf, "\n", &save); line;

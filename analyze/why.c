@@ -41,11 +41,26 @@ struct holders_run {
 	bool seen;		/* an op touched pfn */
 	bool have;		/* snap is valid */
 	bool done;		/* the op at offset was applied */
+	bool stack_due;		/* snap_op's stack may come next on its cpu */
 	struct ps_holders snap;
 	struct ps_op snap_op;
 	bool freed;		/* the folio was freed after snap, before at */
 	u64 freed_ts;
 };
+
+/*
+ * The stack of the op the snapshot was taken at comes after it (and
+ * after --at): the holder that op made gets it in the snapshot too.
+ */
+static void snap_stack(struct holders_run *r, const struct ps_op *op)
+{
+	int i;
+
+	for (i = 0; i < r->snap.nr; i++)
+		if (r->snap.h[i].offset == r->snap_op.offset &&
+		    !r->snap.h[i].stack_offset)
+			r->snap.h[i].stack_offset = op->offset;
+}
 
 static void holders_hook(void *data, const struct ps_op *op,
 			 const struct ps_folio *f, const struct ps_state *before,
@@ -53,6 +68,11 @@ static void holders_hook(void *data, const struct ps_op *op,
 {
 	struct holders_run *r = data;
 
+	if (r->stack_due && op->cpu == r->snap_op.cpu) {
+		r->stack_due = false;
+		if (op->kind == PS_OP_STACK)
+			snap_stack(r, op);
+	}
 	if (r->done || (!r->offset && op->ts > r->at))
 		return;
 	if (op->pfn == r->pfn || holds(f, r->pfn))
@@ -71,6 +91,7 @@ static void holders_hook(void *data, const struct ps_op *op,
 		r->snap_op = *op;
 		r->have = true;
 		r->freed = false;
+		r->stack_due = true;
 	}
 	if (r->offset && op->offset == r->offset)
 		r->done = true;

@@ -285,9 +285,10 @@ static int output_write(struct ps_recorder *rec)
 		tracecmd_set_out_clock(out, clock);
 	/*
 	 * Our page events carry pfns, not code addresses: kallsyms (~5 MB)
-	 * is only worth its size when kernel stacks are recorded.
+	 * is only worth its size when kernel stacks are recorded (--stack,
+	 * or --stack-on with a trigger armed).
 	 */
-	if (!rec->stack)
+	if (!rec->stack && !rec->stacks.nr)
 		tracecmd_output_set_kallsyms(out, "/dev/null");
 	if (tracecmd_output_write_headers(out, list)) {
 		OUT_ERROR("%s: writing event formats from %s failed: %s",

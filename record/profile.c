@@ -269,7 +269,7 @@ int ps_profile_enable(struct ps_recorder *rec)
 	}
 	if (rec->stack && write_instance_file(rec, "options/stacktrace", "1"))
 		return -1;
-	return 0;
+	return ps_stacks_enable(rec);
 }
 
 /* The cap, event and missing lines of recording.h, after "begin". */
@@ -288,6 +288,7 @@ void ps_profile_mark(struct ps_recorder *rec)
 
 	for (i = 0; i < (size_t)rec->events.nr; i++)
 		ps_mark(rec, "event %s", rec->events.v[i]);
+	ps_stacks_mark(rec);
 
 	for (i = 0; i < ARRAY_SIZE(kmem_events); i++) {
 		snprintf(line, sizeof(line), "kmem:%s", kmem_events[i]);

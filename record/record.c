@@ -43,7 +43,7 @@
 #include "record.h"
 
 static const char *const record_usage[] = {
-	"pagestate record [-o FILE] [-e SYSTEM:EVENT]... [--stack] [-b KB] [-q] [--no-snapshot] [--start-snapshot] -- CMD [ARGS...]",
+	"pagestate record [-o FILE] [-e SYSTEM:EVENT]... [--stack | --stack-on=LIST] [-b KB] [-q] [--no-snapshot] [--start-snapshot] -- CMD [ARGS...]",
 	"pagestate record [options] -p PID",
 	"pagestate record [options]          (whole system until SIGINT/SIGTERM)",
 	"pagestate record --list-capabilities",
@@ -213,6 +213,7 @@ static void recorder_cleanup(struct ps_recorder *rec)
 	ps_buffers_close(rec);
 	ps_snapshot_close(rec);
 	ps_deep_free(rec);
+	ps_stacks_disable(rec);
 	if (rec->instance) {
 		tracefs_print_close(rec->instance);
 		if (rec->instance_created &&
@@ -417,13 +418,15 @@ out:
 
 /* What the option parser cannot judge alone; -1 after saying why. */
 static int record_args_bad(const char **argv, int n, int dd, int pid,
-			   int buffer_kb)
+			   int buffer_kb, bool stack, const char *stack_on)
 {
 	if (dd > 0)
 		return ps_error("unexpected argument '%s': the command goes "
 				"after '--'", argv[0]);
 	if (n > 0 && pid != -1)
 		return ps_error("give either -p PID or -- CMD, not both");
+	if (stack && stack_on)
+		return ps_error("give --stack (every event) or --stack-on=LIST, not both");
 	if (pid == 0 || buffer_kb == 0)
 		return ps_error("%s must be greater than 0",
 				pid == 0 ? "-p" : "-b");
@@ -456,6 +459,8 @@ static int record_run(struct ps_recorder *rec, struct ps_strlist *events,
 			 rec->caps.tracing_dir);
 		return PS_EXIT_USAGE;
 	}
+	if (rec->stack_on && ps_stack_on_check(rec))
+		return PS_EXIT_USAGE;
 	if (ps_profile_build(rec, events)) {
 		ps_event_set_clear(&rec->events);
 		return PS_EXIT_USAGE;
@@ -481,6 +486,8 @@ int cmd_record(int argc, const char **argv)
 			"record this event too (SYSTEM:* or SYSTEM for a group)"),
 		PS_OPT_BOOL_F(0, "stack", &stack,
 			"a kernel stack with every event (costly)"),
+		PS_OPT_STRING_F(0, "stack-on", &rec.stack_on, "list",
+			"a kernel stack after these events only: SYSTEM:EVENT globs, 'holders'"),
 		PS_OPT_INT_F('b', "buffer-kb", &buffer_kb, "kb",
 			"ring buffer per CPU in KiB (default: by memory and CPUs)"),
 		PS_OPT_INT_F('p', "pid", &pid, "pid",
@@ -506,7 +513,8 @@ int cmd_record(int argc, const char **argv)
 		ps_strlist_clear(&events);
 		return ps_parse_exit(res);
 	}
-	if (record_args_bad(argv, n, dd, pid, buffer_kb))
+	if (record_args_bad(argv, n, dd, pid, buffer_kb, stack,
+			    rec.stack_on))
 		goto usage_error;
 	if (n > 0)
 		cmd = argv;

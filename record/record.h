@@ -60,6 +60,16 @@ struct ps_event_set {
 	int alloc;
 };
 
+/* The events that carry a stack trigger (stacks.c). */
+struct ps_stack_on {
+	struct {
+		char *event;		/* "system:event" */
+		bool gets;		/* only its increments ("val > 0") */
+	} *v;
+	int nr, alloc;
+	int armed;			/* v[0..armed) have a trigger now */
+};
+
 struct ps_cpu_reader;
 struct ps_kprobes;
 struct ps_deep;
@@ -68,7 +78,8 @@ struct ps_recorder {
 	/* what the user asked for */
 	const char *output;
 	int buffer_kb;
-	bool stack;
+	bool stack;		/* options/stacktrace: every event */
+	const char *stack_on;	/* --stack-on=LIST, NULL: none */
 	bool snap_start;
 	bool snap_exit;
 
@@ -77,6 +88,7 @@ struct ps_recorder {
 	const char *profile;
 	struct ps_event_set events;
 	struct ps_kprobes *kprobes;	/* kprobes.c; NULL without kprobes */
+	struct ps_stack_on stacks;	/* stacks.c: per-event triggers */
 
 	/* our tracefs instance and its per-CPU readers */
 	struct tracefs_instance *instance;
@@ -114,6 +126,14 @@ void ps_event_set_clear(struct ps_event_set *set);
 void ps_event_set_add(struct ps_event_set *set, const char *system,
 		      const char *event);
 const char *ps_profile_name(const struct ps_caps *caps, bool kprobes);
+
+/* stacks.c */
+int ps_stack_on_check(struct ps_recorder *rec);
+int ps_stacks_enable(struct ps_recorder *rec);
+void ps_stacks_disable(struct ps_recorder *rec);
+void ps_stacks_clear(struct tracefs_instance *inst, char *const *names,
+		     int nr);
+void ps_stacks_mark(struct ps_recorder *rec);
 
 /*
  * layout.c: where the running kernel keeps what the kprobes fetch, as

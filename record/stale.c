@@ -330,7 +330,12 @@ static int recover_files(const char *output, int cpus,
 	return ret;
 }
 
-static void instance_remove(pid_t pid, const char *why)
+/*
+ * @events: what the dead recorder enabled (its run file), whose stack
+ * triggers (stacks.c) go first; NULL when it left no run file.
+ */
+static void instance_remove(pid_t pid, const char *why,
+			    const struct ps_event_set *events)
 {
 	struct tracefs_instance *inst;
 	char name[64];
@@ -342,6 +347,8 @@ static void instance_remove(pid_t pid, const char *why)
 	if (!inst)
 		return;
 	tracefs_trace_off(inst);
+	if (events)
+		ps_stacks_clear(inst, events->v, events->nr);
 	if (tracefs_instance_destroy(inst))
 		ps_warn("cannot remove the tracefs instance %s: %s", name,
 			strerror(errno));
@@ -364,7 +371,7 @@ static int stale_run(const char *path)
 	if (recover_files(ri.output, ri.cpus, &ri.events, name) < 0)
 		ps_warn("the recording of dead recorder pid %d stays in %s.cpu*",
 			ri.pid, ri.output);
-	instance_remove(ri.pid, "left by a dead recorder");
+	instance_remove(ri.pid, "left by a dead recorder", &ri.events);
 	unlink(path);
 	run_info_free(&ri);
 	return 1;
@@ -411,7 +418,7 @@ static int stale_instances(const char *tracing_dir)
 		pid = strtol(de->d_name + len, &end, 10);
 		if (*end || pid <= 0 || ps_recorder_alive(pid))
 			continue;
-		instance_remove(pid, "left by a dead recorder");
+		instance_remove(pid, "left by a dead recorder", NULL);
 		n++;
 	}
 	if (dir)

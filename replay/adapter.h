@@ -113,6 +113,8 @@ s64 ps_field(struct ps_trace *t, struct ps_event_adapter *ea,
 void ps_emit(struct ps_trace *t, const struct ps_op *op);
 /* Metadata from markers, filled by the print adapter. */
 struct ps_meta *ps_trace_meta_mut(struct ps_trace *t);
+/* Did the last record of this cpu make an op?  (Its stack is the op's.) */
+bool ps_trace_prev_made_op(const struct ps_trace *t, int cpu);
 /* Builds ea->flags from the __print_flags of field name in ea's format. */
 void ps_adapter_decode_flags(struct ps_event_adapter *ea, const char *field);
 u64 ps_flags_decode(const struct ps_event_adapter *ea, u64 raw);

@@ -621,6 +621,32 @@ static void marker_pageflags(struct ps_trace *t, const char *line)
 	}
 }
 
+/* "stacks mode=all|off|some", then "stack-on SYSTEM:EVENT if=..." */
+static void marker_stacks(struct ps_trace *t, const char *line)
+{
+	struct ps_meta *m = ps_trace_meta_mut(t);
+	char sys[64], name[128];
+	struct tep_event *ev;
+
+	if (!strncmp(line, "stacks ", 7)) {
+		const char *mode = strstr(line, "mode=");
+
+		m->nr_stack_on = 0;
+		m->stack_mode = !mode ? PS_STACKS_UNKNOWN :
+			!strncmp(mode + 5, "all", 3) ? PS_STACKS_ALL :
+			!strncmp(mode + 5, "some", 4) ? PS_STACKS_SOME :
+			!strncmp(mode + 5, "off", 3) ? PS_STACKS_OFF :
+			PS_STACKS_UNKNOWN;
+		return;
+	}
+	if (sscanf(line + 9, "%63[^: ]:%127[^ ]", sys, name) != 2 ||
+	    m->nr_stack_on >= PS_STACK_ON_MAX)
+		return;
+	ev = tep_find_event_by_name(ps_trace_tep(t), sys, name);
+	if (ev)
+		m->stack_on[m->nr_stack_on++] = ev->id;
+}
+
 static void ad_print(struct ps_trace *t, struct ps_event_adapter *ea,
 		     struct tep_record *rec, struct ps_op *op)
 {
@@ -672,6 +698,9 @@ static void ad_print(struct ps_trace *t, struct ps_event_adapter *ea,
 		ps_emit(t, op);
 	} else if (!strncmp(line, "begin ", 6)) {
 		marker_begin(t, line);
+	} else if (!strncmp(line, "stacks ", 7) ||
+		   !strncmp(line, "stack-on ", 9)) {
+		marker_stacks(t, line);
 	} else if (!strncmp(line, "layout ", 7)) {
 		marker_layout(t, line);
 	} else if (!strncmp(line, "pageflags ", 10)) {
@@ -681,10 +710,17 @@ static void ad_print(struct ps_trace *t, struct ps_event_adapter *ea,
 	}
 }
 
-/* options/stacktrace: the stack of the event just before, on this cpu */
+/*
+ * options/stacktrace or a stacktrace trigger: the stack of the event just
+ * before, on this cpu.  When that event made no op (no adapter, a FOLL_GET
+ * grab, an entry probe held for its return) the stack belongs to no op:
+ * passed on, it would land on an older op of the cpu.
+ */
 static void ad_kernel_stack(struct ps_trace *t, struct ps_event_adapter *ea,
 			    struct tep_record *rec, struct ps_op *op)
 {
+	if (!ps_trace_prev_made_op(t, rec->cpu))
+		return;
 	op->kind = PS_OP_STACK;
 	ps_emit(t, op);
 }

@@ -91,6 +91,9 @@ struct ps_trace {
 	bool corrupt;		/* an event ran off its page, or back */
 	/* per iterator slot: the offset of its last record */
 	u64 slot_offset[PS_TRACE_SLOTS];
+	/* per cpu: did its last record make an op (for its stack) */
+	bool made_op[PS_TRACE_SLOTS];
+	u64 nr_emitted;
 	struct ps_progress progress;
 	struct ps_meta meta;
 };
@@ -490,6 +493,7 @@ s64 ps_field(struct ps_trace *t, struct ps_event_adapter *ea,
 
 static void emit(struct ps_trace *t, const struct ps_op *op)
 {
+	t->nr_emitted++;
 	if (!t->stop && t->fn(t->fn_data, op))
 		t->stop = 1;
 }
@@ -529,13 +533,36 @@ struct ps_meta *ps_trace_meta_mut(struct ps_trace *t)
 static void unpins_flush(struct ps_trace *t, const struct ps_op *op,
 			 const char *event);
 
+bool ps_trace_prev_made_op(const struct ps_trace *t, int cpu)
+{
+	return cpu < 0 || cpu >= PS_TRACE_SLOTS || t->made_op[cpu];
+}
+
+bool ps_trace_stack_on(const struct ps_trace *t, int event_id)
+{
+	int i;
+
+	switch (t->meta.stack_mode) {
+	case PS_STACKS_OFF:
+		return false;
+	case PS_STACKS_SOME:
+		for (i = 0; i < t->meta.nr_stack_on; i++)
+			if (t->meta.stack_on[i] == event_id)
+				return true;
+		return false;
+	default:
+		return true;
+	}
+}
+
+static int adapt_record(struct ps_trace *t, struct tep_record *rec);
+
 static int replay_record(struct tracecmd_input *handle,
 			 struct tep_record *rec, int cpu, void *data)
 {
 	struct ps_trace *t = data;
-	struct ps_event_adapter *ea;
-	struct ps_op op;
-	int id;
+	u64 before;
+	int ret;
 
 	/*
 	 * libtracecmd takes an event's length from the page as it is: one
@@ -558,6 +585,19 @@ static int replay_record(struct tracecmd_input *handle,
 		}
 		t->slot_offset[cpu] = rec->offset;
 	}
+	before = t->nr_emitted;
+	ret = adapt_record(t, rec);
+	if (rec->cpu >= 0 && rec->cpu < PS_TRACE_SLOTS)
+		t->made_op[rec->cpu] = t->nr_emitted != before;
+	return ret;
+}
+
+static int adapt_record(struct ps_trace *t, struct tep_record *rec)
+{
+	struct ps_event_adapter *ea;
+	struct ps_op op;
+	int id;
+
 	t->nr_records++;
 	t->last_offset = rec->offset;
 	ps_progress_note(&t->progress, t->nr_records, rec->cpu, rec->offset);
@@ -861,6 +901,7 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 	t->stop = 0;
 	t->corrupt = false;
 	memset(t->slot_offset, 0, sizeof(t->slot_offset));
+	memset(t->made_op, 0, sizeof(t->made_op));
 	ret = -1;
 	errno = ENOTSUP;
 	if (t->text)
@@ -918,6 +959,34 @@ const char *ps_trace_comm(struct ps_trace *t, int pid)
 	return c ? c : "<...>";
 }
 
+/*
+ * A stacktrace trigger on a kprobe event (record --stack-on) unwinds from
+ * the probe handler: the int3 trap's frames (kprobe_int3_handler ..
+ * asm_exc_int3) and the probed address twice come first, where
+ * options/stacktrace starts at the probed function.  Returns how many
+ * leading frames to skip so both read the same.
+ */
+static int kprobe_frames(struct tep_handle *tep, const char *data, int n,
+			 int word)
+{
+	int i, skip = 0;
+
+	for (i = 0; i < n && i < 12; i++) {
+		u64 addr = tep_read_number(tep, data + i * word, word);
+		const char *fn = tep_find_function(tep, addr);
+
+		if (fn && !strcmp(fn, "asm_exc_int3")) {
+			skip = i + 1;
+			break;
+		}
+	}
+	while (skip && skip + 1 < n &&
+	       tep_read_number(tep, data + skip * word, word) ==
+	       tep_read_number(tep, data + (skip + 1) * word, word))
+		skip++;
+	return skip;
+}
+
 int ps_trace_stack(struct ps_trace *t, u64 offset, char *buf, size_t size)
 {
 	struct tep_format_field *field;
@@ -944,7 +1013,8 @@ int ps_trace_stack(struct ps_trace *t, u64 offset, char *buf, size_t size)
 	if (word <= 0)
 		word = 8;
 	n = (rec->size - field->offset) / word;
-	for (i = 0; i < n && len + 1 < size; i++) {
+	i = kprobe_frames(t->tep, (char *)rec->data + field->offset, n, word);
+	for (; i < n && len + 1 < size; i++) {
 		u64 addr = tep_read_number(t->tep, (char *)rec->data +
 					   field->offset + i * word, word);
 		const char *fn;

@@ -46,6 +46,12 @@ _pagestate()
 	case $prev in
 	-o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	esac
+	# --stack-on=LIST: its keyword (event names are the kernel's)
+	if [ "$prev" = "=" ] && [ "${COMP_WORDS[COMP_CWORD - 2]}" = --stack-on ] ||
+	   [ "$prev" = --stack-on ]; then
+		COMPREPLY=($(compgen -W holders -- "$cur"))
+		return
+	fi
 	case $cur in
 	-*) COMPREPLY=($(compgen -W "$(_pagestate_opts "$bin" "$cmd")" -- "$cur")) ;;
 	*) COMPREPLY=($(compgen -f -X '!*.dat' -- "$cur") $(compgen -d -- "$cur")) ;;

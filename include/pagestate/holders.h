@@ -65,6 +65,7 @@ struct ps_holder {
 	u64 ts;			/* when taken, 0 when not known */
 	u64 offset;		/* file offset of the taking event */
 	u64 stack_offset;	/* its kernel stack record, 0 if none */
+	int event_id;		/* tep id of the taking event, -1 if none */
 	enum ps_op_kind op_kind;/* the taking op (alloc, ref, rmap_add, ...) */
 	u32 op_flags;		/* its PS_OPF_* (PIN, LONGTERM, COMPOUND) */
 	u64 pfn;		/* subpage the op named */

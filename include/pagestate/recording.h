@@ -19,6 +19,12 @@
  *       the per-CPU files fill; make bench measures their share)
  *   pagestate: cap <name>=<0|1> ...        what the kernel offered (one or more)
  *   pagestate: event <system>:<name>       an event we enabled (one line each)
+ *   pagestate: stacks mode=<off|all|some> [events=<n>]
+ *       kernel stacks: none, after every event (record --stack), or
+ *       after the events of the stack-on lines (--stack-on=LIST)
+ *   pagestate: stack-on <system>:<name> if=<all|gets>
+ *       one per event with a stacktrace trigger (record/stacks.c);
+ *       gets: only when val > 0 (page_ref increments)
  *   pagestate: missing <what> why=<word>   a source or probe we could not use
  *   pagestate: probes-on                   the kprobes are enabled now (they
  *       need the layout marker before them, so tracing starts first):

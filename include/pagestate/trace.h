@@ -22,6 +22,8 @@ struct ps_trace;
 struct tep_handle;
 
 /* What the recording says about itself (markers and file options). */
+#define PS_STACK_ON_MAX	64
+
 struct ps_meta {
 	char kernel[128];	/* release, from the begin marker or UNAME */
 	char profile[32];	/* "host", "page_ref", ..., "" if not ours */
@@ -55,10 +57,28 @@ struct ps_meta {
 		bool double_map;	/* ...and named PG_double_map (< 6.2) */
 	} layout;
 	u64 probe_no_layout;	/* kprobe events we could not place */
+	/*
+	 * Kernel stacks, from the "stacks"/"stack-on" markers: which
+	 * events carry one (record --stack, --stack-on=LIST).
+	 */
+	enum ps_stack_mode {
+		PS_STACKS_UNKNOWN,	/* no marker: an older file, not ours */
+		PS_STACKS_OFF,
+		PS_STACKS_ALL,
+		PS_STACKS_SOME,		/* the stack_on[] events */
+	} stack_mode;
+	int nr_stack_on;
+	int stack_on[PS_STACK_ON_MAX];	/* tep event ids */
 	u64 huge_zero_pfn;	/* from the split_pmd probe; 0 unknown */
 };
 
 typedef int (*ps_op_fn)(void *data, const struct ps_op *op);
+
+/*
+ * Did the recording ask for a stack after event_id?  true for
+ * PS_STACKS_ALL, false for OFF; UNKNOWN answers true (say nothing).
+ */
+bool ps_trace_stack_on(const struct ps_trace *t, int event_id);
 
 /*
  * Opens path.  On failure prints one line naming the file and the problem

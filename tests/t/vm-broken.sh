@@ -12,6 +12,11 @@
 #   fork-broken: fork shares a pinned page (no page_needs_cow_for_dma());
 #     workload fork-pin -> anon-exclusive-pinned BREAK on the pinned pfn
 #
+# The clean boot records with --stack-on=holders (record/stacks.c) and
+# also records collapse-pinned so: its get and pin are named with their
+# stacks; the broken boots record with --stack, and the two
+# collapse-broken files say what stacks on every event cost.
+#
 # A variant not yet cached is built here, in the clean kernel's tree
 # (~0.5-1.5 min each with -j2: tests/vm/build-kernel).
 source "$(dirname "$0")/../lib.sh"
@@ -25,7 +30,7 @@ why=
 command -v qemu-system-x86_64 >/dev/null || why="qemu-system-x86_64 not installed"
 [ -n "$why" ] || command -v busybox >/dev/null || why="busybox-static not installed"
 [ -n "$why" ] || [ -x "$PS" ] || why="pagestate not built (make)"
-for w in collapse-broken fork-pin; do
+for w in collapse-broken fork-pin collapse-pinned; do
 	[ -n "$why" ] || [ -x "$WORKLOADS/$w" ] || why="workloads not built (make)"
 done
 if [ -n "$why" ]; then
@@ -45,6 +50,7 @@ record() {
 	/pagestate record -q '"${REC_OPTS:-}"' -o /out/$w.dat -- /w/$w > /out/$w.out 2> /out/$w.err ||
 		echo "record $w failed: $?"
 done
+'"${EXTRA:-}"'
 dmesg > /out/dmesg.txt'
 	if ! "$VM" --kernel "$kernel" --timeout 240 --out "$out" -- sh -c "$script" \
 		> "$out.log" 2>&1; then
@@ -71,9 +77,52 @@ ledger_adds_up() {
 		grep -q "^  adds up:        yes (0 states off)" "$out/$w.sum"
 }
 
+# --stack-on=holders (clean boot): the get and the pin that made
+# MADV_COLLAPSE refuse collapse-pinned's pages are named with the stacks
+# of vmsplice and io_uring_register; the allocation's get, whose event
+# carries no stack, says so; no instance is left.
+stack_on_checks() {
+	local out=$1 f=$1/so-holders.dat ref pin
+	t_check "vm-broken: custom: --stack-on=holders armed page_ref gets and GUP pins" \
+		test "$(trace-cmd report "$f" 2>/dev/null | grep -c 'pagestate: stack-on \(page_ref:page_ref_mod if=gets\|pagestate:gup_grab_page if=all\)$')" = 2
+	t_check "vm-broken: custom: --stack-on=holders left no instance" \
+		test ! -s "$out/instances.txt"
+	"$PS" why "$f" > "$out/so.why" 2>&1
+	ref=$(sed -n "s/^workload: collapse-ref-before .*pfn=\(0x[0-9a-f]*\).*/\1/p" \
+		"$out/collapse-pinned.out" | tail -1)
+	pin=$(sed -n 's/^workload: collapse-pin-before .*pfn=\(0x[0-9a-f]*\).*/\1/p' \
+		"$out/collapse-pinned.out" | tail -1)
+	sed -n "/refused pfn $ref:/,/unexplained/p" "$out/so.why"
+	t_check "vm-broken: custom: --stack-on=holders: why names the vmsplice get of $ref with its stack" \
+		sh -c "sed -n '/refused pfn $ref:/,/unexplained/p' '$out/so.why' |
+			grep -A1 '+ 1 get (collapse-pinned-[0-9]* ref at ' | grep -q '^ *stack: .*__do_sys_vmsplice'"
+	t_check "vm-broken: custom: --stack-on=holders: ...and the io_uring pin of $pin with its stack (from try_grab_page, no kprobe frames)" \
+		sh -c "sed -n '/refused pfn $pin:/,/unexplained/p' '$out/so.why' |
+			grep -A1 '+ 1024 pin (FOLL_PIN|FOLL_LONGTERM collapse-pinned-' |
+			grep -q '^ *stack: try_grab_page+0x[0-9a-f]* < follow_page_pte.*io_uring_register'"
+	# --at the get itself: its stack comes after it, holders waits for it
+	at=$(sed -n "/refused pfn $ref:/,/unexplained/p" "$out/so.why" |
+		sed -n 's/.*+ 1 get (collapse-pinned-[0-9]* ref at \([0-9.]*\) .*/\1/p' | head -1)
+	"$PS" holders "$f" --pfn "$ref" --at "$at" > "$out/so.get" 2>&1
+	t_check "vm-broken: custom: --stack-on=holders: holders --at the get ($at) shows its stack" \
+		sh -c "grep -A1 '+ 1 get (collapse-pinned-[0-9]* ref at $at ' '$out/so.get' |
+			grep -q '^ *stack: .*__do_sys_vmsplice'"
+	at=$("$PS" replay "$f" --pfn "$ref" | awk '$4 == "alloc" { print $1; exit }')
+	"$PS" holders "$f" --pfn "$ref" --at "$at" > "$out/so.alloc" 2>&1
+	t_check "vm-broken: custom: --stack-on=holders: the allocation's get says its event had no stack" \
+		grep -q "^ *stack: not recorded (kmem:mm_page_alloc not in --stack-on)" "$out/so.alloc"
+}
+
 # The clean kernel: the same workloads print ok and check finds nothing.
+# They are recorded with --stack-on=holders (stacks after page_ref gets
+# and GUP pins only), and so is collapse-pinned, whose refused pages are
+# held by a pin and by a get: both are named with their stacks.
 out="$T_TMP/clean"
-if record "$out" custom collapse-broken fork-pin; then
+so_script='/pagestate record -q --stack-on=holders -o /out/so-holders.dat -- /w/collapse-pinned \
+	> /out/collapse-pinned.out 2> /out/so-holders.err || echo "record so-holders failed: $?"
+ls /sys/kernel/tracing/instances/ > /out/instances.txt'
+if REC_OPTS=--stack-on=holders EXTRA=$so_script \
+	record "$out" custom collapse-broken fork-pin; then
 	for c in $cases; do
 		IFS=: read -r v w rule line <<< "$c"
 		echo "custom $w: $(grep "^workload: $line " "$out/$w.out" | tr '\n' ' ')"
@@ -104,6 +153,7 @@ if record "$out" custom collapse-broken fork-pin; then
 			grep -q '+ 1024 pin (FOLL_PIN|FOLL_LONGTERM collapse-broken-[0-9]* pin at '"
 	t_check "vm-broken: custom: ...and madvise_collapse's EAGAIN" \
 		grep -q "madvise_collapse: returned -11 (EAGAIN)" "$out/why"
+	stack_on_checks "$out"
 fi
 
 # check --rules RULE on OUT/W.dat exits 1 with a BREAK of RULE on PFN.
@@ -201,3 +251,24 @@ PYEOF2
 		t_fail "vm-broken: $k: report --text" "$(head -20 "$out/r.txt")"
 	fi
 done
+
+# The cost of stacks: collapse-broken with --stack-on=holders (clean
+# boot) against --stack (the collapse-broken boot): size, records, stacks
+# and guest seconds from the begin to the end marker.
+cost() {
+	local f=$1
+	"$PS" replay "$f" > "$f.sum" 2>&1
+	trace-cmd report "$f" 2>/dev/null | awk '/pagestate: (begin|end$)/ {
+		for (i = 1; i < NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) t[n++] = $i + 0 }
+		END { if (n == 2) printf "%.2f\n", t[1] - t[0] }' > "$f.secs"
+	echo "size=$(stat -c %s "$f") records=$(awk '/^records:/ { print $2 }' "$f.sum")" \
+	     "stacks=$(awk '$1 == "kernel_stack" { print $2 }' "$f.sum")" \
+	     "secs=$(cat "$f.secs")"
+}
+so=$T_TMP/clean/collapse-broken.dat all=$T_TMP/collapse-broken/collapse-broken.dat
+if [ -s "$so" ] && [ -s "$all" ]; then
+	echo "# collapse-broken --stack-on=holders: $(cost "$so")"
+	echo "# collapse-broken --stack:            $(cost "$all")"
+	t_check "vm-broken: collapse-broken --stack-on=holders is under half the size of --stack" \
+		test $(( $(stat -c %s "$so") * 2 )) -lt "$(stat -c %s "$all")"
+fi
