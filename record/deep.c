@@ -66,17 +66,21 @@ static const char *const ev_name[EV_NR] = {
 	"mm_page_alloc", "mm_page_free", "mm_page_free_batched",
 };
 
+/* Event fields sit wherever the ring buffer put them: no aligned loads. */
 static u64 field_val(void *data, struct tep_format_field *f)
 {
+	const char *p = (const char *)data + (f ? f->offset : 0);
+	uint16_t v16;
+	u32 v32;
 	u64 v = 0;
 
 	if (!f)
 		return 0;
 	switch (f->size) {
-	case 8: v = *(u64 *)((char *)data + f->offset); break;
-	case 4: v = *(u32 *)((char *)data + f->offset); break;
-	case 2: v = *(uint16_t *)((char *)data + f->offset); break;
-	case 1: v = *(uint8_t *)((char *)data + f->offset); break;
+	case 8: memcpy(&v, p, 8); break;
+	case 4: memcpy(&v32, p, 4); v = v32; break;
+	case 2: memcpy(&v16, p, 2); v = v16; break;
+	case 1: v = *(const uint8_t *)p; break;
 	}
 	return v;
 }
