@@ -130,6 +130,10 @@ void ps_op_detail(const struct ps_op *op, char *buf, size_t size)
 		ADD("FOLL_PIN ");
 	if (op->addr)
 		ADD("addr=0x%llx ", (unsigned long long)op->addr);
+	/* whose page table: the same address repeats across fork */
+	if (op->mm && (op->kind == PS_OP_MIGRATION_SET ||
+		       op->kind == PS_OP_MIGRATION_REMOVE))
+		ADD("mm=0x%llx ", (unsigned long long)op->mm);
 	if (op->result_name)
 		ADD("%s ", op->result_name);
 	else if (op->result)
