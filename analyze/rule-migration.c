@@ -14,7 +14,10 @@
  * and child, so without the mm a parent's remove would cancel a
  * child's set.  fork copies an entry without a set event (copy of a
  * PTE migration entry is inline: no probe), so an entry may see a
- * remove it never saw set: not a break.
+ * remove it never saw set: not a break.  An mm torn down while its
+ * entries are in place (a child exiting mid-migration: exit_mmap zaps
+ * them, no remove event, and the rmap walk no longer finds the vma)
+ * takes them with it: forgotten, not left.
  *
  * Where no mm was observed (recordings without those probes, text
  * traces) entries of one address share the key 0, as before: no remove
@@ -214,6 +217,27 @@ static void mig_remove(struct mig_priv *mp, const struct ps_op *op)
 		en->removes++;
 }
 
+/* exit_mmap(mm): its entries were zapped with its page tables. */
+static void mig_mm_exit(struct mig_priv *mp, u64 mm)
+{
+	int i;
+
+	for (i = 0; mm && i < BUCKETS; i++) {
+		struct entry **pp = &mp->b[i];
+
+		while (*pp) {
+			struct entry *en = *pp;
+
+			if (en->mm != mm) {
+				pp = &en->next;
+				continue;
+			}
+			*pp = en->next;
+			free(en);
+		}
+	}
+}
+
 static void mig_op(struct ps_check *c, void *priv, const struct ps_op *op,
 		   const struct ps_folio *f, const struct ps_state *before,
 		   const struct ps_state *after)
@@ -231,6 +255,9 @@ static void mig_op(struct ps_check *c, void *priv, const struct ps_op *op,
 		/* a fault maps a new anon page in the faulting task's mm */
 		if ((op->flags & PS_OPF_NEW) && op->mm && op->pid > 0)
 			mm_learn(mp, op->mm, op->pid);
+		break;
+	case PS_OP_MM_EXIT:
+		mig_mm_exit(mp, op->mm);
 		break;
 	case PS_OP_MIGRATE_END:
 		/* migrate_pages() returns only after remove_migration_ptes() */

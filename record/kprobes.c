@@ -220,6 +220,9 @@ static const struct probe_def probe_defs[] = {
 	{ "migration-remove", 0, PS_PROBE_REMOVE_MIGRATION,
 	  "remove_migration_pte", "folio vma addr old|folio vma addr arg",
 	  "addr=%dx:x64", 0, G_ALL, NULL, "%si" },
+	/* a process exiting mid-migration takes its entries with it */
+	{ "mm-exit", 0, PS_PROBE_MM_EXIT, "exit_mmap", "mm", "mm=%di:x64", 0,
+	  G_ALL },
 
 	/* the deep snapshot: each pfn /proc/kpageflags is asked for */
 	{ "page-read", 0, PS_PROBE_PAGE_READ, "stable_page_flags", "page",

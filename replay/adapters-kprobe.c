@@ -732,6 +732,16 @@ static void ad_migration_walk(struct ps_trace *t, struct ps_event_adapter *ea,
  */
 #define MIG_WALK_SPAN	(512ull << 12)
 
+/* exit_mmap(mm): the address space goes, its page tables zapped */
+static void ad_mm_exit(struct ps_trace *t, struct ps_event_adapter *ea,
+		       struct tep_record *rec, struct ps_op *op)
+{
+	op->kind = PS_OP_MM_EXIT;
+	op->pfn = PS_PFN_NONE;
+	op->mm = (u64)ps_field(t, ea, rec, 0);
+	ps_emit(t, op);
+}
+
 u64 ps_trace_migration_mm(struct ps_trace *t, int pid, u64 addr)
 {
 	struct ps_fork_slot *fs = ps_trace_fork_slot(t, pid, false);
@@ -852,6 +862,7 @@ const struct ps_adapter ps_kprobe_adapters[] = {
 	  ad_migration_walk, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_REMOVE_MIGRATION, { "addr", "mm" },
 	  ad_migration_walk, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_MM_EXIT, { "mm" }, ad_mm_exit, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_PAGE_READ,
 	  { FOLIO_FIELDS, "tflags", "cmapcount", "cpincount" }, ad_page_read,
 	  0, "page" },

@@ -138,6 +138,11 @@
  *                                                       that follow, at addresses
  *                                                       from addr on, write mm's
  *                                                       page table
+ * mm_exit              exit_mmap(mm)                    mm (x64); no page fields.
+ *                                                       The mm's page tables are
+ *                                                       zapped: a migration entry
+ *                                                       in them goes without a
+ *                                                       remove_migration_pte
  * remove_migration     remove_migration_pte(folio, vma, addr, old)
  *                                                       addr (x64), mm; the same for
  *                                                       remove_migration_pte/_pmd.
@@ -243,6 +248,7 @@
 #define PS_PROBE_COPY_HUGE_PMD_RET	"copy_huge_pmd_ret"
 #define PS_PROBE_MIGRATE_ONE		"migrate_one"
 #define PS_PROBE_REMOVE_MIGRATION	"remove_migration"
+#define PS_PROBE_MM_EXIT		"mm_exit"
 
 /* folio era */
 #define PS_PROBE_FOLIO_ADD_ANON_PTES	"folio_add_anon_ptes"

@@ -367,6 +367,34 @@ static void test_migration_entry_left_per_mm(void)
 	ps_check_free(c);
 }
 
+/*
+ * A child exiting mid-migration: exit_mmap zaps its entry (no remove
+ * event) and the rmap walk no longer finds its vma.  Not left.
+ */
+static void test_migration_entry_mm_exit(void)
+{
+	struct ps_check *c;
+	struct ps_op op;
+	int exited;
+
+	for (exited = 0; exited < 2; exited++) {
+		c = start("migration-entry-left");
+		feed(c, PS_OP_ALLOC, 0x3000, 0, 0);
+		op = mk(PS_OP_MIGRATION_SET, 0x3000, 0);
+		op.addr = 0x7f0000000000;
+		op.mm = MM_CHILD;
+		ps_check_apply(c, &op);
+		if (exited) {
+			op = mk(PS_OP_MM_EXIT, PS_PFN_NONE, 0);
+			op.mm = MM_CHILD;
+			op.pid = 101;
+			ps_check_apply(c, &op);
+		}
+		feed(c, PS_OP_MIGRATE_END, PS_PFN_NONE, 0, 0);
+		EXPECT_EQ(finish(c, PS_SEV_BREAK), !exited);
+	}
+}
+
 static void test_huge_zero_split(void)
 {
 	struct ps_check *c = start("huge-zero-split");
@@ -671,6 +699,7 @@ int main(void)
 	RUN(test_double_map);
 	RUN(test_migration_entry_left);
 	RUN(test_migration_entry_left_per_mm);
+	RUN(test_migration_entry_mm_exit);
 	RUN(test_huge_zero_split);
 	RUN(test_generic_rules);
 	RUN(test_end_state);
