@@ -22,7 +22,9 @@
  * Where no mm was observed (recordings without those probes, text
  * traces) entries of one address share the key 0, as before: no remove
  * at all is still a break; fewer removes than sets is uncertain, since
- * which mm holds the left one cannot be told.
+ * which mm holds the left one cannot be told.  A remove with no set
+ * outstanding under its key while another key at the address has one
+ * is counted there, and makes that entry's verdict uncertain too.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +39,7 @@ struct entry {
 	u64 pfn;
 	int pid;		/* the migrating task: its batch sweeps it */
 	s32 sets, removes;
-	bool guessed;		/* a remove of unknown mm was counted here */
+	bool guessed;		/* a remove of another key was counted here */
 	struct ps_op op;	/* the (first) set */
 	struct entry *next;
 };
@@ -71,17 +73,19 @@ static struct entry **find(struct mig_priv *mp, u64 mm, u64 addr)
 }
 
 /*
- * A remove whose mm is not the key of any entry: one of the other side
- * (unknown mm for a known set, or the reverse) with a set outstanding,
- * counted there but marked, so a verdict on it is never a break.
+ * A remove that finds no set outstanding under its own key: if another
+ * mm's entry at the address has one (unknown mm for a known set or the
+ * reverse, or a remove that sorted before its own walk's probe event
+ * when the task changed CPUs), it is counted there but marked, so a
+ * verdict on that entry is never a break.
  */
-static struct entry *find_other(struct mig_priv *mp, u64 mm, u64 addr)
+static struct entry *find_other(struct mig_priv *mp, const struct entry *not,
+				u64 addr)
 {
 	struct entry *en;
 
 	for (en = mp->b[bucket(addr)]; en; en = en->next)
-		if (en->addr == addr && (!mm || !en->mm) &&
-		    en->removes < en->sets)
+		if (en != not && en->addr == addr && en->removes < en->sets)
 			return en;
 	return NULL;
 }
@@ -139,7 +143,7 @@ static void report_left(struct ps_check *c, struct mig_priv *mp,
 			(unsigned long long)en->addr, who,
 			(unsigned long long)en->pfn, en->sets,
 			en->sets == 1 ? "" : "s", en->removes, when,
-			en->guessed ? " (a remove of unknown mm was counted "
+			en->guessed ? " (a remove of another mm was counted "
 				      "here)" :
 			!en->mm && en->removes ? " (which mm holds the left "
 						 "one is unknown)" : "");
@@ -205,7 +209,7 @@ static void mig_remove(struct mig_priv *mp, const struct ps_op *op)
 	struct entry *en = *pp;
 
 	if (!en || en->removes >= en->sets) {
-		struct entry *other = find_other(mp, op->mm, op->addr);
+		struct entry *other = find_other(mp, en, op->addr);
 
 		if (other) {
 			other->guessed = true;
