@@ -4,9 +4,27 @@
  * removed again, in every mm that holds one, parent and child alike.
  * The 2010 fork-vs-migration race ("mm: fix race between fork and
  * migration", rmap walk missing the child's freshly copied entry) left
- * a migration entry in the child forever.  fork copies an entry without
- * a set_migration_pte event, so an address may see more removes than
- * sets; it must never see sets without removes once the batch ends.
+ * a migration entry in the child forever.
+ *
+ * The bookkeeping is the kernel's: one entry per (mm, address), sets
+ * and removes counted.  The set/remove tracepoints give only the
+ * address; which mm's page table they wrote comes from the probes on
+ * the rmap walk (try_to_migrate_one, remove_migration_pte: vma->vm_mm,
+ * replay/adapters-kprobe.c).  After fork the same address is in parent
+ * and child, so without the mm a parent's remove would cancel a
+ * child's set.  fork copies an entry without a set event (copy of a
+ * PTE migration entry is inline: no probe), so an entry may see a
+ * remove it never saw set: not a break.  An mm torn down while its
+ * entries are in place (a child exiting mid-migration: exit_mmap zaps
+ * them, no remove event, and the rmap walk no longer finds the vma)
+ * takes them with it: forgotten, not left.
+ *
+ * Where no mm was observed (recordings without those probes, text
+ * traces) entries of one address share the key 0, as before: no remove
+ * at all is still a break; fewer removes than sets is uncertain, since
+ * which mm holds the left one cannot be told.  A remove with no set
+ * outstanding under its key while another key at the address has one
+ * is counted there, and makes that entry's verdict uncertain too.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,45 +34,138 @@
 extern const struct ps_rule rule_migration_entry_left;
 
 struct entry {
+	u64 mm;			/* 0: not observed */
 	u64 addr;
 	u64 pfn;
-	int pid;		/* who installed it */
+	int pid;		/* the migrating task: its batch sweeps it */
 	s32 sets, removes;
+	bool guessed;		/* a remove of another key was counted here */
 	struct ps_op op;	/* the (first) set */
 	struct entry *next;
+};
+
+/* Which task an mm is: the last one seen faulting in a new anon page. */
+struct mm_task {
+	u64 mm;
+	int pid;
+	struct mm_task *next;
 };
 
 #define BUCKETS 1024
 
 struct mig_priv {
 	struct entry *b[BUCKETS];
+	struct mm_task *tasks[BUCKETS];
 };
 
-static struct entry **find(struct mig_priv *mp, u64 addr)
+static unsigned int bucket(u64 addr)
 {
-	struct entry **pp = &mp->b[(addr >> 12) % BUCKETS];
+	return (addr >> 12) % BUCKETS;
+}
 
-	while (*pp && (*pp)->addr != addr)
+static struct entry **find(struct mig_priv *mp, u64 mm, u64 addr)
+{
+	struct entry **pp = &mp->b[bucket(addr)];
+
+	while (*pp && ((*pp)->addr != addr || (*pp)->mm != mm))
 		pp = &(*pp)->next;
 	return pp;
 }
 
-static void report_left(struct ps_check *c, struct entry *en, const char *when,
+/*
+ * A remove that finds no set outstanding under its own key: if another
+ * mm's entry at the address has one (unknown mm for a known set or the
+ * reverse, or a remove that sorted before its own walk's probe event
+ * when the task changed CPUs), it is counted there but marked, so a
+ * verdict on that entry is never a break.
+ */
+static struct entry *find_other(struct mig_priv *mp, const struct entry *not,
+				u64 addr)
+{
+	struct entry *en;
+
+	for (en = mp->b[bucket(addr)]; en; en = en->next)
+		if (en != not && en->addr == addr && en->removes < en->sets)
+			return en;
+	return NULL;
+}
+
+static int mm_pid(struct mig_priv *mp, u64 mm)
+{
+	struct mm_task *mt;
+
+	for (mt = mp->tasks[bucket(mm >> 6)]; mt; mt = mt->next)
+		if (mt->mm == mm)
+			return mt->pid;
+	return 0;
+}
+
+static void mm_learn(struct mig_priv *mp, u64 mm, int pid)
+{
+	struct mm_task **pp = &mp->tasks[bucket(mm >> 6)];
+
+	while (*pp && (*pp)->mm != mm)
+		pp = &(*pp)->next;
+	if (!*pp) {
+		*pp = ps_xcalloc(1, sizeof(**pp));
+		(*pp)->mm = mm;
+	}
+	(*pp)->pid = pid;
+}
+
+static void report_left(struct ps_check *c, struct mig_priv *mp,
+			struct entry *en, const char *when,
 			enum ps_severity sev)
 {
 	const struct ps_folio *f = ps_folio_find(ps_check_engine(c), en->pfn);
 	struct ps_state st;
+	char who[96];
+	int pid;
 
+	if (en->mm) {
+		struct ps_trace *t = ps_check_trace(c);
+
+		pid = mm_pid(mp, en->mm);
+		if (pid)
+			snprintf(who, sizeof(who), "in mm 0x%llx (task %s[%d])",
+				 (unsigned long long)en->mm,
+				 t ? ps_trace_comm(t, pid) : "", pid);
+		else
+			snprintf(who, sizeof(who), "in mm 0x%llx",
+				 (unsigned long long)en->mm);
+	} else {
+		snprintf(who, sizeof(who), "in an mm not recorded");
+	}
 	ps_folio_state(f, en->pfn, &st);
 	ps_check_report(c, &rule_migration_entry_left, sev, &en->op,
-			f, &st, &st, "migration entry at 0x%llx for pfn 0x%llx "
-			"set %d time%s, removed %d, %s",
-			(unsigned long long)en->addr,
+			f, &st, &st, "migration entry at 0x%llx %s for pfn "
+			"0x%llx set %d time%s, removed %d, %s%s",
+			(unsigned long long)en->addr, who,
 			(unsigned long long)en->pfn, en->sets,
-			en->sets == 1 ? "" : "s", en->removes, when);
+			en->sets == 1 ? "" : "s", en->removes, when,
+			en->guessed ? " (a remove of another mm was counted "
+				      "here)" :
+			!en->mm && en->removes ? " (which mm holds the left "
+						 "one is unknown)" : "");
 }
 
-/* Entries of pid's batch: removed ones are done, others are left. */
+/*
+ * A left entry is a break when its mm was observed and every count on
+ * it was of that mm, or when nothing at its address was ever removed;
+ * else it may be another mm's entry that was removed: uncertain.
+ */
+static void judge(struct ps_check *c, struct mig_priv *mp, struct entry *en,
+		  const char *when, enum ps_severity sev)
+{
+	if (en->removes >= en->sets)
+		return;
+	if (sev == PS_SEV_BREAK && en->removes &&
+	    (!en->mm || en->guessed))
+		sev = PS_SEV_UNCERTAIN;
+	report_left(c, mp, en, when, sev);
+}
+
+/* Entries of pid's batch: judged, then forgotten. */
 static void sweep(struct ps_check *c, struct mig_priv *mp, int pid,
 		  const char *when, enum ps_severity sev)
 {
@@ -70,8 +181,61 @@ static void sweep(struct ps_check *c, struct mig_priv *mp, int pid,
 				pp = &en->next;
 				continue;
 			}
-			if (en->removes < 1)
-				report_left(c, en, when, sev);
+			judge(c, mp, en, when, sev);
+			*pp = en->next;
+			free(en);
+		}
+	}
+}
+
+static void mig_set(struct mig_priv *mp, const struct ps_op *op)
+{
+	struct entry **pp = find(mp, op->mm, op->addr);
+
+	if (!*pp) {
+		*pp = ps_xcalloc(1, sizeof(**pp));
+		(*pp)->mm = op->mm;
+		(*pp)->addr = op->addr;
+		(*pp)->pfn = op->pfn;
+		(*pp)->pid = op->pid;
+		(*pp)->op = *op;
+	}
+	(*pp)->sets++;
+}
+
+static void mig_remove(struct mig_priv *mp, const struct ps_op *op)
+{
+	struct entry **pp = find(mp, op->mm, op->addr);
+	struct entry *en = *pp;
+
+	if (!en || en->removes >= en->sets) {
+		struct entry *other = find_other(mp, en, op->addr);
+
+		if (other) {
+			other->guessed = true;
+			en = other;
+		}
+	}
+	/* no set seen in this mm: fork's copy of an entry */
+	if (en)
+		en->removes++;
+}
+
+/* exit_mmap(mm): its entries were zapped with its page tables. */
+static void mig_mm_exit(struct mig_priv *mp, u64 mm)
+{
+	int i;
+
+	for (i = 0; mm && i < BUCKETS; i++) {
+		struct entry **pp = &mp->b[i];
+
+		while (*pp) {
+			struct entry *en = *pp;
+
+			if (en->mm != mm) {
+				pp = &en->next;
+				continue;
+			}
 			*pp = en->next;
 			free(en);
 		}
@@ -83,24 +247,21 @@ static void mig_op(struct ps_check *c, void *priv, const struct ps_op *op,
 		   const struct ps_state *after)
 {
 	struct mig_priv *mp = priv;
-	struct entry **pp;
 
 	switch (op->kind) {
 	case PS_OP_MIGRATION_SET:
-		pp = find(mp, op->addr);
-		if (!*pp) {
-			*pp = ps_xcalloc(1, sizeof(**pp));
-			(*pp)->addr = op->addr;
-			(*pp)->pfn = op->pfn;
-			(*pp)->pid = op->pid;
-			(*pp)->op = *op;
-		}
-		(*pp)->sets++;
+		mig_set(mp, op);
 		break;
 	case PS_OP_MIGRATION_REMOVE:
-		pp = find(mp, op->addr);
-		if (*pp)
-			(*pp)->removes++;
+		mig_remove(mp, op);
+		break;
+	case PS_OP_RMAP_ADD:
+		/* a fault maps a new anon page in the faulting task's mm */
+		if ((op->flags & PS_OPF_NEW) && op->mm && op->pid > 0)
+			mm_learn(mp, op->mm, op->pid);
+		break;
+	case PS_OP_MM_EXIT:
+		mig_mm_exit(mp, op->mm);
 		break;
 	case PS_OP_MIGRATE_END:
 		/* migrate_pages() returns only after remove_migration_ptes() */
@@ -115,7 +276,8 @@ static void mig_op(struct ps_check *c, void *priv, const struct ps_op *op,
 static void mig_end(struct ps_check *c, void *priv)
 {
 	/* still in flight when the recording stopped: cannot tell */
-	sweep(c, priv, 0, "at the end of the recording", PS_SEV_UNCERTAIN);
+	sweep(c, priv, 0, "at the end of the recording",
+	      PS_SEV_UNCERTAIN);
 }
 
 static void mig_free(void *priv)
@@ -123,13 +285,20 @@ static void mig_free(void *priv)
 	struct mig_priv *mp = priv;
 	int i;
 
-	for (i = 0; i < BUCKETS; i++)
+	for (i = 0; i < BUCKETS; i++) {
 		while (mp->b[i]) {
 			struct entry *en = mp->b[i];
 
 			mp->b[i] = en->next;
 			free(en);
 		}
+		while (mp->tasks[i]) {
+			struct mm_task *mt = mp->tasks[i];
+
+			mp->tasks[i] = mt->next;
+			free(mt);
+		}
+	}
 }
 
 const struct ps_rule rule_migration_entry_left = {
@@ -139,7 +308,9 @@ const struct ps_rule rule_migration_entry_left = {
 		   "mm that holds one once the migration ends",
 	.source = "2010 \"mm: fix race between fork and migration\" "
 		  "(migration entry left in the child)",
-	.needs = "migrate:set_migration_pte and remove_migration_pte",
+	.needs = "migrate:set_migration_pte and remove_migration_pte; "
+		 "per mm: kprobes on try_to_migrate_one and "
+		 "remove_migration_pte",
 	.needs_any_event = { "migrate:set_migration_pte" },
 	.op = mig_op,
 	.end = mig_end,

@@ -38,6 +38,7 @@ static const char *const kind_names[PS_OP_NR_KINDS] = {
 	[PS_OP_STACK] = "stack",
 	[PS_OP_COLLAPSE_RET] = "collapse_ret",
 	[PS_OP_PROBES_ON] = "probes_on",
+	[PS_OP_MM_EXIT] = "mm_exit",
 };
 
 const char *ps_op_kind_name(enum ps_op_kind kind)
@@ -130,6 +131,11 @@ void ps_op_detail(const struct ps_op *op, char *buf, size_t size)
 		ADD("FOLL_PIN ");
 	if (op->addr)
 		ADD("addr=0x%llx ", (unsigned long long)op->addr);
+	/* whose page table: the same address repeats across fork */
+	if (op->mm && (op->kind == PS_OP_MIGRATION_SET ||
+		       op->kind == PS_OP_MIGRATION_REMOVE ||
+		       op->kind == PS_OP_MM_EXIT))
+		ADD("mm=0x%llx ", (unsigned long long)op->mm);
 	if (op->result_name)
 		ADD("%s ", op->result_name);
 	else if (op->result)

@@ -95,7 +95,7 @@ static const struct probe_def probe_defs[] = {
 
 	{ "rmap-new-anon", 0, PS_PROBE_RMAP_ADD_NEW_ANON,
 	  "page_add_new_anon_rmap", "page vma address", "addr=%dx:x64",
-	  PD_PAGE, PS_GEN_6_1 },
+	  PD_PAGE, PS_GEN_6_1, NULL, "%si" },
 	{ "rmap-new-anon", 1, PS_PROBE_FOLIO_ADD_NEW_ANON,
 	  "folio_add_new_anon_rmap", "folio vma address flags",
 	  "addr=%dx:x64 rflags=%cx:u32", PD_FOLIO, G_FOLIO, NULL, "%si",
@@ -206,6 +206,23 @@ static const struct probe_def probe_defs[] = {
 	  "pmdval=+0(%cx):x64 addr=%r8:x64", PD_THP, G_ALL },
 	{ "fork-copy", 0, PS_PROBE_COPY_HUGE_PMD_RET, "copy_huge_pmd",
 	  NULL, "ret=$retval:s32", PD_RET | PD_THP, G_ALL },
+
+	/*
+	 * The rmap walks that install and remove migration entries: one
+	 * call per vma, so vma->vm_mm says whose page table the
+	 * set_migration_pte / remove_migration_pte events that follow
+	 * write (the tracepoints give only the address, and fork repeats
+	 * addresses).  Same signature on 6.1, 6.12 and 7.2; static, but
+	 * called through rmap_walk_control so never inlined.
+	 */
+	{ "migration-set", 0, PS_PROBE_MIGRATE_ONE, "try_to_migrate_one",
+	  "folio vma address arg", "addr=%dx:x64", 0, G_ALL, NULL, "%si" },
+	{ "migration-remove", 0, PS_PROBE_REMOVE_MIGRATION,
+	  "remove_migration_pte", "folio vma addr old|folio vma addr arg",
+	  "addr=%dx:x64", 0, G_ALL, NULL, "%si" },
+	/* a process exiting mid-migration takes its entries with it */
+	{ "mm-exit", 0, PS_PROBE_MM_EXIT, "exit_mmap", "mm", "mm=%di:x64", 0,
+	  G_ALL },
 
 	/* the deep snapshot: each pfn /proc/kpageflags is asked for */
 	{ "page-read", 0, PS_PROBE_PAGE_READ, "stable_page_flags", "page",

@@ -85,7 +85,18 @@ struct ps_fork_slot {
 	/* an entry probe's op waiting for its kretprobe (GUP grabs, splits) */
 	bool has_held;
 	struct ps_op held;
+	/*
+	 * The vma this task's rmap walk is installing or removing migration
+	 * entries in (try_to_migrate_one, remove_migration_pte): its mm and
+	 * the first address.  The set/remove tracepoints that follow carry
+	 * only the address.
+	 */
+	bool has_mig;
+	u64 mig_mm;
+	u64 mig_addr;
 };
+/* The mm of this task's migration walk at addr, 0 when not observed. */
+u64 ps_trace_migration_mm(struct ps_trace *t, int pid, u64 addr);
 struct ps_fork_slot *ps_trace_fork_slot(struct ps_trace *t, int pid,
 					bool create);
 

@@ -513,6 +513,7 @@ static void ad_rmap_add_new_anon(struct ps_trace *t,
 		return;
 	op->kind = PS_OP_RMAP_ADD;
 	op->addr = (u64)ps_field(t, ea, rec, KF_X1);
+	op->mm = (u64)ps_field(t, ea, rec, KF_X2);
 	anon_page(op);
 	/* __page_set_anon_rmap(..., exclusive = 1) */
 	op->flags |= PS_OPF_NEW | PS_OPF_EXCLUSIVE;
@@ -709,6 +710,49 @@ static void ad_madvise_collapse_ret(struct ps_trace *t,
 #define PAGE_FIELDS "page", "pflags", "mapcount", "refcount"
 
 /*
+ * try_to_migrate_one / remove_migration_pte(folio, vma, addr, ...): the
+ * rmap walk reached one vma; the migration entry events of this task
+ * that follow are in vma->vm_mm.  No op of its own: the entry may not
+ * be there (page_vma_mapped_walk finds nothing), the tracepoint says.
+ */
+static void ad_migration_walk(struct ps_trace *t, struct ps_event_adapter *ea,
+			      struct tep_record *rec, struct ps_op *op)
+{
+	struct ps_fork_slot *fs = ps_trace_fork_slot(t, op->pid, true);
+
+	fs->mig_addr = (u64)ps_field(t, ea, rec, 0);
+	fs->mig_mm = ea->f[1] ? (u64)ps_field(t, ea, rec, 1) : 0;
+	fs->has_mig = true;
+}
+
+/*
+ * One walk covers one folio in one vma: at most PMD_SIZE from its first
+ * address.  An event outside that (a lost probe event, another walk of
+ * the same task) gets no mm rather than a wrong one.
+ */
+#define MIG_WALK_SPAN	(512ull << 12)
+
+/* exit_mmap(mm): the address space goes, its page tables zapped */
+static void ad_mm_exit(struct ps_trace *t, struct ps_event_adapter *ea,
+		       struct tep_record *rec, struct ps_op *op)
+{
+	op->kind = PS_OP_MM_EXIT;
+	op->pfn = PS_PFN_NONE;
+	op->mm = (u64)ps_field(t, ea, rec, 0);
+	ps_emit(t, op);
+}
+
+u64 ps_trace_migration_mm(struct ps_trace *t, int pid, u64 addr)
+{
+	struct ps_fork_slot *fs = ps_trace_fork_slot(t, pid, false);
+
+	if (!fs || !fs->has_mig || addr < fs->mig_addr ||
+	    addr - fs->mig_addr >= MIG_WALK_SPAN)
+		return 0;
+	return fs->mig_mm;
+}
+
+/*
  * stable_page_flags(page): the deep snapshot's reading of one page's
  * struct page, for replay --verify (verify.c pairs it with the snapshot
  * entry of the same pfn).  Fields: FOLIO_FIELDS where the layout has
@@ -779,7 +823,8 @@ const struct ps_adapter ps_kprobe_adapters[] = {
 	  { PAGE_FIELDS, "addr", "rflags" }, ad_rmap_add_anon,
 	  PS_KNOWN_MAPCOUNT },
 	{ PS_PROBE_GROUP, PS_PROBE_RMAP_ADD_NEW_ANON,
-	  { PAGE_FIELDS, "addr" }, ad_rmap_add_new_anon, PS_KNOWN_MAPCOUNT },
+	  { PAGE_FIELDS, "addr", "mm" }, ad_rmap_add_new_anon,
+	  PS_KNOWN_MAPCOUNT },
 	{ PS_PROBE_GROUP, PS_PROBE_RMAP_ADD_FILE,
 	  { PAGE_FIELDS, "compound" }, ad_rmap_file_or_remove,
 	  PS_KNOWN_MAPCOUNT },
@@ -813,6 +858,11 @@ const struct ps_adapter ps_kprobe_adapters[] = {
 	  ad_copy_huge_pmd, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_COPY_HUGE_PMD_RET, { "ret" },
 	  ad_copy_huge_pmd_ret, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_MIGRATE_ONE, { "addr", "mm" },
+	  ad_migration_walk, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_REMOVE_MIGRATION, { "addr", "mm" },
+	  ad_migration_walk, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_MM_EXIT, { "mm" }, ad_mm_exit, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_PAGE_READ,
 	  { FOLIO_FIELDS, "tflags", "cmapcount", "cpincount" }, ad_page_read,
 	  0, "page" },

@@ -290,6 +290,7 @@ static void ad_set_migration(struct ps_trace *t, struct ps_event_adapter *ea,
 
 	op->kind = PS_OP_MIGRATION_SET;
 	op->addr = (u64)F(0);
+	op->mm = ps_trace_migration_mm(t, op->pid, op->addr);
 	op->pfn = x86_swp_pfn(pte);
 	op->order = ea->f[2] ? (u32)F(2) : 9;	/* the _pmd events: PMD */
 	op->val = pte;
@@ -306,6 +307,7 @@ static void ad_remove_migration(struct ps_trace *t,
 
 	op->kind = PS_OP_MIGRATION_REMOVE;
 	op->addr = (u64)F(0);
+	op->mm = ps_trace_migration_mm(t, op->pid, op->addr);
 	op->pfn = x86_pte_pfn(pte);
 	op->order = ea->f[2] ? (u32)F(2) : 9;
 	op->val = pte;

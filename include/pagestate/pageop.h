@@ -69,6 +69,9 @@ enum ps_op_kind {
 				 * of that task */
 	PS_OP_PROBES_ON,	/* the kprobes came on: folios born before
 				 * had rmap and GUP calls no probe saw */
+	PS_OP_MM_EXIT,		/* exit_mmap(mm): the address space is torn
+				 * down, migration entries in it are zapped
+				 * without a remove event; no pfn */
 	PS_OP_NR_KINDS
 };
 

@@ -85,7 +85,9 @@
  * rmap_add_anon        page_add_anon_rmap(page, vma, address, flags)
  *                                                       addr (x64), rflags (u32: RMAP_*)
  * rmap_add_new_anon    page_add_new_anon_rmap(page, vma, address)
- *                                                       addr (x64)
+ *                                                       addr (x64), mm (a fault
+ *                                                       is its own mm's task: how
+ *                                                       rules name an mm's task)
  * rmap_add_file        page_add_file_rmap(page, vma, compound)
  *                                                       compound (u8)
  * rmap_remove          page_remove_rmap(page, vma, compound)
@@ -126,6 +128,28 @@
  *                                                       pmdval (x64: *src_pmd), addr (x64)
  * copy_huge_pmd_ret    kretprobe of the same            ret (s32): 0 when the PMD was
  *                                                       shared with the child
+ * migrate_one          try_to_migrate_one(folio, vma, address, arg)
+ *                                                       addr (x64), mm; no page
+ *                                                       fields.  One call per vma
+ *                                                       of the rmap walk: the
+ *                                                       migrate:set_migration_pte
+ *                                                       (thp:set_migration_pmd)
+ *                                                       events of the same task
+ *                                                       that follow, at addresses
+ *                                                       from addr on, write mm's
+ *                                                       page table
+ * mm_exit              exit_mmap(mm)                    mm (x64); no page fields.
+ *                                                       The mm's page tables are
+ *                                                       zapped: a migration entry
+ *                                                       in them goes without a
+ *                                                       remove_migration_pte
+ * remove_migration     remove_migration_pte(folio, vma, addr, old)
+ *                                                       addr (x64), mm; the same for
+ *                                                       remove_migration_pte/_pmd.
+ *                      Both keep their names and signatures on 6.12 and 7.2
+ *                      (the last parameter is called arg there).  Fork's copy
+ *                      of a PTE migration entry (copy_nonpresent_pte) is
+ *                      inline on every kernel we test: no probe sees it.
  *
  * Folio era (6.12 signatures; 7.2 the same unless noted).  rflags: rmap_t
  * (RMAP_EXCLUSIVE 0x1); nr: pages covered, all of them in [P, P+nr).
@@ -222,6 +246,9 @@
 #define PS_PROBE_VM_NORMAL_PAGE_RET	"vm_normal_page_ret"
 #define PS_PROBE_COPY_HUGE_PMD		"copy_huge_pmd"
 #define PS_PROBE_COPY_HUGE_PMD_RET	"copy_huge_pmd_ret"
+#define PS_PROBE_MIGRATE_ONE		"migrate_one"
+#define PS_PROBE_REMOVE_MIGRATION	"remove_migration"
+#define PS_PROBE_MM_EXIT		"mm_exit"
 
 /* folio era */
 #define PS_PROBE_FOLIO_ADD_ANON_PTES	"folio_add_anon_ptes"

@@ -11,6 +11,11 @@
 #     -> collapse-pinned BREAK on the pinned pfn
 #   fork-broken: fork shares a pinned page (no page_needs_cow_for_dma());
 #     workload fork-pin -> anon-exclusive-pinned BREAK on the pinned pfn
+#   migrate-child-left: remove_migration_ptes() skips every mm but the
+#     migrating task's; workload migrate-child-left (move_pages of pages
+#     shared with a forked child, --numa) -> the child's move_pages()
+#     says -ENOENT, migration-entry-left BREAK on each moved pfn naming
+#     the child's mm and task
 #
 # The clean boot records with --stack-on=holders (record/stacks.c) and
 # also records collapse-pinned so: its get and pin are named with their
@@ -30,12 +35,12 @@ why=
 command -v qemu-system-x86_64 >/dev/null || why="qemu-system-x86_64 not installed"
 [ -n "$why" ] || command -v busybox >/dev/null || why="busybox-static not installed"
 [ -n "$why" ] || [ -x "$PS" ] || why="pagestate not built (make)"
-for w in collapse-broken fork-pin collapse-pinned; do
+for w in collapse-broken fork-pin collapse-pinned migrate-child-left; do
 	[ -n "$why" ] || [ -x "$WORKLOADS/$w" ] || why="workloads not built (make)"
 done
 if [ -n "$why" ]; then
 	t_skip "vm-broken: clean custom kernel" "$why"
-	for c in $cases; do
+	for c in $cases migrate-child-left; do
 		t_skip "vm-broken: custom-${c%%:*}" "$why"
 	done
 	exit 0
@@ -52,7 +57,7 @@ record() {
 done
 '"${EXTRA:-}"'
 dmesg > /out/dmesg.txt'
-	if ! "$VM" --kernel "$kernel" --timeout 240 --out "$out" -- sh -c "$script" \
+	if ! "$VM" --kernel "$kernel" --numa --timeout 240 --out "$out" -- sh -c "$script" \
 		> "$out.log" 2>&1; then
 		t_fail "vm-broken: $kernel: boot and record" "$(tail -3 "$out.log")"
 		return 1
@@ -65,6 +70,41 @@ dmesg > /out/dmesg.txt'
 }
 
 pfn_of() { sed -n "s/^workload: $2 .*pfn=\(0x[0-9a-f]*\).*/\1/p" "$1" | head -1; }
+
+# Each pfn of the shared pages, from the parent's lines before the move.
+mcl_pfns() { sed -n 's/^workload: mcl-parent-before .*pfn=\(0x[0-9a-f]*\).*/\1/p' "$1"; }
+
+# The first shared page's migration entries in OUT/m.dat: "SETS SET_MMS
+# REMOVES REMOVE_MMS" (distinct mms), sets from the old pfn's timeline,
+# removes from the new one's (OUT/m.out's parent lines).
+mcl_counts() {
+	local old new
+	old=$(mcl_pfns "$2" | head -1)
+	new=$(sed -n 's/^workload: mcl-parent-after .*pfn=\(0x[0-9a-f]*\).*/\1/p' "$2" | head -1)
+	"$PS" replay "$1" --pfn "$old" > "$1.old" 2>&1
+	"$PS" replay "$1" --pfn "$new" > "$1.new" 2>&1
+	echo "$(grep -c ' migration_set ' "$1.old")" \
+		"$(sed -n 's/.* migration_set .* mm=\(0x[0-9a-f]*\).*/\1/p' "$1.old" | sort -u | wc -l)" \
+		"$(grep -c ' migration_remove ' "$1.new")" \
+		"$(sed -n 's/.* migration_remove .* mm=\(0x[0-9a-f]*\).*/\1/p' "$1.new" | sort -u | wc -l)"
+}
+
+# The clean kernel's migrate-child-left: the child sees its pages on
+# node 1, one entry set and removed in each of the two mms, no break.
+mcl_clean() {
+	local out=$1 f=$1/migrate-child-left pfn n
+	echo "custom migrate-child-left: $(grep '^workload: migrate-child-left\|move_pages' "$f.out" | tr '\n' ' ')"
+	t_check "vm-broken: custom migrate-child-left: the child sees its pages on node 1, ok" \
+		sh -c "grep -q '^workload: migrate-child-left ok wrong=0' '$f.out' &&
+			[ \$(grep -c '^workload: mcl-child .* node=1\$' '$f.out') = 4 ]"
+	n=$(mcl_counts "$f.dat" "$f.out")
+	echo "custom migrate-child-left: first page: sets, their mms, removes, their mms = $n"
+	t_check "vm-broken: custom migrate-child-left: the entry set and removed in both mms (2 2 2 2)" \
+		test "$n" = "2 2 2 2"
+	"$PS" check "$f.dat" > "$f.check" 2>&1
+	t_check "vm-broken: custom migrate-child-left: check exits 0" \
+		test $? = 0
+}
 
 # The reference ledger adds up at every event of every folio of OUT/W.dat;
 # its attribution shares go to the output.
@@ -116,13 +156,15 @@ stack_on_checks() {
 # The clean kernel: the same workloads print ok and check finds nothing.
 # They are recorded with --stack-on=holders (stacks after page_ref gets
 # and GUP pins only), and so is collapse-pinned, whose refused pages are
-# held by a pin and by a get: both are named with their stacks.
+# held by a pin and by a get: both are named with their stacks.  Every
+# boot has two NUMA nodes (--numa) for migrate-child-left.
 out="$T_TMP/clean"
 so_script='/pagestate record -q --stack-on=holders -o /out/so-holders.dat -- /w/collapse-pinned \
 	> /out/collapse-pinned.out 2> /out/so-holders.err || echo "record so-holders failed: $?"
 ls /sys/kernel/tracing/instances/ > /out/instances.txt'
 if REC_OPTS=--stack-on=holders EXTRA=$so_script \
-	record "$out" custom collapse-broken fork-pin; then
+	record "$out" custom collapse-broken fork-pin migrate-child-left; then
+	mcl_clean "$out"
 	for c in $cases; do
 		IFS=: read -r v w rule line <<< "$c"
 		echo "custom $w: $(grep "^workload: $line " "$out/$w.out" | tr '\n' ' ')"
@@ -271,4 +313,35 @@ if [ -s "$so" ] && [ -s "$all" ]; then
 	echo "# collapse-broken --stack:            $(cost "$all")"
 	t_check "vm-broken: collapse-broken --stack-on=holders is under half the size of --stack" \
 		test $(( $(stat -c %s "$so") * 2 )) -lt "$(stat -c %s "$all")"
+fi
+
+# migrate-child-left: the child's migration entries stay after
+# move_pages(); the child's own move_pages() cannot find its pages, and
+# check names each moved pfn, the child's mm and the child's task.
+k=custom-migrate-child-left
+out="$T_TMP/migrate-child-left"
+w=migrate-child-left
+if record "$out" "$k" "$w"; then
+	echo "$k: $(grep '^workload: migrate-child-left\|move_pages' "$out/$w.out" | tr '\n' ' ')"
+	t_check "vm-broken: $k: the child's move_pages() finds none of its 4 pages (-ENOENT), BROKEN" \
+		sh -c "grep -q '^workload: migrate-child-left BROKEN left=4 ' '$out/$w.out' &&
+			grep -q '^workload: move_pages to=1 ret=0 status=1,1,1,1' '$out/$w.out'"
+	cpid=$(sed -n 's/^workload: mcl-child pid=\([0-9]*\) .*/\1/p' "$out/$w.out" | head -1)
+	"$PS" check --rules migration-entry-left "$out/$w.dat" > "$out/$w.check" 2>&1; rc=$?
+	grep "^BREAK" "$out/$w.check" | head -4
+	n=0
+	for pfn in $(mcl_pfns "$out/$w.out"); do
+		grep -q "^BREAK  *migration-entry-left .* pfn $pfn .* in mm 0x[0-9a-f]* (task [^ ]*\[$cpid\]) for pfn $pfn set 1 time, removed 0," \
+			"$out/$w.check" && n=$((n + 1))
+	done
+	if [ "$rc" = 1 ] && [ -n "$cpid" ] && [ "$n" = 4 ]; then
+		t_ok "vm-broken: $k: check exits 1, a BREAK on each of the 4 moved pfns naming the child [$cpid]'s mm"
+	else
+		t_fail "vm-broken: $k: check --rules migration-entry-left" \
+			"exit $rc, child ${cpid:-?}, $n/4 pfns: $(grep -m3 "BREAK\|uncertain" "$out/$w.check")"
+	fi
+	n=$(mcl_counts "$out/$w.dat" "$out/$w.out")
+	echo "$k: first page: sets, their mms, removes, their mms = $n"
+	t_check "vm-broken: $k: the entry set in both mms, removed in one (2 2 1 1)" \
+		test "$n" = "2 2 1 1"
 fi

@@ -212,13 +212,40 @@ for k in $kernels; do
 	[ -n "$folio" ] && check_mthp "$k" "$out"
 done
 
+# migrate-child-left (pages shared with a forked child, moved by the
+# parent): the child sees them on node 1, and the recording says whose
+# page table each entry was in -- the mm the probes on
+# try_to_migrate_one / remove_migration_pte fetch (vm_mm's offset from
+# BTF on the stock kernels): set and removed once in each of two mms.
+migrate_child_left() {
+	local out=$1 k=$2 old new n
+	old=$(sed -n 's/^workload: mcl-parent-before .*pfn=\(0x[0-9a-f]*\).*/\1/p' "$out/mcl.out" | head -1)
+	new=$(sed -n 's/^workload: mcl-parent-after .*pfn=\(0x[0-9a-f]*\).*/\1/p' "$out/mcl.out" | head -1)
+	"$PS" replay "$out/mcl.dat" --pfn "${old:-0}" > "$out/mcl.old" 2>&1
+	"$PS" replay "$out/mcl.dat" --pfn "${new:-0}" > "$out/mcl.new" 2>&1
+	n="$(grep -c ' migration_set ' "$out/mcl.old")"
+	n="$n $(sed -n 's/.* migration_set .* mm=\(0x[0-9a-f]*\).*/\1/p' "$out/mcl.old" | sort -u | wc -l)"
+	n="$n $(grep -c ' migration_remove ' "$out/mcl.new")"
+	n="$n $(sed -n 's/.* migration_remove .* mm=\(0x[0-9a-f]*\).*/\1/p' "$out/mcl.new" | sort -u | wc -l)"
+	echo "$k migrate-child-left: $old -> $new: sets, their mms, removes, their mms = $n"
+	t_check "vm-record: $k: migrate-child-left: the child sees its pages on node 1, ok" \
+		grep -q "^workload: migrate-child-left ok wrong=0" "$out/mcl.out"
+	t_check "vm-record: $k: migrate-child-left: $old's entry set and removed in each of 2 mms (2 2 2 2)" \
+		test "$n" = "2 2 2 2"
+	"$PS" check --rules migration-entry-left "$out/mcl.dat" > "$out/mcl.check" 2>&1
+	t_check "vm-record: $k: migrate-child-left: check --rules migration-entry-left exits 0" \
+		test $? = 0
+}
+
 # Migration between two NUMA nodes while forking: every entry set is
 # removed, in parent and child, and the moved pages name their source.
 for k in stock-6.1 stock-6.12 stock-7.2; do
 case " $kernels " in *" $k "*) ;; *) continue ;; esac
 out="$T_TMP/numa-$k"
-"$VM" --kernel $k --numa --timeout 240 --out "$out" -- \
-	/pagestate record -q -o /out/m.dat -- /w/migrate-fork > "$out.log" 2>&1; rc=$?
+"$VM" --kernel $k --numa --timeout 240 --out "$out" -- sh -c \
+	'/pagestate record -q -o /out/m.dat -- /w/migrate-fork &&
+	/pagestate record -q -o /out/mcl.dat -- /w/migrate-child-left > /out/mcl.out' \
+	> "$out.log" 2>&1; rc=$?
 if [ "$rc" = 125 ] && grep -q "no such kernel" "$out.log"; then
 	t_skip "vm-record: numa $k" "kernel unavailable: $(tail -n1 "$out.log")"
 elif [ "$rc" = 0 ]; then
@@ -239,6 +266,7 @@ elif [ "$rc" = 0 ]; then
 	set -- $(sed -n 's/^agree \([0-9]*\)\/\([0-9]*\) pages.*/\1 \2/p' "$out/verify")
 	echo "numa $k migrate-fork: $(head -1 "$out/verify")"
 	t_check "vm-record: numa $k: agree $1/$2 pages after migration" test -n "${2:-}" -a "${1:-x}" = "${2:-y}"
+	migrate_child_left "$out" "numa $k"
 else
 	t_fail "vm-record: numa $k: boot and record" "$(tail -3 "$out.log")"
 fi

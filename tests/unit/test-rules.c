@@ -284,6 +284,117 @@ static void test_migration_entry_left(void)
 	}
 }
 
+/*
+ * The 2010 fork-vs-migration class: one page mapped at the same address
+ * in parent (mm P) and child (mm C); the migrating task installs an
+ * entry in each, but remove_migration_ptes() misses the child's.  Keyed
+ * by (mm, address), the parent's remove leaves the child's set standing:
+ * a break that names the child's mm and task.  The same ops without the
+ * mms (an old recording) cannot tell whose entry is left: uncertain, not
+ * silent and not a break; with no remove at all it is still a break.
+ */
+#define MM_PARENT	0xffff888001000000ull
+#define MM_CHILD	0xffff888002000000ull
+
+static struct ps_check *fork_migration(bool with_mm, bool child_removed)
+{
+	struct ps_check *c = start("migration-entry-left");
+	struct ps_op op;
+
+	feed(c, PS_OP_ALLOC, 0x3000, 0, 0);
+	feed(c, PS_OP_ALLOC, 0x4000, 0, 0);
+	/* the child's own fault: tells which task mm C is */
+	op = mk(PS_OP_RMAP_ADD, 0x5000, 0);
+	op.flags = PS_OPF_ANON | PS_OPF_NEW | PS_OPF_EXCLUSIVE;
+	op.mm = with_mm ? MM_CHILD : 0;
+	op.pid = 101;
+	ps_check_apply(c, &op);
+	op = mk(PS_OP_MIGRATION_SET, 0x3000, 0);
+	op.addr = 0x7f0000000000;
+	op.mm = with_mm ? MM_PARENT : 0;
+	ps_check_apply(c, &op);
+	op.ts = now += 1000;
+	op.mm = with_mm ? MM_CHILD : 0;
+	ps_check_apply(c, &op);
+	op = mk(PS_OP_MIGRATION_REMOVE, 0x4000, 0);
+	op.addr = 0x7f0000000000;
+	op.mm = with_mm ? MM_PARENT : 0;
+	ps_check_apply(c, &op);
+	if (child_removed) {
+		op.ts = now += 1000;
+		op.mm = with_mm ? MM_CHILD : 0;
+		ps_check_apply(c, &op);
+	}
+	feed(c, PS_OP_MIGRATE_END, PS_PFN_NONE, 0, 0);
+	ps_check_end(c);
+	return c;
+}
+
+static int count_sev(struct ps_check *c, enum ps_severity sev)
+{
+	int i, n = 0;
+
+	for (i = 0; i < ps_check_nr_findings(c); i++)
+		n += ps_check_finding(c, i)->severity == sev;
+	return n;
+}
+
+static void test_migration_entry_left_per_mm(void)
+{
+	struct ps_check *c;
+	const char *what;
+
+	c = fork_migration(true, false);
+	EXPECT_EQ(count_sev(c, PS_SEV_BREAK), 1);
+	what = ps_check_nr_findings(c) ? ps_check_finding(c, 0)->what : "";
+	EXPECT_TRUE(strstr(what, "in mm 0xffff888002000000") != NULL);
+	EXPECT_TRUE(strstr(what, "[101]") != NULL);
+	EXPECT_TRUE(strstr(what, "set 1 time, removed 0") != NULL);
+	ps_check_free(c);
+
+	c = fork_migration(true, true);
+	EXPECT_EQ(ps_check_nr_findings(c), 0);
+	ps_check_free(c);
+
+	/* address only: the parent's remove hides the child's entry */
+	c = fork_migration(false, false);
+	EXPECT_EQ(count_sev(c, PS_SEV_BREAK), 0);
+	EXPECT_EQ(count_sev(c, PS_SEV_UNCERTAIN), 1);
+	ps_check_free(c);
+
+	c = fork_migration(false, true);
+	EXPECT_EQ(ps_check_nr_findings(c), 0);
+	ps_check_free(c);
+}
+
+/*
+ * A child exiting mid-migration: exit_mmap zaps its entry (no remove
+ * event) and the rmap walk no longer finds its vma.  Not left.
+ */
+static void test_migration_entry_mm_exit(void)
+{
+	struct ps_check *c;
+	struct ps_op op;
+	int exited;
+
+	for (exited = 0; exited < 2; exited++) {
+		c = start("migration-entry-left");
+		feed(c, PS_OP_ALLOC, 0x3000, 0, 0);
+		op = mk(PS_OP_MIGRATION_SET, 0x3000, 0);
+		op.addr = 0x7f0000000000;
+		op.mm = MM_CHILD;
+		ps_check_apply(c, &op);
+		if (exited) {
+			op = mk(PS_OP_MM_EXIT, PS_PFN_NONE, 0);
+			op.mm = MM_CHILD;
+			op.pid = 101;
+			ps_check_apply(c, &op);
+		}
+		feed(c, PS_OP_MIGRATE_END, PS_PFN_NONE, 0, 0);
+		EXPECT_EQ(finish(c, PS_SEV_BREAK), !exited);
+	}
+}
+
 static void test_huge_zero_split(void)
 {
 	struct ps_check *c = start("huge-zero-split");
@@ -587,6 +698,8 @@ int main(void)
 	RUN(test_anon_exclusive_pinned);
 	RUN(test_double_map);
 	RUN(test_migration_entry_left);
+	RUN(test_migration_entry_left_per_mm);
+	RUN(test_migration_entry_mm_exit);
 	RUN(test_huge_zero_split);
 	RUN(test_generic_rules);
 	RUN(test_end_state);
