@@ -51,9 +51,15 @@ t_check "replay reads the file" "$PS" replay a.dat > /dev/null
 for sig in INT KILL; do
 	"$PS" record -q -b 8192 -o $sig.dat --stack-on='kmem:mm_page_*' -- sleep 100 2> $sig.err &
 	pid=$!
-	for i in $(seq 100); do
-		grep -q stacktrace $TR/instances/pagestate-$pid/events/kmem/mm_page_free_batched/trigger \
-			2> /dev/null && break
+	# every trigger armed, up to 20 s (an empty trigger file lists
+	# "# Available triggers: ... stacktrace ...": hence the ^)
+	for i in $(seq 200); do
+		n=0
+		for e in mm_page_alloc mm_page_free mm_page_free_batched; do
+			grep -q "^stacktrace" $TR/instances/pagestate-$pid/events/kmem/$e/trigger \
+				2> /dev/null && n=$((n + 1))
+		done
+		[ $n = 3 ] && break
 		sleep 0.1
 	done
 	t_check "SIG$sig: the trigger was armed" grep -q "^stacktrace.*if common_pid >= 0" \
