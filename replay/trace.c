@@ -102,6 +102,50 @@ struct ps_trace {
 static const char trace_magic[] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c',
 				    'i', 'n', 'g' };
 
+/* The NUL-terminated string at the fd's offset, at most size - 1 long. */
+static int read_cstring(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (n < size && read(fd, buf + n, 1) == 1)
+		if (!buf[n++])
+			return 0;
+	return -1;
+}
+
+/*
+ * What tracecmd_alloc_fd() reads before anything else, read here first:
+ * libtracecmd 3.1.6 frees the compression strings of a version 7 file
+ * and frees them again when the file ends before the 8-byte offset of
+ * the first option section (a double free: glibc aborts; found by
+ * tests/fuzz).  Magic and "tracing" are checked by the caller.
+ */
+static int check_initial_header(int fd, const char *path)
+{
+	char version[16], zname[64], zver[64], b[8];
+	unsigned long ver;
+
+	if (read_cstring(fd, version, sizeof(version)))
+		return ps_error("%s: truncated trace.dat header (the file "
+				"version at offset 10)", path);
+	ver = strtoul(version, NULL, 10);
+	/* endian, long size, page size */
+	if (read(fd, b, 6) != 6)
+		return ps_error("%s: truncated trace.dat header (endianness "
+				"and page size after the version)", path);
+	if (ver < 7)
+		return 0;
+	if (read_cstring(fd, zname, sizeof(zname)) ||
+	    read_cstring(fd, zver, sizeof(zver)))
+		return ps_error("%s: truncated or corrupt trace.dat header "
+				"(the compression name and version of a "
+				"version %lu file)", path, ver);
+	if (read(fd, b, 8) != 8)
+		return ps_error("%s: truncated trace.dat header (the offset "
+				"of the first option section)", path);
+	return 0;
+}
+
 static int check_file(const char *path)
 {
 	char buf[sizeof(trace_magic)];
@@ -118,12 +162,15 @@ static int check_file(const char *path)
 		return -1;
 	}
 	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n != (ssize_t)sizeof(buf) || memcmp(buf, trace_magic, sizeof(buf)))
+	if (n != (ssize_t)sizeof(buf) || memcmp(buf, trace_magic, sizeof(buf))) {
+		close(fd);
 		return ps_error("%s: not a trace.dat file (bad magic at "
 				"offset 0); record one with 'pagestate "
 				"record' or 'trace-cmd record'", path);
-	return 0;
+	}
+	n = check_initial_header(fd, path);
+	close(fd);
+	return n;
 }
 
 static u64 sum_stat(const char *stats, const char *key)
