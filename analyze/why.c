@@ -14,6 +14,7 @@
 #include "pagestate/builtin.h"
 #include "pagestate/check.h"
 #include "pagestate/holders.h"
+#include "pagestate/json.h"
 #include "pagestate/trace.h"
 #include "pagestate/u64map.h"
 
@@ -402,6 +403,8 @@ struct why_run {
 	struct ps_u64map put_back; /* pfn -> times put back in this batch */
 	u64 mig_failed;		/* pages put back in the current batch */
 	struct ps_holders h;	/* scratch */
+	/* --json: the refusals array, and the one being written */
+	json_t *refusals_json, *cur;
 };
 
 static bool op_succeeded(const struct ps_op *op)
@@ -442,6 +445,21 @@ static void why_head(struct why_run *w, const struct ps_op *op,
 		     const char *what, const char *how)
 {
 	w->refusals++;
+	if (w->refusals_json) {
+		json_t *o = json_object();
+
+		ps_json_set_ts(o, "time", op->ts);
+		json_object_set_new(o, "task", json_string(
+				    ps_trace_comm(w->t, op->pid)));
+		json_object_set_new(o, "pid", json_integer(op->pid));
+		json_object_set_new(o, "what", json_string(what));
+		json_object_set_new(o, "how", json_string(how));
+		json_object_set_new(o, "pfn", op->pfn == PS_PFN_NONE ?
+				    json_null() : ps_json_hex(op->pfn));
+		json_array_append_new(w->refusals_json, o);
+		w->cur = o;
+		return;
+	}
 	print_ts(op->ts, stdout);
 	printf(" %s-%d %s", ps_trace_comm(w->t, op->pid), op->pid, what);
 	if (op->pfn != PS_PFN_NONE)
@@ -456,13 +474,19 @@ static void why_holders(struct why_run *w, const struct ps_folio *f,
 
 	if (!holds(f, pfn))
 		g = ps_folio_find(w->e, pfn);
+	if (g)
+		ps_ledger_holders(w->l, g, &w->h);
+	if (w->refusals_json) {
+		json_object_set_new(w->cur, "holders", g ?
+				    ps_json_holders(w->t, &w->h) : json_null());
+		return;
+	}
 	if (!g) {
 		printf("    (no live folio at pfn 0x%llx)\n",
 		       (unsigned long long)pfn);
 		return;
 	}
 	printf("    folio 0x%llx/%u\n", (unsigned long long)g->pfn, g->order);
-	ps_ledger_holders(w->l, g, &w->h);
 	ps_holders_print(w->t, &w->h, "    ", w->stacks, stdout);
 }
 
@@ -485,6 +509,18 @@ static void why_answer(struct why_run *w, const struct ps_op *op,
 	const struct last_refusal *lr = last_refusal(w, op->pid);
 
 	why_head(w, op, what, how);
+	if (w->refusals_json) {
+		json_t *o = NULL;
+
+		if (lr && lr->ts) {
+			o = json_object();
+			json_object_set_new(o, "pfn", ps_json_hex(lr->pfn));
+			json_object_set_new(o, "what", json_string(lr->what));
+			ps_json_set_ts(o, "time", lr->ts);
+		}
+		json_object_set_new(w->cur, "refused_page", o ? o : json_null());
+		return;
+	}
 	if (lr && lr->ts) {
 		printf("    refused page: pfn 0x%llx (%s at ",
 		       (unsigned long long)lr->pfn, lr->what);
@@ -531,6 +567,7 @@ static void why_migration(struct why_run *w, const struct ps_op *op,
 /* How often each page was put back in the batch that just ended. */
 static void why_put_backs(struct why_run *w)
 {
+	json_t *a = w->refusals_json ? json_array() : NULL;
 	u64 i;
 
 	for (i = 0; i < w->put_back.cap; i++) {
@@ -539,11 +576,22 @@ static void why_put_backs(struct why_run *w)
 		/* keys are stored +1, ~0 marks a deleted slot (u64map.c) */
 		if (!sl->key || sl->key == ~0ull)
 			continue;
+		if (a) {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "pfn", ps_json_hex(sl->key - 1));
+			json_object_set_new(o, "times",
+					    json_integer((json_int_t)sl->val));
+			json_array_append_new(a, o);
+			continue;
+		}
 		printf("    pfn 0x%llx put back %llu time%s (the kernel "
 		       "retries a busy page)\n",
 		       (unsigned long long)(sl->key - 1),
 		       (unsigned long long)sl->val, sl->val == 1 ? "" : "s");
 	}
+	if (a)
+		json_object_set_new(w->cur, "put_back", a);
 	ps_u64map_free(&w->put_back);
 }
 
@@ -627,18 +675,38 @@ static int why_apply(void *data, const struct ps_op *op)
 }
 
 static const char *const why_usage[] = {
-	"pagestate why [--no-stacks] FILE",
+	"pagestate why [--no-stacks] [--json] FILE",
 	NULL
 };
+
+/* {"schema_version", "kind": "why", "tool", "recording", "refusals", "summary"} */
+static int why_json(struct why_run *w, const char *path)
+{
+	json_t *doc = ps_json_document("why"), *sum = json_object();
+	int ret;
+
+	json_object_set_new(doc, "recording", ps_json_recording(path,
+		ps_trace_meta(w->t), ps_trace_tracks(w->t),
+		ps_trace_nr_records(w->t), ps_trace_missed(w->t)));
+	json_object_set(doc, "refusals", w->refusals_json);
+	json_object_set_new(sum, "refusals",
+			    json_integer((json_int_t)w->refusals));
+	json_object_set_new(doc, "summary", sum);
+	ret = ps_json_write(doc, stdout);
+	json_decref(doc);
+	return ret;
+}
 
 int cmd_why(int argc, const char **argv)
 {
 	const char *probe_map = NULL;
-	int nostacks = 0, n, ret = PS_EXIT_OK;
+	int nostacks = 0, json = 0, n, ret = PS_EXIT_OK;
 	enum ps_parse_result res;
 	struct ps_option opts[] = {
 		PS_OPT_BOOL_F(0, "no-stacks", &nostacks,
 			"do not print the recorded kernel stacks"),
+		PS_OPT_BOOL_F(0, "json", &json,
+			"the refusals and their holders as JSON (doc/report.schema.json)"),
 		PS_OPT_PROBE_MAP_F(&probe_map),
 		PS_OPT_END_MARK,
 	};
@@ -655,16 +723,21 @@ int cmd_why(int argc, const char **argv)
 	if (!w.t)
 		return PS_EXIT_USAGE;
 	w.stacks = !nostacks;
+	if (json)
+		w.refusals_json = json_array();
 	w.e = ps_engine_new(ps_trace_tracks(w.t));
 	w.l = ps_ledger_new(w.e);	/* first: why_hook reads it */
 	ps_engine_add_hook(w.e, why_hook, &w);
 	if (ps_trace_replay(w.t, why_apply, &w))
 		ret = PS_EXIT_USAGE;
 	ps_engine_finish(w.e);
-	if (ret == PS_EXIT_OK)
+	if (ret == PS_EXIT_OK && json && why_json(&w, argv[0]))
+		ret = PS_EXIT_USAGE;
+	else if (ret == PS_EXIT_OK && !json)
 		printf("%s%llu refusal%s in %s\n", w.refusals ? "\n" : "",
 		       (unsigned long long)w.refusals,
 		       w.refusals == 1 ? "" : "s", argv[0]);
+	json_decref(w.refusals_json);
 	ps_engine_free(w.e);
 	ps_ledger_free(w.l);
 	ps_u64map_free(&w.last);

@@ -94,6 +94,24 @@ t_check "why: its holders name the pipe's get, with vmsplice in its stack" \
 t_check "why: migrate_pages says 1 failed, the retries counted once" \
 	test "$(grep -c "migrate_pages: [0-9]* succeeded, 1 failed (1 page put back above)" "$T_TMP/why.mh")" = 1 -a \
 	"$(grep -c "migration pfn $held: page put back" "$T_TMP/why.mh")" = 1
+# the same refusals as JSON (why --json), against the schema: the held
+# page's refusal carries the same holders, the pipe's get with its stack
+"$PS" why --json "$f" > "$T_TMP/why.json"
+t_check "why --json (migrate-held) validates against the schema" t_json_valid "$T_TMP/why.json"
+/usr/bin/python3 - "$T_TMP/why.json" "$held" > "$T_TMP/why.jq" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+held = sys.argv[2]
+rs = [r for r in d["refusals"] if r["what"] == "migration" and r["pfn"] == held]
+h = rs[0]["holders"] if len(rs) == 1 else None
+gets = [row for row in (h or {}).get("rows", []) if row["kind"] == "get"
+        and any("__do_sys_vmsplice" in fr for fr in (row.get("stack") or []))]
+mp = [r for r in d["refusals"] if r["what"] == "migrate_pages"]
+print(len(rs), h and h["refcount"], len(gets), d["summary"]["refusals"] == len(d["refusals"]),
+      len(mp) == 1 and [p["pfn"] for p in mp[0].get("put_back", [])] == [held])
+PYEOF
+t_check "why --json: one refusal of $held, refcount 3, the vmsplice get named with its stack; the batch's put_back lists it" \
+	test "$(cat "$T_TMP/why.jq")" = "1 3 1 True True"
 "$PS" replay "$f" --pfn "$held" > "$T_TMP/mh.tl"
 mig2=$(awk '$4 == "migration_set" { n++; t = $1 } END { print t }' "$T_TMP/mh.tl")
 drop=$(awk -v m="$mig2" '$4 == "ref" && $1 < m && /ref=1 / { t = $1 } END { print t }' "$T_TMP/mh.tl")
