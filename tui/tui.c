@@ -88,7 +88,7 @@ static void loop(struct tui *tui)
 /* --- the subcommand -------------------------------------------------------- */
 
 static const char *const tui_usage[] = {
-	"pagestate tui [--reindex] FILE",
+	"pagestate tui [--reindex] [--pfn PFN [--at SECONDS]] FILE",
 	"pagestate tui --index-only [--reindex] FILE",
 	NULL,
 };
@@ -133,12 +133,52 @@ static int open_recording(struct tui *tui, const char *path, bool reindex)
 }
 
 /*
+ * --pfn [--at]: the folio holding pfn, its life at that time (the one
+ * alive then, else the last born before it); without --at its last
+ * life.  PS_INDEX_NONE when no folio of the index ever held the pfn.
+ */
+static u32 folio_of_pfn(const struct tui *tui, u64 pfn, u64 at, bool have_at)
+{
+	const struct ps_index_folio *fs = tui->x->folios;
+	u32 i, best = PS_INDEX_NONE;
+
+	for (i = 0; i < tui->x->hdr->nr_folios; i++) {
+		const struct ps_index_folio *f = &fs[i];
+
+		if (pfn < f->pfn || pfn >= f->pfn + (1ull << f->order))
+			continue;
+		if (have_at && f->born_ts <= at && f->end_ts >= at)
+			return i;
+		if (have_at && f->born_ts > at)
+			continue;
+		if (best == PS_INDEX_NONE || f->born_ts >= fs[best].born_ts)
+			best = i;
+	}
+	return best;
+}
+
+/* The folio's timeline on top, at the first event at or after --at. */
+static void open_at(struct tui *tui, u32 folio, u64 at, bool have_at)
+{
+	struct view *v;
+
+	if (tui_open_timeline(tui, folio, -1, 0, 0))
+		return;
+	v = tui_top(tui);
+	if (have_at && v && v->ops->request) {
+		tui->jump_ts = at;
+		v->ops->request(v, REQ_JUMP_TS);
+	}
+}
+
+/*
  * The browser proper: the terminal from start to restore.  A signal
  * (SIGINT, SIGTERM, SIGHUP) ends the loop; the terminal is restored and
  * the exit status is 128 + the signal, as a shell reports a killed
  * command.
  */
-static int run_screen(struct tui *tui, u64 start)
+static int run_screen(struct tui *tui, u64 start, u32 folio, u64 at,
+		      bool have_at)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *codeset;
@@ -169,6 +209,8 @@ static int run_screen(struct tui *tui, u64 start)
 			tui_message(tui, false, "indexed in %.1f s: %s",
 				    (tui_now_ms() - start) / 1000.0,
 				    tui->x->path);
+		if (folio != PS_INDEX_NONE)
+			open_at(tui, folio, at, have_at);
 		loop(tui);
 	}
 	while (tui->depth)
@@ -182,12 +224,18 @@ int cmd_tui(int argc, const char **argv)
 {
 	int reindex = 0, only = 0, n, ret;
 	enum ps_parse_result res;
-	const char *probe_map = NULL;
+	const char *probe_map = NULL, *pfn_s = NULL, *at_s = NULL;
+	u64 pfn = PS_PFN_NONE, at = 0;
+	u32 folio = PS_INDEX_NONE;
 	struct ps_option opts[] = {
 		PS_OPT_BOOL_F(0, "reindex", &reindex,
 			"build the index again even if a valid one is cached"),
 		PS_OPT_BOOL_F(0, "index-only", &only,
 			"build (or check) the index and exit; needs no terminal"),
+		PS_OPT_STRING_F(0, "pfn", &pfn_s, "pfn",
+			"open the timeline of the folio holding this page"),
+		PS_OPT_STRING_F(0, "at", &at_s, "seconds",
+			"...of its life at this time, on the event at or after it"),
 		PS_OPT_PROBE_MAP_F(&probe_map),
 		PS_OPT_END_MARK,
 	};
@@ -201,6 +249,17 @@ int cmd_tui(int argc, const char **argv)
 		return PS_EXIT_USAGE;
 	if (ps_want_one_recording("tui", n, tui_usage, opts))
 		return PS_EXIT_USAGE;
+	if (at_s && !pfn_s)
+		return ps_usage_msg_opt(tui_usage, opts, "--at needs --pfn");
+	if (pfn_s && ps_parse_u64(pfn_s, &pfn)) {
+		ps_error("'%s' is not a pfn (want e.g. 0x12a400)", pfn_s);
+		return PS_EXIT_USAGE;
+	}
+	if (at_s && !tui_parse_ts(at_s, &at)) {
+		ps_error("'%s' is not a time in seconds (want e.g. 10.69)",
+			 at_s);
+		return PS_EXIT_USAGE;
+	}
 	if (!only && !have_terminal()) {
 		ps_error("tui needs a terminal: %s; use 'pagestate replay' "
 			 "or 'pagestate check' in scripts (or --index-only "
@@ -209,12 +268,19 @@ int cmd_tui(int argc, const char **argv)
 			 "CI=true is set" : "stdin or stdout is not a tty");
 		return PS_EXIT_USAGE;
 	}
-	if (open_recording(&tui, argv[0], reindex))
+	if (open_recording(&tui, argv[0], reindex)) {
 		ret = PS_EXIT_USAGE;
-	else if (only)
+	} else if (only) {
 		ret = index_only(&tui, start);
-	else
-		ret = run_screen(&tui, start);
+	} else if (pfn_s && (folio = folio_of_pfn(&tui, pfn, at, at_s)) ==
+		   PS_INDEX_NONE) {
+		ps_error("%s: pfn 0x%llx is in no folio of the recording%s",
+			 argv[0], (unsigned long long)pfn,
+			 at_s ? " at or before --at" : "");
+		ret = PS_EXIT_USAGE;
+	} else {
+		ret = run_screen(&tui, start, folio, at, at_s);
+	}
 	tui_timelines_free(&tui);
 	ps_index_free(tui.x);
 	ps_trace_close(tui.t);

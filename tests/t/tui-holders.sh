@@ -49,3 +49,35 @@ t_check "...no pin left" sh -c "! tmux -L '$SOCK' capture-pane -t '$s' -p | grep
 keys Q
 for i in $(seq 1 100); do [ -s "$T_TMP/rc" ] && break; sleep 0.05; done
 t_check "quits with 0" test "$(cat "$T_TMP/rc")" = 0
+
+# A migration recording (6.1, --stack): tui --pfn --at opens the page
+# move_pages could not move on the event that put it back; H names the
+# pipe's get, its stack ending in vmsplice, as `why` does.
+mh="$FIXTURES/vm-custom61-migrate-held.dat"
+held=$(awk '$2 == "held-moved" && / node=0$/ { sub("pfn=", "", $5); print $5 }' \
+	"$FIXTURES/vm-custom61-migrate-held.workload")
+cp "$mh" "$T_TMP/mh.dat"
+"$PS" why "$T_TMP/mh.dat" > "$T_TMP/why"
+at=$(awk -v p="$held" '$3 == "migration" && $5 == p":" { print $1; exit }' "$T_TMP/why")
+s=mh
+rm -f "$T_TMP/rc"
+tui_term "cd '$T_TMP' && '$PS' tui mh.dat --pfn $held --at ${at:-none}; echo \$? > '$T_TMP/rc'; sleep 60"
+t_check "tui --pfn $held --at $at opens its timeline on the put back" \
+	wait_for "^> *$at .* migration_remove *pfn=$held "
+keys H
+t_check "H: the holders there, refcount 3 = its mapping" \
+	wait_for "^holders of $held/0 after event [0-9]*/[0-9]* at $at migration_remove"
+t_check "...+ the pipe's get: GUP-fast from vmsplice's iov_iter, in its stack" \
+	sh -c "tmux -L '$SOCK' capture-pane -t '$s' -p |
+		grep -A1 '+ 1 get (migrate-held-[0-9]* ref at ' |
+		grep -q 'stack: __page_ref_mod_unless+0x[0-9a-f]* < try_get_folio+0x[0-9a-f]* < internal_get_user_pages_fast'"
+keys Q
+for i in $(seq 1 100); do [ -s "$T_TMP/rc" ] && break; sleep 0.05; done
+t_check "quits with 0" test "$(cat "$T_TMP/rc")" = 0
+# a pfn the recording never held: one line, exit 2, before the screen
+rm -f "$T_TMP/rc"
+s=bad
+tui_term "cd '$T_TMP' && '$PS' tui mh.dat --pfn 0x1 2> out; echo \$? > '$T_TMP/rc'; sleep 60"
+for i in $(seq 1 100); do [ -s "$T_TMP/rc" ] && break; sleep 0.05; done
+t_check "tui --pfn 0x1: exit 2, the file and pfn named" \
+	sh -c "test \"\$(cat '$T_TMP/rc')\" = 2 && grep -q '^pagestate: error: mh.dat: pfn 0x1 is in no folio of the recording$' '$T_TMP/out'"
