@@ -663,6 +663,16 @@ static int adapt_record(struct ps_trace *t, struct tep_record *rec)
 		}
 		ps_emit(t, &op);
 	}
+	/*
+	 * Every event starts with its common fields: a shorter record is
+	 * corrupt, and reading its type would run past it (fuzz-kbuf,
+	 * libtracecmd's iteration of a corrupt page).
+	 */
+	if (t->common_type && rec->size < t->common_type->offset +
+					  t->common_type->size) {
+		t->corrupt = true;
+		return 1;
+	}
 	if (t->common_type)
 		id = (int)read_number(t, (char *)rec->data +
 				      t->common_type->offset,
