@@ -20,10 +20,12 @@
  *   5. close, unlink
  *
  * Observations: workload: <label> pid=<n> vaddr=0x<hex> pfn=0x<hex> thp=0
- * with label pcache-mapped-<k>, k the index of DIR on the command line,
- * and workload: pcache-<step>-<k> dir=<DIR> pid=<n> for the steps.
+ * with label pcache-mapped-<k>, k the index of DIR on the command line;
+ * workload: pcache-file-<k> dir=<DIR> ino=<inode> pid=<n> for the file,
+ * workload: pcache-<step>-<k> dir=<DIR> pid=<n> for the steps.
  */
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "workload.h"
 
@@ -34,6 +36,7 @@ static int one_dir(const char *dir, int k)
 	size_t size = PCACHE_PAGES * PAGE_SIZE, i;
 	char path[4096], label[32], buf[PAGE_SIZE];
 	volatile char sum = 0;
+	struct stat st;
 	char *p;
 	int fd;
 
@@ -43,6 +46,9 @@ static int one_dir(const char *dir, int k)
 		report_failure("mkstemp");
 		return 1;
 	}
+	if (!fstat(fd, &st))
+		printf("workload: pcache-file-%d dir=%s ino=%llu pid=%d\n", k,
+		       dir, (unsigned long long)st.st_ino, getpid());
 	for (i = 0; i < PCACHE_PAGES; i++) {
 		memset(buf, 'a' + (int)i, sizeof(buf));
 		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
