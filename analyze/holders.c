@@ -6,9 +6,10 @@
  * The structural counts come from the engine: the folio's mapcount is
  * its mapping references, its pincount its pin references.  The ledger
  * keeps the detail behind them (which rmap op, which GUP call) and the
- * references nothing structural explains: gets, and releases (a mapping
- * or pin undone whose put is still to come).  Whatever is left of the
- * refcount is unexplained.  Items are kept per folio id and forgotten
+ * references nothing structural explains: the page cache's (from its
+ * add event to its delete), gets, and releases (a mapping, pin or page
+ * cache entry undone whose put is still to come).  Whatever is left of
+ * the refcount is unexplained.  Items are kept per folio id and forgotten
  * with the folio, so memory follows the live folios.
  */
 #include <stdlib.h>
@@ -24,7 +25,7 @@
 #define LEDGER_CPUS	512
 
 struct item {
-	enum ps_holder_kind kind;	/* MAPPING, PIN, RELEASE or GET */
+	enum ps_holder_kind kind;	/* MAPPING, PIN, CACHE, RELEASE or GET */
 	enum ps_holder_how how;
 	s64 refs;
 	int pid;
@@ -33,6 +34,8 @@ struct item {
 	enum ps_op_kind op_kind;
 	u32 op_flags;
 	u64 pfn, mm, addr;
+	u64 ino, index;			/* page cache ops: the file */
+	u32 dev;
 	u32 serial;
 };
 
@@ -61,6 +64,7 @@ struct ps_ledger {
 static const char *const kind_names[PS_HOLD_NR_KINDS] = {
 	[PS_HOLD_MAPPING] = "mapping",
 	[PS_HOLD_PIN] = "pin",
+	[PS_HOLD_CACHE] = "page cache",
 	[PS_HOLD_RELEASE] = "release",
 	[PS_HOLD_GET] = "get",
 	[PS_HOLD_UNEXPLAINED] = "unexplained",
@@ -135,6 +139,11 @@ static struct item *item_add(struct ps_ledger *l, struct ledger *lg,
 	it->pfn = op->pfn;
 	it->mm = op->mm;
 	it->addr = op->addr;
+	if (op->kind == PS_OP_CACHE_ADD || op->kind == PS_OP_CACHE_DEL) {
+		it->ino = (u64)op->val;
+		it->index = (u64)op->val2;
+		it->dev = (u32)op->result;
+	}
 	it->serial = ++lg->serial;
 	if (op->cpu >= 0 && op->cpu < LEDGER_CPUS) {
 		l->last[op->cpu].folio_id = lg->id;
@@ -181,7 +190,8 @@ static s64 struct_pins(const struct ps_folio *f, const struct ledger *lg)
 static s64 unplaced(const struct ps_folio *f, const struct ledger *lg)
 {
 	return f->refcount - struct_maps(f, lg) - struct_pins(f, lg) -
-	       sum_kind(lg, PS_HOLD_RELEASE) - sum_kind(lg, PS_HOLD_GET);
+	       sum_kind(lg, PS_HOLD_CACHE) - sum_kind(lg, PS_HOLD_RELEASE) -
+	       sum_kind(lg, PS_HOLD_GET);
 }
 
 /*
@@ -238,15 +248,18 @@ static u32 count_kind(const struct ledger *lg, enum ps_holder_kind kind)
 
 /*
  * n references were put by pid.  The kernel's pairs first: a release
- * (unmapped or unpinned, put pending) of the same task, then of any.
- * Then the task's own gets, newest first: get/put in one function.
- * Then the remainder (a reference from before the recording), then the
- * oldest gets of other tasks.  Anything past the release step is a
- * guess, and the gets that survive it are attributed by task.
+ * (unmapped, unpinned or out of the page cache, put pending) of the
+ * same task, then of any.  Then the task's own gets, newest first:
+ * get/put in one function.  Then the remainder (a reference from before
+ * the recording), then the oldest gets of other tasks, then the page
+ * cache's references (reclaim freezes them away before its delete
+ * event, migration moves them to the new folio without one).  Anything
+ * past the release step is a guess, and the gets that survive it are
+ * attributed by task.
  */
 static void put(struct ledger *lg, const struct ps_folio *f, int pid, s64 n)
 {
-	s64 rem;
+	s64 rem, t;
 	u32 cands;
 
 	n -= take(lg, PS_HOLD_RELEASE, pid, n, true, 0);
@@ -268,8 +281,12 @@ static void put(struct ledger *lg, const struct ps_folio *f, int pid, s64 n)
 			gets_by_task(lg);
 		return;
 	}
-	take(lg, PS_HOLD_GET, -1, -rem < n ? -rem : n, false, 0);
+	t = take(lg, PS_HOLD_GET, -1, -rem < n ? -rem : n, false, 0);
 	gets_by_task(lg);
+	rem += t;
+	n -= t;
+	if (rem < 0 && n > 0)
+		take(lg, PS_HOLD_CACHE, -1, -rem < n ? -rem : n, false, 0);
 }
 
 /*
@@ -359,7 +376,10 @@ static bool op_itemizes(const struct ps_op *op, bool refs, s64 delta,
 	case PS_OP_MIGRATION_REMOVE:
 		return dmap > 0;
 	case PS_OP_PIN:
+	case PS_OP_CACHE_ADD:
 		return true;
+	case PS_OP_CACHE_DEL:
+		return refs;
 	default:
 		return false;
 	}
@@ -403,6 +423,74 @@ static void lru_drained(struct ps_ledger *l, struct ledger *lg,
 			l->last[op->cpu].valid = true;
 		}
 		return;
+	}
+}
+
+/*
+ * mm_filemap_add_to_page_cache: the page cache holds the folio now, by
+ * the references folio_ref_add(folio, nr) took in the same task just
+ * before the event: nr, one per page (6.1's hugetlbfs takes one per
+ * folio: page_ref's get says how many).  settle() turns that get into
+ * the page cache's.  An older page cache item is stale (its delete was
+ * lost): it goes.
+ */
+static void cache_add(struct ps_ledger *l, struct ledger *lg,
+		      const struct ps_folio *f, const struct ps_op *op,
+		      bool refs)
+{
+	s64 nr = (s64)ps_folio_nr_pages(f);
+	u32 k;
+
+	take(lg, PS_HOLD_CACHE, -1, sum_kind(lg, PS_HOLD_CACHE), false, 0);
+	for (k = lg->nr; refs && k-- > 0;) {
+		const struct item *it = &lg->items[k];
+
+		if (it->kind != PS_HOLD_GET || it->pid != op->pid ||
+		    it->op_kind == PS_OP_ALLOC)
+			continue;
+		if (it->refs < nr)
+			nr = it->refs;
+		break;
+	}
+	item_add(l, lg, PS_HOLD_CACHE, nr, op);
+}
+
+/*
+ * mm_filemap_delete_from_page_cache: the page cache lets go, and its
+ * references are put next by the same task (filemap_free_folio(), or
+ * truncation's batch): they become a release the put will match.
+ * Reclaim froze them to 0 before the event: put() took them then, and
+ * nothing is left.  A folio whose insertion no event showed (shmem, or
+ * cached before the recording) had its nr references in the remainder
+ * or among the gets: the release is made of those, as far as they go.
+ */
+static void cache_del(struct ps_ledger *l, struct ledger *lg,
+		      const struct ps_folio *f, const struct ps_op *op,
+		      bool refs, const struct ps_state *before)
+{
+	s64 rem;
+	u32 serial, i;
+
+	if (before->in_cache) {
+		undo(l, lg, PS_HOLD_CACHE, sum_kind(lg, PS_HOLD_CACHE), refs,
+		     op);
+		return;
+	}
+	if (!refs)
+		return;
+	serial = item_add(l, lg, PS_HOLD_RELEASE, (s64)ps_folio_nr_pages(f),
+			  op)->serial;
+	rem = unplaced(f, lg);
+	if (rem < 0)
+		rem += take(lg, PS_HOLD_GET, -1, -rem, false, 0);
+	/* what neither covers was never there: the release is smaller */
+	for (i = 0; rem < 0 && i < lg->nr; i++) {
+		if (lg->items[i].serial != serial)
+			continue;
+		lg->items[i].refs += rem;
+		if (lg->items[i].refs <= 0)
+			item_del(lg, i);
+		break;
 	}
 }
 
@@ -465,6 +553,12 @@ static void ledger_op(struct ps_ledger *l, const struct ps_op *op,
 		if (refs && same && !(before->flags & PS_PG_LRU) &&
 		    (after->flags & PS_PG_LRU))
 			lru_drained(l, lg, op);
+		break;
+	case PS_OP_CACHE_ADD:
+		cache_add(l, lg, f, op, refs);
+		break;
+	case PS_OP_CACHE_DEL:
+		cache_del(l, lg, f, op, refs, before);
 		break;
 	default:
 		break;
@@ -617,6 +711,9 @@ static void row_from_item(struct ps_holder *h, const struct item *it)
 	h->pfn = it->pfn;
 	h->mm = it->mm;
 	h->addr = it->addr;
+	h->ino = it->ino;
+	h->index = it->index;
+	h->dev = it->dev;
 	h->count = 1;
 }
 
@@ -685,7 +782,7 @@ void ps_ledger_holders(struct ps_ledger *l, const struct ps_folio *f,
 	out->refcount = f->refcount;
 	struct_rows(out, lg, PS_HOLD_MAPPING, struct_maps(f, lg));
 	struct_rows(out, lg, PS_HOLD_PIN, struct_pins(f, lg));
-	for (k = PS_HOLD_RELEASE; k <= PS_HOLD_GET; k++)
+	for (k = PS_HOLD_CACHE; k <= PS_HOLD_GET; k++)
 		for (i = 0; lg && i < lg->nr; i++)
 			if (lg->items[i].kind == (enum ps_holder_kind)k) {
 				row_from_item(&row, &lg->items[i]);
@@ -727,6 +824,8 @@ void ps_holder_text(struct ps_trace *t, const struct ps_holder *r,
 	    r->kind == PS_HOLD_RELEASE ?
 	    (r->op_kind == PS_OP_UNPIN ? "unpinned, put pending" :
 	     r->op_kind == PS_OP_FLAGS ? "lru batch drained, put pending" :
+	     r->op_kind == PS_OP_CACHE_DEL ?
+	     "removed from the page cache, put pending" :
 	     "unmapped, put pending") : ps_holder_kind_name(r->kind));
 	if (r->count > 1)
 		ADD(" (%u merged)", r->count);
@@ -760,6 +859,10 @@ void ps_holder_text(struct ps_trace *t, const struct ps_holder *r,
 		ADD(" mm 0x%llx", (unsigned long long)r->mm);
 	if (r->addr)
 		ADD(" addr 0x%llx", (unsigned long long)r->addr);
+	if (r->op_kind == PS_OP_CACHE_ADD || r->op_kind == PS_OP_CACHE_DEL)
+		ADD(" dev %u:%u ino 0x%llx index %llu", r->dev >> 20,
+		    r->dev & ((1u << 20) - 1), (unsigned long long)r->ino,
+		    (unsigned long long)r->index);
 	ADD(") [%s]", ps_holder_how_name(r->how));
 #undef ADD
 }

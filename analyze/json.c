@@ -189,6 +189,21 @@ static json_t *holder_json(struct ps_trace *t, const struct ps_holder *r)
 	if (r->op_flags & PS_OPF_LONGTERM)
 		json_array_append_new(foll, json_string("FOLL_LONGTERM"));
 	json_object_set_new(o, "foll", foll);
+	if (taken && (r->op_kind == PS_OP_CACHE_ADD ||
+		      r->op_kind == PS_OP_CACHE_DEL)) {
+		json_t *file = json_object();
+		char dev[24];
+
+		snprintf(dev, sizeof(dev), "%u:%u", r->dev >> 20,
+			 r->dev & ((1u << 20) - 1));
+		json_object_set_new(file, "dev", json_string(dev));
+		json_object_set_new(file, "ino", ps_json_hex(r->ino));
+		json_object_set_new(file, "index",
+				    json_integer((json_int_t)r->index));
+		json_object_set_new(o, "file", file);
+	} else {
+		json_object_set_new(o, "file", json_null());
+	}
 	json_object_set_new(o, "stack", ps_json_stack(t, r->stack_offset));
 	return o;
 }

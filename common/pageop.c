@@ -39,6 +39,8 @@ static const char *const kind_names[PS_OP_NR_KINDS] = {
 	[PS_OP_COLLAPSE_RET] = "collapse_ret",
 	[PS_OP_PROBES_ON] = "probes_on",
 	[PS_OP_MM_EXIT] = "mm_exit",
+	[PS_OP_CACHE_ADD] = "cache_add",
+	[PS_OP_CACHE_DEL] = "cache_del",
 };
 
 const char *ps_op_kind_name(enum ps_op_kind kind)
@@ -121,6 +123,14 @@ void ps_op_detail(const struct ps_op *op, char *buf, size_t size)
 		ADD("succeeded=%lld failed=%lld ", (long long)op->val,
 		    (long long)op->val2);
 		break;
+	case PS_OP_CACHE_ADD:
+	case PS_OP_CACHE_DEL:
+		/* the file: MAJOR:MINOR of s_dev (kdev_t.h), inode, index */
+		ADD("order=%u dev=%u:%u ino=0x%llx index=%lld", op->order,
+		    (unsigned int)op->result >> 20,
+		    (unsigned int)op->result & ((1u << 20) - 1),
+		    (unsigned long long)op->val, (long long)op->val2);
+		goto done;
 	default:
 		break;
 	}
@@ -140,6 +150,7 @@ void ps_op_detail(const struct ps_op *op, char *buf, size_t size)
 		ADD("%s ", op->result_name);
 	else if (op->result)
 		ADD("result=%d ", op->result);
+done:
 #undef ADD
 	if (n > size - 1)
 		n = size - 1;

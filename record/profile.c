@@ -2,8 +2,9 @@
 /*
  * Which page events this kernel can give us, and the profile we record.
  *
- * The host profile is the tracepoints every kernel has: kmem alloc/free
- * and the THP, migration, compaction, KSM and pagemap groups.  A kernel
+ * The host profile is the tracepoints every kernel has: kmem alloc/free,
+ * filemap's page cache insertion and deletion, and the THP, migration,
+ * compaction, KSM and pagemap groups.  A kernel
  * with CONFIG_DEBUG_PAGE_REF adds page_ref:*, every refcount change with
  * absolute count and mapcount, which is what lets replay know a page's
  * state instead of guessing it; that profile is called "page_ref".
@@ -29,6 +30,7 @@ static const char *const group_names[PS_NR_GROUPS] = {
 	[PS_GROUP_KSM]		= "ksm",
 	[PS_GROUP_PAGEMAP]	= "pagemap",
 	[PS_GROUP_PAGE_REF]	= "page_ref",
+	[PS_GROUP_FILEMAP]	= "filemap",
 };
 
 /* kmem is mostly slab noise; only page allocation and freeing matter. */
@@ -37,6 +39,39 @@ static const char *const kmem_events[] = {
 	"mm_page_free",
 	"mm_page_free_batched",
 };
+
+/*
+ * filemap's faults, map_pages and writeback errors say nothing about a
+ * page's references; its insertion and deletion do: __filemap_add_folio()
+ * fires the first after folio_ref_add(folio, nr) took the page cache's
+ * references, __filemap_remove_folio() the second before they are put
+ * (filemap_free_folio(), or reclaim's frozen refcount).  shmem/tmpfs
+ * inserts through shmem_add_to_page_cache(), which has no event.
+ */
+static const char *const filemap_events[] = {
+	"mm_filemap_add_to_page_cache",
+	"mm_filemap_delete_from_page_cache",
+};
+
+/* Groups recorded in part: the events above, each if the kernel has it. */
+static const struct {
+	enum ps_group group;
+	const char *const *events;
+	size_t nr;
+} partial[] = {
+	{ PS_GROUP_KMEM, kmem_events, ARRAY_SIZE(kmem_events) },
+	{ PS_GROUP_FILEMAP, filemap_events, ARRAY_SIZE(filemap_events) },
+};
+
+static bool group_is_partial(int g)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(partial); i++)
+		if ((int)partial[i].group == g)
+			return true;
+	return false;
+}
 
 const char *ps_group_name(enum ps_group g)
 {
@@ -219,11 +254,17 @@ int ps_profile_build(struct ps_recorder *rec, const struct ps_strlist *extra)
 	int g;
 
 	rec->profile = ps_profile_name(&rec->caps, false);
-	for (i = 0; i < ARRAY_SIZE(kmem_events); i++)
-		if (event_exists(dir, "kmem", kmem_events[i]))
-			ps_event_set_add(&rec->events, "kmem", kmem_events[i]);
-	for (g = PS_GROUP_HUGE_MEMORY; g < PS_NR_GROUPS; g++)
-		if (rec->caps.group_events[g] > 0)
+	for (i = 0; i < ARRAY_SIZE(partial); i++) {
+		const char *sys = group_names[partial[i].group];
+		size_t k;
+
+		for (k = 0; k < partial[i].nr; k++)
+			if (event_exists(dir, sys, partial[i].events[k]))
+				ps_event_set_add(&rec->events, sys,
+						 partial[i].events[k]);
+	}
+	for (g = 0; g < PS_NR_GROUPS; g++)
+		if (!group_is_partial(g) && rec->caps.group_events[g] > 0)
 			add_group(&rec->events, dir, group_names[g]);
 	for (i = 0; i < (size_t)extra->nr; i++)
 		if (add_user_event(&rec->events, dir, extra->v[i]))
@@ -290,13 +331,19 @@ void ps_profile_mark(struct ps_recorder *rec)
 		ps_mark(rec, "event %s", rec->events.v[i]);
 	ps_stacks_mark(rec);
 
-	for (i = 0; i < ARRAY_SIZE(kmem_events); i++) {
-		snprintf(line, sizeof(line), "kmem:%s", kmem_events[i]);
-		if (!event_set_has(&rec->events, line))
-			ps_mark(rec, "missing %s why=absent", line);
+	for (i = 0; i < ARRAY_SIZE(partial); i++) {
+		size_t k;
+
+		for (k = 0; k < partial[i].nr; k++) {
+			snprintf(line, sizeof(line), "%s:%s",
+				 group_names[partial[i].group],
+				 partial[i].events[k]);
+			if (!event_set_has(&rec->events, line))
+				ps_mark(rec, "missing %s why=absent", line);
+		}
 	}
-	for (g = PS_GROUP_HUGE_MEMORY; g < PS_NR_GROUPS; g++)
-		if (caps->group_events[g] <= 0)
+	for (g = 0; g < PS_NR_GROUPS; g++)
+		if (!group_is_partial(g) && caps->group_events[g] <= 0)
 			ps_mark(rec, "missing %s why=absent", group_names[g]);
 	ps_kprobes_mark(rec);
 	if (!rec->caps.kpageflags || !rec->snap_exit)

@@ -28,9 +28,10 @@
 #define PS_RUN_DIR		"/run/pagestate"
 
 /*
- * Event groups we know about.  kmem is recorded in part (alloc/free);
- * the tracepoint groups after it whole; page_ref only exists on kernels
- * built with CONFIG_DEBUG_PAGE_REF and turns the profile into "page_ref".
+ * Event groups we know about.  kmem and filemap are recorded in part
+ * (alloc/free; page cache insertion/deletion, profile.c); the other
+ * tracepoint groups whole; page_ref only exists on kernels built with
+ * CONFIG_DEBUG_PAGE_REF and turns the profile into "page_ref".
  */
 enum ps_group {
 	PS_GROUP_KMEM,
@@ -41,6 +42,7 @@ enum ps_group {
 	PS_GROUP_KSM,
 	PS_GROUP_PAGEMAP,
 	PS_GROUP_PAGE_REF,
+	PS_GROUP_FILEMAP,
 	PS_NR_GROUPS,
 };
 

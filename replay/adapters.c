@@ -375,6 +375,29 @@ static void ad_lru_activate(struct ps_trace *t, struct ps_event_adapter *ea,
 }
 
 /*
+ * filemap:mm_filemap_add_to_page_cache / _delete_from_page_cache: a
+ * folio entering or leaving a file's page cache (include/trace/events/
+ * filemap.h, 6.1 through 7.2: pfn is folio_pfn(), order folio_order()).
+ * fields: pfn i_ino index s_dev order (order absent before 5.17: the
+ * engine's own order of the folio then stands)
+ */
+static void ad_filemap(struct ps_trace *t, struct ps_event_adapter *ea,
+		       struct tep_record *rec, struct ps_op *op)
+{
+	op->kind = strcmp(ea->a->name, "mm_filemap_add_to_page_cache") ?
+		   PS_OP_CACHE_DEL : PS_OP_CACHE_ADD;
+	op->pfn = (u64)F(0);
+	op->val = F(1);
+	op->val2 = F(2);
+	op->result = (int)F(3);
+	if (ea->f[4]) {
+		op->order = (u32)F(4);
+		op->flags |= PS_OPF_FOLIO_ORDER;
+	}
+	ps_emit(t, op);
+}
+
+/*
  * page_ref:* (CONFIG_DEBUG_PAGE_REF).  count and mapcount are the values
  * after the change, so every one of these events is also a baseline.
  * fields: pfn flags count mapcount mapping val ret
@@ -764,6 +787,10 @@ const struct ps_adapter ps_adapters[] = {
 	{ "pagemap", "mm_lru_insertion", { "pfn", "flags" },
 	  ad_lru_insertion, 0 },
 	{ "pagemap", "mm_lru_activate", { "pfn" }, ad_lru_activate, 0 },
+	{ "filemap", "mm_filemap_add_to_page_cache",
+	  { "pfn", "i_ino", "index", "s_dev", "order" }, ad_filemap, 0 },
+	{ "filemap", "mm_filemap_delete_from_page_cache",
+	  { "pfn", "i_ino", "index", "s_dev", "order" }, ad_filemap, 0 },
 #define PAGE_REF(ev, fn)						\
 	{ "page_ref", ev,						\
 	  { "pfn", "flags", "count", "mapcount", "mapping", "val", "ret" }, \

@@ -538,6 +538,7 @@ void ps_folio_state(const struct ps_folio *f, u64 pfn, struct ps_state *s)
 	s->known = f->known;
 	s->order = f->order;
 	s->live = f->state == PS_FOLIO_LIVE;
+	s->in_cache = f->in_cache;
 }
 
 /*
@@ -595,7 +596,7 @@ static struct ps_folio *folio_split_at(struct ps_engine *e, struct ps_folio *f,
 				 PS_PG_THP | PS_PG_DOUBLE_MAP);
 	struct ps_subpage *sub = f->sub;
 	struct ps_folio *hit = NULL;
-	bool workload = f->workload;
+	bool workload = f->workload, in_cache = f->in_cache;
 	struct split_piece *pieces;
 	u32 n, k;
 	u64 j;
@@ -624,6 +625,9 @@ static struct ps_folio *folio_split_at(struct ps_engine *e, struct ps_folio *f,
 		p->known = known;
 		p->flags = flags | (pieces[k].order ? PS_PG_COMPOUND_HEAD : 0);
 		p->workload = workload;
+		/* each piece stays in the cache (those past EOF leave it
+		 * with a delete event of their own) */
+		p->in_cache = in_cache;
 		for (j = 0; j < nr; j++) {
 			p->sub[j] = sub[p->pfn - head + j];
 			p->sub_mapcount_sum += p->sub[j].mapcount;
@@ -1559,6 +1563,8 @@ static bool op_wants_folio(enum ps_op_kind k)
 	case PS_OP_MIGRATION_SET:
 	case PS_OP_MIGRATION_REMOVE:
 	case PS_OP_FLAGS:
+	case PS_OP_CACHE_ADD:
+	case PS_OP_CACHE_DEL:
 		return true;
 	default:
 		return false;
@@ -1651,11 +1657,21 @@ static struct ps_folio *op_folio(struct ps_engine *e, const struct ps_op *op)
 		    ps_engine_pfn_freed(e, op->pfn, NULL))
 			f = folio_untraced_alloc(e, op, op->pfn, 0);
 		else
-			/* SPLIT carries the folio's order in order */
+			/* SPLIT and the page cache ops carry the folio's
+			 * order in order */
 			f = folio_first_sight(e, op->pfn,
-					      op->kind == PS_OP_SPLIT ?
+					      op->kind == PS_OP_SPLIT ||
+					      op->kind == PS_OP_CACHE_ADD ||
+					      op->kind == PS_OP_CACHE_DEL ?
 					      op->order : 0, op->ts);
 	}
+	/*
+	 * The page cache events name the folio as the kernel has it: one
+	 * we thought larger was split where no event showed it.
+	 */
+	if (f && (op->flags & PS_OPF_FOLIO_ORDER) && op->order < f->order &&
+	    !f->shape_observed && !f->non_compound)
+		f = folio_split(e, f, op->order, op->pfn, op->ts, true);
 	/*
 	 * A tail page gets a refcount of its own only while
 	 * __split_huge_page() hands them out (page_ref_unfreeze of each
@@ -1762,6 +1778,11 @@ static struct ps_folio *op_dispatch(struct ps_engine *e,
 		break;
 	case PS_OP_FLAGS:
 		op_flags(op, f);
+		break;
+	case PS_OP_CACHE_ADD:
+	case PS_OP_CACHE_DEL:
+		/* the cache's references are page_ref's to count */
+		f->in_cache = op->kind == PS_OP_CACHE_ADD;
 		break;
 	case PS_OP_SNAPSHOT:
 		/* a deep snapshot reads pages of any task */

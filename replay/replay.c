@@ -75,11 +75,12 @@ static void print_op(struct replay *r, const struct ps_op *op,
 		snprintf(map, sizeof(map), "?");
 	fmt_val(pin, sizeof(pin), after->pincount, k & PS_KNOWN_PINCOUNT);
 	ps_pg_flags_str(after->flags, flags, sizeof(flags));
-	printf(" | folio 0x%llx/%u%s ref=%s map=%s pin=%s flags=%s%s\n",
+	printf(" | folio 0x%llx/%u%s ref=%s map=%s pin=%s flags=%s%s%s\n",
 	       (unsigned long long)f->pfn, after->order,
 	       after->live ? "" : " (ended)", ref, map, pin, flags,
 	       (after->sub_flags & PS_SUB_ANON_EXCLUSIVE) ?
-	       " sub:anon_exclusive" : "");
+	       " sub:anon_exclusive" : "",
+	       after->in_cache ? " in:page_cache" : "");
 }
 
 static bool holds(u64 head, u32 order, u64 pfn)

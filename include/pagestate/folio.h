@@ -135,6 +135,9 @@ struct ps_folio {
 	bool shape_observed;	/* a folio-era probe read this head and order */
 	bool non_compound;	/* allocated without __GFP_COMP: a block of
 				 * pages, state on the first one only */
+	bool in_cache;		/* in a file's page cache: between its
+				 * filemap add and delete events (shmem
+				 * adds have none; unknown before) */
 	/* a page_ref count that disagreed, held until the next one says
 	 * whether it was two CPUs' events out of order (engine.c) */
 	u32 obs_pending;
@@ -157,6 +160,7 @@ struct ps_state {
 	u32 known;
 	u32 order;
 	bool live;
+	bool in_cache;		/* ps_folio.in_cache */
 };
 
 struct ps_engine;

@@ -10,26 +10,45 @@
  *   pin       FOLL_PIN pins: GUP_PIN_COUNTING_BIAS references per pin on
  *             a small folio, one per pin on a large one (its pincount),
  *             with the pinning task, FOLL_* flags and stack
- *   release   a mapping or pin already undone (rmap remove, unpin), or a
- *             folio batch drained onto the LRU (mm_lru_insertion), whose
- *             put has not come yet: the mmu_gather batch, gup_put_folio,
- *             the batch's folio_put
+ *   page cache  the references a file's page cache holds while the
+ *             folio is in it (filemap:mm_filemap_add_to_page_cache: nr,
+ *             one per page, the get the adding task took just before),
+ *             with the file (dev, inode, index)
+ *   release   a mapping or pin already undone (rmap remove, unpin), a
+ *             folio removed from the page cache (mm_filemap_delete_from_
+ *             page_cache), or a folio batch drained onto the LRU
+ *             (mm_lru_insertion), whose put has not come yet: the
+ *             mmu_gather batch, gup_put_folio, filemap_free_folio, the
+ *             batch's folio_put
  *   get       a plain reference (page_ref), with its taker, event and
  *             stack; the allocation's own reference is one
  *   unexplained  what is left: refcount minus everything above
  *
  * A put is matched to what it drops by the kernel's pairs first (a
- * release item: rmap remove -> put, unpin -> put), then by task (the
- * taker's own gets, newest first), then to the unexplained remainder,
- * then to other tasks' gets, oldest first.  A get taken just before a
- * mapping or pin becomes that mapping or pin (get -> map, get -> pin).
+ * release item: rmap remove -> put, unpin -> put, page cache delete ->
+ * put), then by task (the taker's own gets, newest first), then to the
+ * unexplained remainder, then to other tasks' gets, oldest first, and
+ * last to the page cache (reclaim freezes the cache's references away
+ * before its delete event; migration moves them to the new folio with
+ * no event at all).  A get taken just before a mapping, pin or page
+ * cache insertion becomes that mapping, pin or page cache reference
+ * (get -> map, get -> pin, get -> cache add).
  * Each holder says how it was attributed (ps_holder_how).  The counts
  * always add up to the refcount the engine derived; whatever the ledger
  * cannot place is shown as unexplained, negative when it placed more
  * than the refcount (an over-attribution, counted in the stats).
  *
  * Recordings without refcount tracking (no page_ref) still get the
- * mappings and pins the probes show, with the refcount marked unknown.
+ * mappings and pins the probes show and the page cache's references,
+ * with the refcount marked unknown.
+ *
+ * Not seen as such: shmem/tmpfs insertions (shmem_add_to_page_cache()
+ * has no event; its deletions have one, whose references are placed
+ * from the remainder then), the swap cache and LRU isolation (no event
+ * names the page), page cache folios replaced by migration or khugepaged's
+ * collapse_file() (no filemap event), and 6.1's hugetlbfs, whose cache
+ * holds one reference per folio: without page_ref to size it, nr is
+ * assumed.
  */
 #ifndef PAGESTATE_HOLDERS_H
 #define PAGESTATE_HOLDERS_H
@@ -43,6 +62,7 @@ struct ps_trace;
 enum ps_holder_kind {
 	PS_HOLD_MAPPING,
 	PS_HOLD_PIN,
+	PS_HOLD_CACHE,
 	PS_HOLD_RELEASE,
 	PS_HOLD_GET,
 	PS_HOLD_UNEXPLAINED,
@@ -70,6 +90,8 @@ struct ps_holder {
 	u32 op_flags;		/* its PS_OPF_* (PIN, LONGTERM, COMPOUND) */
 	u64 pfn;		/* subpage the op named */
 	u64 mm, addr;		/* for mappings, when the probe gave them */
+	u64 ino, index;		/* op_kind cache_add/cache_del: the file's */
+	u32 dev;		/* inode, page index and s_dev */
 	u32 count;		/* items merged into this row (1 usually) */
 };
 

@@ -72,6 +72,15 @@ enum ps_op_kind {
 	PS_OP_MM_EXIT,		/* exit_mmap(mm): the address space is torn
 				 * down, migration entries in it are zapped
 				 * without a remove event; no pfn */
+	/* page cache (filemap tracepoints; shmem/tmpfs adds have none) */
+	PS_OP_CACHE_ADD,	/* __filemap_add_folio(): the folio headed at
+				 * pfn (order) entered the page cache and
+				 * holds its references now (nr, taken just
+				 * before by the same task); val: i_ino,
+				 * val2: page index, result: s_dev */
+	PS_OP_CACHE_DEL,	/* __filemap_remove_folio(): ...left it; the
+				 * references are put next (or were frozen
+				 * away by reclaim just before); same fields */
 	PS_OP_NR_KINDS
 };
 
@@ -127,6 +136,9 @@ enum ps_op_kind {
 #define PS_OPF_NON_COMPOUND	(1u << 24)	/* ALLOC of order > 0 without
 						 * __GFP_COMP: a block of
 						 * pages, no compound head */
+#define PS_OPF_FOLIO_ORDER	(1u << 25)	/* CACHE_ADD/DEL: order is the
+						 * kernel's folio_order() (the
+						 * event has the field, 5.17+) */
 #define PS_OPF_FOLIO_ONLY	(1u << 21)	/* PIN: the kernel function got
 						 * the folio, not the page: pfn
 						 * is the head, which page of a

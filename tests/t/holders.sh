@@ -157,6 +157,40 @@ t_check "a pfn that is no number: exit 2" bad "$f" --pfn page
 "$PS" why "$T_TMP/nonexistent.dat" > /dev/null 2> "$T_TMP/bad.err"; rc=$?
 t_check "why on a missing file: exit 2" test "$rc" = 2
 
+# page-cache (custom 6.1, page_ref + kprobes): a ramfs file's page is
+# held by the page cache from its add event on (the get folio_ref_add()
+# took, exact), beside its mapping; truncation's delete makes that a put
+# pending, which filemap_free_folio's put matches.  Nothing unexplained
+# at any of these points.  tmpfs (shmem) adds have no event: its page
+# shows only the delete, its release placed from the gets.
+f=$FIXTURES/vm-custom61-page-cache.dat
+pc=$(pfn_of vm-custom61-page-cache pcache-mapped-0)
+"$PS" replay "$f" --pfn "$pc" > "$T_TMP/pc.tl"
+map=$(awk '$4 == "rmap_add" { print $1; exit }' "$T_TMP/pc.tl")
+add=$(awk -v m="$map" '$4 == "cache_add" && $1 < m { t = $1 } END { print t }' "$T_TMP/pc.tl")
+del=$(awk -v m="$map" '$4 == "cache_del" && $1 > m { print $1; exit }' "$T_TMP/pc.tl")
+put=$(awk -v d="$del" '$1 > d && $4 == "ref" && $6 == "val=-1" { print $1; exit }' "$T_TMP/pc.tl")
+"$PS" holders "$f" --pfn "$pc" --at "$map" --no-stacks > "$T_TMP/pc.map" 2>&1
+cat "$T_TMP/pc.map"
+t_check "page cache: $pc mapped ($map): refcount 2 = its mapping + the page cache's reference, exact, from the add at $add" \
+	test "$(grep -c "refcount 2 = 1 mapping (page-cache-[0-9]* rmap_add at $map pfn $pc) \[exact\]\|+ 1 page cache (page-cache-[0-9]* cache_add at $add pfn $pc dev 0:[0-9]* ino 0x[0-9a-f]* index [0-3]) \[exact\]\|+ 0 unexplained" "$T_TMP/pc.map")" = 3
+"$PS" holders "$f" --pfn "$pc" --at "$del" --no-stacks > "$T_TMP/pc.del" 2>&1
+cat "$T_TMP/pc.del"
+t_check "page cache: truncated ($del): removed from the page cache, put pending, by pair; 0 unexplained" \
+	sh -c "grep -q '1 removed from the page cache, put pending (page-cache-[0-9]* cache_del at $del pfn $pc dev 0:[0-9]* ino 0x[0-9a-f]* index [0-3]) \[by pair\]' '$T_TMP/pc.del' &&
+		grep -q '+ 0 unexplained' '$T_TMP/pc.del'"
+"$PS" holders "$f" --pfn "$pc" --at "$put" --no-stacks > "$T_TMP/pc.put" 2>&1
+t_check "page cache: filemap_free_folio's put ($put) matched the pending put, 0 unexplained" \
+	sh -c "! grep -q 'page cache' '$T_TMP/pc.put' && grep -q ' 0 unexplained' '$T_TMP/pc.put'"
+tp=$(pfn_of vm-custom61-page-cache pcache-mapped-1)
+"$PS" replay "$f" --pfn "$tp" > "$T_TMP/tp.tl"
+tdel=$(awk '$4 == "cache_del" { print $1; exit }' "$T_TMP/tp.tl")
+"$PS" holders "$f" --pfn "$tp" --at "$tdel" --no-stacks > "$T_TMP/tp.del" 2>&1
+t_check "page cache: tmpfs page $tp: no add event, its delete ($tdel) still a pending put, 0 unexplained" \
+	sh -c "! grep -q ' cache_add ' '$T_TMP/tp.tl' &&
+		grep -q '1 removed from the page cache, put pending (page-cache-[0-9]* cache_del at $tdel ' '$T_TMP/tp.del' &&
+		grep -q '+ 0 unexplained' '$T_TMP/tp.del'"
+
 # report: the holders at each finding's event, in JSON (schema) and text
 f=$FIXTURES/vm-custom61-collapse-broken.dat
 "$PS" report --json "$f" > "$T_TMP/r.json"; rc=$?

@@ -14,8 +14,13 @@ summary() {
 	"$PS" replay "$1" 2>/dev/null |
 		grep -v '^file:\|^kernel:\|^lost events:' | sort
 }
-# Timelines and findings without their timestamps.
-no_ts() { sed -E 's/(^| )[0-9]+\.[0-9]{6,9} / /'; }
+# Timelines and findings without their timestamps, and without the file
+# a page cache op names: filemap's text prints "dev M:m ino X ... ofs=B",
+# which the text reader does not put back (pfn and order it does).
+no_ts() {
+	sed -E -e 's/(^| )[0-9]+\.[0-9]{6,9} / /' \
+	       -e 's/ dev=[0-9]+:[0-9]+ ino=0x[0-9a-f]+ index=[0-9]+//'
+}
 findings() {
 	"$PS" check "$1" 2>/dev/null | grep -E '^(BREAK|info|uncertain) ' | no_ts
 	echo "exit ${PIPESTATUS[0]}"

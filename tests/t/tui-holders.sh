@@ -3,6 +3,7 @@
 # refused the io_uring-pinned page; H on it names the FOLL_LONGTERM pin
 # beside the page's one mapping, as `pagestate holders` does.  Moving to
 # the event after the unpin's put, H shows the mapping alone.
+# On the page-cache recording, H names the page cache beside a mapping.
 source "$(dirname "$0")/../lib.sh"
 
 if ! command -v tmux > /dev/null; then
@@ -81,3 +82,24 @@ tui_term "cd '$T_TMP' && '$PS' tui mh.dat --pfn 0x1 2> out; echo \$? > '$T_TMP/r
 for i in $(seq 1 100); do [ -s "$T_TMP/rc" ] && break; sleep 0.05; done
 t_check "tui --pfn 0x1: exit 2, the file and pfn named" \
 	sh -c "test \"\$(cat '$T_TMP/rc')\" = 2 && grep -q '^pagestate: error: mh.dat: pfn 0x1 is in no folio of the recording$' '$T_TMP/out'"
+
+# The page cache (6.1, page-cache on ramfs): tui --pfn --at opens the
+# mapped file page on its rmap_add; H names its mapping and the page
+# cache's reference, exact, with the file, as `pagestate holders` does.
+pc=$(sed -n 's/^workload: pcache-mapped-0 .*pfn=\(0x[0-9a-f]*\).*/\1/p' \
+	"$FIXTURES/vm-custom61-page-cache.workload" | head -1)
+cp "$FIXTURES/vm-custom61-page-cache.dat" "$T_TMP/pc.dat"
+at=$("$PS" replay "$T_TMP/pc.dat" --pfn "$pc" | awk '$4 == "rmap_add" { print $1; exit }')
+s=pc
+rm -f "$T_TMP/rc"
+tui_term "cd '$T_TMP' && '$PS' tui pc.dat --pfn $pc --at ${at:-none}; echo \$? > '$T_TMP/rc'; sleep 60"
+t_check "tui --pfn $pc --at $at opens the file page's timeline on its mapping" \
+	wait_for "^> *$at .* rmap_add *pfn=$pc"
+keys H
+t_check "H: refcount 2 = its mapping" \
+	wait_for "refcount 2 = 1 mapping (page-cache-[0-9]* rmap_add at $at "
+t_check "...+ the page cache's reference, exact, with the file" \
+	wait_for "+ 1 page cache (page-cache-[0-9]* cache_add at .* pfn $pc dev 0:[0-9]* ino 0x[0-9a-f]* index [0-3]) \[exact\]"
+keys Q
+for i in $(seq 1 100); do [ -s "$T_TMP/rc" ] && break; sleep 0.05; done
+t_check "quits with 0" test "$(cat "$T_TMP/rc")" = 0

@@ -19,7 +19,8 @@
 #
 # The clean boot records with --stack-on=holders (record/stacks.c) and
 # also records collapse-pinned so: its get and pin are named with their
-# stacks; the broken boots record with --stack, and the two
+# stacks; and page-cache (ramfs and tmpfs, no stacks): the page cache's
+# references in the ledger; the broken boots record with --stack, and the two
 # collapse-broken files say what stacks on every event cost.
 #
 # A variant not yet cached is built here, in the clean kernel's tree
@@ -35,7 +36,7 @@ why=
 command -v qemu-system-x86_64 >/dev/null || why="qemu-system-x86_64 not installed"
 [ -n "$why" ] || command -v busybox >/dev/null || why="busybox-static not installed"
 [ -n "$why" ] || [ -x "$PS" ] || why="pagestate not built (make)"
-for w in collapse-broken fork-pin collapse-pinned migrate-child-left; do
+for w in collapse-broken fork-pin collapse-pinned migrate-child-left page-cache; do
 	[ -n "$why" ] || [ -x "$WORKLOADS/$w" ] || why="workloads not built (make)"
 done
 if [ -n "$why" ]; then
@@ -153,6 +154,37 @@ stack_on_checks() {
 		grep -q "^ *stack: not recorded (kmem:mm_page_alloc not in --stack-on)" "$out/so.alloc"
 }
 
+# The page cache (issue 11, part 1): page-cache's ramfs file page is held
+# by its mapping and the page cache (the add event's get, exact); the
+# truncation's delete makes that a put pending which filemap_free_folio's
+# put matches; nothing unexplained at those points; tmpfs (shmem) has
+# no add event, its delete's release comes from the gets.
+page_cache_checks() {
+	local out=$1 f=$1/page-cache.dat pc tp map add del put
+	pc=$(pfn_of "$out/page-cache.out" pcache-mapped-0)
+	"$PS" replay "$f" --pfn "$pc" > "$out/pc.tl" 2>&1
+	map=$(awk '$4 == "rmap_add" { print $1; exit }' "$out/pc.tl")
+	add=$(awk -v m="$map" '$4 == "cache_add" && $1 < m { t = $1 } END { print t }' "$out/pc.tl")
+	del=$(awk -v m="$map" '$4 == "cache_del" && $1 > m { print $1; exit }' "$out/pc.tl")
+	put=$(awk -v d="$del" '$1 > d && $4 == "ref" && $6 == "val=-1" { print $1; exit }' "$out/pc.tl")
+	"$PS" holders "$f" --pfn "$pc" --at "$map" --no-stacks > "$out/pc.map" 2>&1
+	cat "$out/pc.map"
+	t_check "vm-broken: custom page-cache: ramfs page $pc mapped: refcount 2 = mapping + page cache (exact, add at $add), 0 unexplained" \
+		test "$(grep -c "refcount 2 = 1 mapping (page-cache-[0-9]* rmap_add at $map pfn $pc) \[exact\]\|+ 1 page cache (page-cache-[0-9]* cache_add at $add pfn $pc dev 0:[0-9]* ino 0x[0-9a-f]* index [0-3]) \[exact\]\|+ 0 unexplained" "$out/pc.map")" = 3
+	"$PS" holders "$f" --pfn "$pc" --at "$del" --no-stacks > "$out/pc.del" 2>&1
+	t_check "vm-broken: custom page-cache: truncated ($del): removed from the page cache, put pending, 0 unexplained" \
+		sh -c "grep -q '1 removed from the page cache, put pending (page-cache-[0-9]* cache_del at $del pfn $pc ' '$out/pc.del' &&
+			grep -q '+ 0 unexplained' '$out/pc.del'"
+	"$PS" holders "$f" --pfn "$pc" --at "$put" --no-stacks > "$out/pc.put" 2>&1
+	t_check "vm-broken: custom page-cache: filemap_free_folio's put ($put) matched it, 0 unexplained" \
+		sh -c "! grep -q 'page cache' '$out/pc.put' && grep -q ' 0 unexplained' '$out/pc.put'"
+	tp=$(pfn_of "$out/page-cache.out" pcache-mapped-1)
+	"$PS" replay "$f" --pfn "$tp" > "$out/tp.tl" 2>&1
+	t_check "vm-broken: custom page-cache: tmpfs page $tp: a delete, no add event (shmem)" \
+		sh -c "grep -q ' cache_del ' '$out/tp.tl' && ! grep -q ' cache_add ' '$out/tp.tl'"
+	ledger_adds_up "$out" page-cache custom
+}
+
 # The clean kernel: the same workloads print ok and check finds nothing.
 # They are recorded with --stack-on=holders (stacks after page_ref gets
 # and GUP pins only), and so is collapse-pinned, whose refused pages are
@@ -161,6 +193,9 @@ stack_on_checks() {
 out="$T_TMP/clean"
 so_script='/pagestate record -q --stack-on=holders -o /out/so-holders.dat -- /w/collapse-pinned \
 	> /out/collapse-pinned.out 2> /out/so-holders.err || echo "record so-holders failed: $?"
+mkdir -p /mnt/ramfs && mount -t ramfs ramfs /mnt/ramfs &&
+/pagestate record -q -o /out/page-cache.dat -- /w/page-cache /mnt/ramfs /tmp \
+	> /out/page-cache.out 2> /out/page-cache.err || echo "record page-cache failed: $?"
 ls /sys/kernel/tracing/instances/ > /out/instances.txt'
 if REC_OPTS=--stack-on=holders EXTRA=$so_script \
 	record "$out" custom collapse-broken fork-pin migrate-child-left; then
@@ -196,6 +231,7 @@ if REC_OPTS=--stack-on=holders EXTRA=$so_script \
 	t_check "vm-broken: custom: ...and madvise_collapse's EAGAIN" \
 		grep -q "madvise_collapse: returned -11 (EAGAIN)" "$out/why"
 	stack_on_checks "$out"
+	page_cache_checks "$out"
 fi
 
 # check --rules RULE on OUT/W.dat exits 1 with a BREAK of RULE on PFN.

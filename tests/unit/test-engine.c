@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "pagestate/folio.h"
+#include "pagestate/holders.h"
 #include "pagestate/verify.h"
 #include "unit.h"
 
@@ -1132,6 +1133,126 @@ static void test_large_pincount_observed(void)
 	ps_engine_free(e);
 }
 
+/* A page cache op of task pid on the folio headed at pfn. */
+static void cache_op(struct ps_engine *e, enum ps_op_kind kind, u64 pfn,
+		     int pid)
+{
+	struct ps_op op = mkop(kind, pfn, 0);
+
+	op.pid = pid;
+	op.flags = PS_OPF_FOLIO_ORDER;
+	op.val = 0x1234;	/* i_ino */
+	op.val2 = 7;		/* index */
+	ps_engine_apply(e, &op);
+}
+
+static void ref_by(struct ps_engine *e, u64 pfn, s64 delta, s64 count,
+		   int pid)
+{
+	struct ps_op op = mkop(PS_OP_REF, pfn, 0);
+
+	op.pid = pid;
+	op.val = delta;
+	op.obs_count = count;
+	op.flags = PS_OPF_HAS_OBS_COUNT;
+	ps_engine_apply(e, &op);
+}
+
+/* refs of the holders of kind k (op kind ok, or any with PS_OP_NONE) */
+static s64 held(struct ps_ledger *l, struct ps_engine *e, u64 pfn,
+		enum ps_holder_kind k, enum ps_op_kind ok)
+{
+	struct ps_folio *f = ps_folio_find(e, pfn);
+	struct ps_holders h;
+	s64 n = 0;
+	int i;
+
+	if (!f)
+		return -1;
+	ps_ledger_holders(l, f, &h);
+	for (i = 0; i < h.nr; i++)
+		if (h.h[i].kind == k &&
+		    (ok == PS_OP_NONE || h.h[i].op_kind == ok))
+			n += h.h[i].refs;
+	return n;
+}
+
+/*
+ * filemap_add_folio(): folio_ref_add(folio, 1) then the add event: the
+ * get becomes the page cache's; the caller's own (allocation) reference
+ * is put.  Truncation: find_lock_entries' get, the delete event, then
+ * filemap_free_folio's put of the cache's reference, then the lookup's.
+ * Reclaim instead freezes 1 + nr to 0 before its delete.  The ledger
+ * adds up everywhere and never places more than the refcount.
+ */
+static void test_page_cache_holder(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_ledger *l = ps_ledger_new(e);
+	const u64 p = 0x20000, q = 0x20001;
+	struct ps_folio *f;
+	struct ps_op op;
+
+	ps_ledger_set_check(l, true);
+	apply(e, PS_OP_ALLOC, p, 0);
+	ref_by(e, p, 1, 2, 100);
+	cache_op(e, PS_OP_CACHE_ADD, p, 100);
+	f = ps_folio_find(e, p);
+	EXPECT_TRUE(f && f->in_cache);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_CACHE, PS_OP_CACHE_ADD), 1);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_UNEXPLAINED, PS_OP_NONE), 0);
+	ref_by(e, p, -1, 1, 100);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_CACHE, PS_OP_NONE), 1);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_GET, PS_OP_NONE), 0);
+
+	ref_by(e, p, 1, 2, 200);
+	cache_op(e, PS_OP_CACHE_DEL, p, 200);
+	EXPECT_TRUE(f && !f->in_cache);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_CACHE, PS_OP_NONE), 0);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_RELEASE, PS_OP_CACHE_DEL), 1);
+	ref_by(e, p, -1, 1, 200);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_RELEASE, PS_OP_NONE), 0);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_GET, PS_OP_NONE), 1);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_UNEXPLAINED, PS_OP_NONE), 0);
+
+	/* reclaim: isolated (get), frozen to 0, then deleted */
+	apply(e, PS_OP_ALLOC, q, 0);
+	ref_by(e, q, 1, 2, 100);
+	cache_op(e, PS_OP_CACHE_ADD, q, 100);
+	ref_by(e, q, -1, 1, 100);
+	ref_by(e, q, 1, 2, 300);
+	op = mkop(PS_OP_REF_SET, q, 0);
+	op.pid = 300;
+	op.obs_count = 0;
+	op.flags = PS_OPF_HAS_OBS_COUNT;
+	ps_engine_apply(e, &op);
+	EXPECT_EQ(held(l, e, q, PS_HOLD_CACHE, PS_OP_NONE), 0);
+	cache_op(e, PS_OP_CACHE_DEL, q, 300);
+	EXPECT_EQ(held(l, e, q, PS_HOLD_RELEASE, PS_OP_NONE), 0);
+	EXPECT_EQ(held(l, e, q, PS_HOLD_UNEXPLAINED, PS_OP_NONE), 0);
+
+	EXPECT_EQ(ps_ledger_stats(l)->sum_errors, 0);
+	EXPECT_EQ(ps_ledger_stats(l)->over_events, 0);
+	EXPECT_EQ(total_anomalies(e), 0);
+	ps_engine_free(e);
+	ps_ledger_free(l);
+}
+
+/* A page cache op naming a smaller folio than ours: it was split unseen. */
+static void test_page_cache_op_splits(void)
+{
+	struct ps_engine *e = ps_engine_new(0);
+	struct ps_folio *f;
+
+	apply(e, PS_OP_ALLOC, 0x30000, 2);
+	cache_op(e, PS_OP_CACHE_ADD, 0x30001, 100);
+	f = ps_folio_find(e, 0x30001);
+	EXPECT_TRUE(f && f->order == 0 && f->pfn == 0x30001 && f->in_cache);
+	f = ps_folio_find(e, 0x30000);
+	EXPECT_TRUE(f && f->order == 0 && !f->in_cache);
+	ps_engine_free(e);
+}
+
 int main(void)
 {
 	RUN(test_alloc_thp_found_by_tail);
@@ -1176,5 +1297,7 @@ int main(void)
 	RUN(test_non_uniform_split);
 	RUN(test_rmap_split_pmd);
 	RUN(test_large_pincount_observed);
+	RUN(test_page_cache_holder);
+	RUN(test_page_cache_op_splits);
 	return UNIT_EXIT();
 }
