@@ -257,6 +257,11 @@ static void test_double_map(void)
 			   PS_OPF_HAS_OBS_MAPCOUNT;
 		op.obs_mapcount = 1 + bias;	/* bias: stale DoubleMap */
 		ps_check_apply(c, &op);
+		/* the observed and the derived count, both in the finding */
+		if (bias)
+			EXPECT_TRUE(ps_check_nr_findings(c) &&
+				    strstr(ps_check_finding(c, 0)->what,
+					   "(kernel 2, PTE mappings 1)"));
 		EXPECT_EQ(finish(c, PS_SEV_BREAK), bias);
 	}
 }
