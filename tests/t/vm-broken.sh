@@ -16,6 +16,12 @@
 #     shared with a forked child, --numa) -> the child's move_pages()
 #     says -ENOENT, migration-entry-left BREAK on each moved pfn naming
 #     the child's mm and task
+#   doublemap-stale: the last PMD unmap of a double-mapped THP clears
+#     PageDoubleMap but keeps its +1 in every subpage's _mapcount;
+#     workload doublemap-stale (fork shares a THP's PMD, the parent
+#     splits its own, the child exits) -> kpagecount 2 where 1 is
+#     mapped, double-map BREAK on each of the THP's 512 pfns naming the
+#     parent's task
 #
 # The clean boot records with --stack-on=holders (record/stacks.c) and
 # also records collapse-pinned so: its get and pin are named with their
@@ -35,12 +41,12 @@ why=
 command -v qemu-system-x86_64 >/dev/null || why="qemu-system-x86_64 not installed"
 [ -n "$why" ] || command -v busybox >/dev/null || why="busybox-static not installed"
 [ -n "$why" ] || [ -x "$PS" ] || why="pagestate not built (make)"
-for w in collapse-broken fork-pin collapse-pinned migrate-child-left; do
+for w in collapse-broken fork-pin collapse-pinned migrate-child-left doublemap-stale; do
 	[ -n "$why" ] || [ -x "$WORKLOADS/$w" ] || why="workloads not built (make)"
 done
 if [ -n "$why" ]; then
 	t_skip "vm-broken: clean custom kernel" "$why"
-	for c in $cases migrate-child-left; do
+	for c in $cases migrate-child-left doublemap-stale; do
 		t_skip "vm-broken: custom-${c%%:*}" "$why"
 	done
 	exit 0
@@ -106,6 +112,20 @@ mcl_clean() {
 		test $? = 0
 }
 
+# The clean kernel's doublemap-stale: the bias goes with the child's PMD,
+# every subpage counts its one PTE, and no rule breaks.
+dms_clean() {
+	local f=$1/doublemap-stale rc
+	echo "custom doublemap-stale: $(grep '^workload: \(doublemap-stale\|dms-.*kpagecount\)' "$f.out" | tr '\n' ' ')"
+	t_check "vm-broken: custom doublemap-stale: kpagecount 2 while PMD- and PTE-mapped, 1 after the PMD went, ok" \
+		sh -c "grep -q '^workload: dms-split pid=[0-9]* kpagecount=2\.\.2\$' '$f.out' &&
+			grep -q '^workload: dms-after pid=[0-9]* kpagecount=1\.\.1\$' '$f.out' &&
+			grep -q '^workload: doublemap-stale ok pfn=0x' '$f.out'"
+	"$PS" check "$f.dat" > "$f.check" 2>&1; rc=$?
+	t_check "vm-broken: custom doublemap-stale: check exits 0 (no double-map break)" \
+		sh -c "[ $rc = 0 ] && grep -q '^double-map  *0 breaks, 0 info, 0 uncertain' '$f.check'"
+}
+
 # The reference ledger adds up at every event of every folio of OUT/W.dat;
 # its attribution shares go to the output.
 ledger_adds_up() {
@@ -163,8 +183,9 @@ so_script='/pagestate record -q --stack-on=holders -o /out/so-holders.dat -- /w/
 	> /out/collapse-pinned.out 2> /out/so-holders.err || echo "record so-holders failed: $?"
 ls /sys/kernel/tracing/instances/ > /out/instances.txt'
 if REC_OPTS=--stack-on=holders EXTRA=$so_script \
-	record "$out" custom collapse-broken fork-pin migrate-child-left; then
+	record "$out" custom collapse-broken fork-pin migrate-child-left doublemap-stale; then
 	mcl_clean "$out"
+	dms_clean "$out"
 	for c in $cases; do
 		IFS=: read -r v w rule line <<< "$c"
 		echo "custom $w: $(grep "^workload: $line " "$out/$w.out" | tr '\n' ' ')"
@@ -344,4 +365,30 @@ if record "$out" "$k" "$w"; then
 	echo "$k: first page: sets, their mms, removes, their mms = $n"
 	t_check "vm-broken: $k: the entry set in both mms, removed in one (2 2 1 1)" \
 		test "$n" = "2 2 1 1"
+fi
+
+# doublemap-stale: PageDoubleMap's bias outlives the last PMD mapping.
+# The workload sees kpagecount 2 on every subpage its one PTE maps; check
+# breaks double-map on each of the THP's 512 pfns in the parent's task
+# (recorded without stacks: the bad-page reports at the free would
+# overrun the buffers), and the kernel itself finds the leftover
+# mapcount when the THP is freed (bad_page(), the page leaked).
+k=custom-doublemap-stale
+out="$T_TMP/doublemap-stale"
+w=doublemap-stale
+if record "$out" "$k" "$w"; then
+	echo "$k: $(grep '^workload: \(doublemap-stale\|dms-.*kpagecount\)' "$out/$w.out" | tr '\n' ' ')"
+	pfn=$(sed -n 's/^workload: doublemap-stale BROKEN high=512 pfn=\(0x[0-9a-f]*\)$/\1/p' "$out/$w.out")
+	pid=$(sed -n 's/^workload: dms-thp pid=\([0-9]*\) .*/\1/p' "$out/$w.out")
+	t_check "vm-broken: $k: kpagecount 2 on all 512 subpages after the PMD went, BROKEN" \
+		sh -c "[ -n '$pfn' ] && grep -q '^workload: dms-after pid=[0-9]* kpagecount=2\.\.2\$' '$out/$w.out'"
+	"$PS" check --rules double-map "$out/$w.dat" > "$out/$w.check" 2>&1; rc=$?
+	grep "^BREAK" "$out/$w.check" | head -2
+	n=$(grep -c "^BREAK  *double-map  *folio $pfn/9 pfn 0x[0-9a-f]* .* $w-$pid: PageDoubleMap's +1 still in _mapcount with no PMD mapping left (kernel 2, PTE mappings 1)" \
+		"$out/$w.check")
+	t_check "vm-broken: $k: check exits 1, double-map BREAK on $n/512 pfns of THP ${pfn:-?} in $w-${pid:-?}" \
+		sh -c "[ $rc = 1 ] && [ -n '$pfn' ] && [ -n '$pid' ] && [ $n = 512 ] &&
+			grep -q '^BREAK  *double-map .* pfn $pfn ' '$out/$w.check'"
+	t_check "vm-broken: $k: the kernel's free found the mapcount too (bad page)" \
+		grep -q "page dumped because: nonzero mapcount" "$out/dmesg.txt"
 fi
