@@ -54,8 +54,10 @@ static void dm_op(struct ps_check *c, void *priv, const struct ps_op *op,
 		 before->mapcount > before->entire_mapcount)
 		ps_check_report(c, &rule_double_map, PS_SEV_BREAK, op, f,
 				before, after, "THP mapped by PMD (%d) and PTEs "
-				"without PageDoubleMap",
-				before->entire_mapcount);
+				"without PageDoubleMap (kernel %lld, PTE "
+				"mappings %d)", before->entire_mapcount,
+				(long long)op->obs_mapcount,
+				(int)before->sub_mapcount);
 }
 
 /*
