@@ -18,7 +18,11 @@
  *   5. every subpage's kpagecount must be 1 (only the parent's PTE):
  *      `doublemap-stale ok pfn=<head>`, or `doublemap-stale BROKEN
  *      high=N pfn=<head>` when N subpages count more (the bias left)
- *   6. munmap: a THP whose bias stayed is freed with a nonzero mapcount
+ *   6. AnonPages (/proc/meminfo) across the child's exit must not drop
+ *      by the THP: the parent still maps it. `doublemap-anon ok|BROKEN
+ *      delta_kb=N` (BROKEN: down by 1 MiB or more, the THP taken for
+ *      unmapped, tests/vm/patches/doublemap-unset.patch)
+ *   7. munmap: a THP whose bias stayed is freed with a nonzero mapcount
  *      (the kernel reports a bad page and leaks it; dmesg tells).
  *
  * The parent never writes after the fork (a write would COW the page
@@ -77,10 +81,27 @@ fail:
 	return -1;
 }
 
+/* AnonPages of /proc/meminfo (NR_ANON_MAPPED) in kB; -1 if unreadable. */
+static long anon_pages_kb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonPages: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 int main(void)
 {
 	char *p = map_aligned(HPAGE_SIZE);
 	int go[2], status, high;
+	long anon_before, anon_after;
 	uint64_t head;
 	pid_t pid;
 	char c;
@@ -115,8 +136,10 @@ int main(void)
 		report_failure("mprotect");
 	observe("dms-split", p);
 	kpagecounts("dms-split", p, 2);
+	anon_before = anon_pages_kb();
 	close(go[1]);
 	waitpid(pid, &status, 0);
+	anon_after = anon_pages_kb();
 	observe("dms-after", p);
 	high = kpagecounts("dms-after", p, 1);
 	if (vaddr_to_pfn(p) != head || !head)
@@ -128,6 +151,14 @@ int main(void)
 	else if (high == 0)
 		printf("workload: doublemap-stale ok pfn=%#llx\n",
 		       (unsigned long long)head);
+	/*
+	 * The child's own anon pages are a few: the parent's 512 PTEs keep
+	 * the THP mapped, so AnonPages must not drop by anything like 2 MiB.
+	 */
+	if (anon_before >= 0 && anon_after >= 0)
+		printf("workload: doublemap-anon %s delta_kb=%ld\n",
+		       anon_before - anon_after >= 1024 ? "BROKEN" : "ok",
+		       anon_after - anon_before);
 	fflush(stdout);
 	munmap(p, HPAGE_SIZE);
 	return 0;
