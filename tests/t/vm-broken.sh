@@ -22,6 +22,9 @@
 #     splits its own, the child exits) -> kpagecount 2 where 1 is
 #     mapped, double-map BREAK on each of the THP's 512 pfns naming the
 #     parent's task
+#   doublemap-unset: a PMD split of a THP another PMD maps never sets
+#     PageDoubleMap; the same workload -> AnonPages drops by the THP at
+#     the child's exit, double-map BREAK on the head naming the child
 #
 # The clean boot records with --stack-on=holders (record/stacks.c) and
 # also records collapse-pinned so: its get and pin are named with their
@@ -46,7 +49,7 @@ for w in collapse-broken fork-pin collapse-pinned migrate-child-left doublemap-s
 done
 if [ -n "$why" ]; then
 	t_skip "vm-broken: clean custom kernel" "$why"
-	for c in $cases migrate-child-left doublemap-stale; do
+	for c in $cases migrate-child-left doublemap-stale doublemap-unset; do
 		t_skip "vm-broken: custom-${c%%:*}" "$why"
 	done
 	exit 0
@@ -117,10 +120,11 @@ mcl_clean() {
 dms_clean() {
 	local f=$1/doublemap-stale rc
 	echo "custom doublemap-stale: $(grep '^workload: \(doublemap-stale\|dms-.*kpagecount\)' "$f.out" | tr '\n' ' ')"
-	t_check "vm-broken: custom doublemap-stale: kpagecount 2 while PMD- and PTE-mapped, 1 after the PMD went, ok" \
+	t_check "vm-broken: custom doublemap-stale: kpagecount 2 while PMD- and PTE-mapped, 1 after the PMD went, AnonPages kept: ok" \
 		sh -c "grep -q '^workload: dms-split pid=[0-9]* kpagecount=2\.\.2\$' '$f.out' &&
 			grep -q '^workload: dms-after pid=[0-9]* kpagecount=1\.\.1\$' '$f.out' &&
-			grep -q '^workload: doublemap-stale ok pfn=0x' '$f.out'"
+			grep -q '^workload: doublemap-stale ok pfn=0x' '$f.out' &&
+			grep -q '^workload: doublemap-anon ok delta_kb=' '$f.out'"
 	"$PS" check "$f.dat" > "$f.check" 2>&1; rc=$?
 	t_check "vm-broken: custom doublemap-stale: check exits 0 (no double-map break)" \
 		sh -c "[ $rc = 0 ] && grep -q '^double-map  *0 breaks, 0 info, 0 uncertain' '$f.check'"
@@ -367,28 +371,52 @@ if record "$out" "$k" "$w"; then
 		test "$n" = "2 2 1 1"
 fi
 
-# doublemap-stale: PageDoubleMap's bias outlives the last PMD mapping.
-# The workload sees kpagecount 2 on every subpage its one PTE maps; check
-# breaks double-map on each of the THP's 512 pfns in the parent's task
-# (recorded without stacks: the bad-page reports at the free would
-# overrun the buffers), and the kernel itself finds the leftover
-# mapcount when the THP is freed (bad_page(), the page leaked).
-k=custom-doublemap-stale
-out="$T_TMP/doublemap-stale"
-w=doublemap-stale
-if record "$out" "$k" "$w"; then
-	echo "$k: $(grep '^workload: \(doublemap-stale\|dms-.*kpagecount\)' "$out/$w.out" | tr '\n' ' ')"
-	pfn=$(sed -n 's/^workload: doublemap-stale BROKEN high=512 pfn=\(0x[0-9a-f]*\)$/\1/p' "$out/$w.out")
+# doublemap-stale and doublemap-unset: PageDoubleMap's +1 outlives the
+# last PMD mapping, or a PMD split never sets it.  One workload shows
+# both: kpagecount 2 where the parent's one PTE maps each subpage
+# (stale), AnonPages down by the THP while the parent still maps it
+# (unset).  check's double-map names the THP and the task whose rmap
+# call read the kernel's _mapcount: the parent unmapping its PTEs
+# (stale, all 512 pfns), the child unmapping the other PMD (unset, the
+# head).  Neither leaves a false mapcount-underflow or free-while-used
+# (the engine takes a reading one off for the flag, not a PTE).
+# Recorded without stacks: the bad-page reports at the free would
+# overrun the buffers.
+dms_broken() {
+	local v=$1 out="$T_TMP/$1" w=doublemap-stale k=custom-$1
+	local pfn pid cpid rc n want who got
+	record "$out" "$k" "$w" || return
+	echo "$k: $(grep '^workload: \(doublemap-\|dms-.*kpagecount\)' "$out/$w.out" | tr '\n' ' ')"
+	pfn=$(sed -n 's/^workload: dms-thp .*pfn=\(0x[0-9a-f]*\).*/\1/p' "$out/$w.out")
 	pid=$(sed -n 's/^workload: dms-thp pid=\([0-9]*\) .*/\1/p' "$out/$w.out")
-	t_check "vm-broken: $k: kpagecount 2 on all 512 subpages after the PMD went, BROKEN" \
-		sh -c "[ -n '$pfn' ] && grep -q '^workload: dms-after pid=[0-9]* kpagecount=2\.\.2\$' '$out/$w.out'"
-	"$PS" check --rules double-map "$out/$w.dat" > "$out/$w.check" 2>&1; rc=$?
-	grep "^BREAK" "$out/$w.check" | head -2
-	n=$(grep -c "^BREAK  *double-map  *folio $pfn/9 pfn 0x[0-9a-f]* .* $w-$pid: PageDoubleMap's +1 still in _mapcount with no PMD mapping left (kernel 2, PTE mappings 1)" \
-		"$out/$w.check")
-	t_check "vm-broken: $k: check exits 1, double-map BREAK on $n/512 pfns of THP ${pfn:-?} in $w-${pid:-?}" \
-		sh -c "[ $rc = 1 ] && [ -n '$pfn' ] && [ -n '$pid' ] && [ $n = 512 ] &&
-			grep -q '^BREAK  *double-map .* pfn $pfn ' '$out/$w.check'"
-	t_check "vm-broken: $k: the kernel's free found the mapcount too (bad page)" \
-		grep -q "page dumped because: nonzero mapcount" "$out/dmesg.txt"
-fi
+	cpid=$(sed -n 's/^workload: dms-child pid=\([0-9]*\)$/\1/p' "$out/$w.out")
+	case $v in
+	doublemap-stale)
+		t_check "vm-broken: $k: kpagecount 2 on all 512 subpages after the PMD went, BROKEN" \
+			sh -c "grep -q '^workload: doublemap-stale BROKEN high=512 pfn=$pfn\$' '$out/$w.out' &&
+				grep -q '^workload: dms-after pid=[0-9]* kpagecount=2\.\.2\$' '$out/$w.out'"
+		t_check "vm-broken: $k: the kernel's free found the mapcount too (bad page)" \
+			grep -q "page dumped because: nonzero mapcount" "$out/dmesg.txt"
+		want="PageDoubleMap's +1 still in _mapcount with no PMD mapping left (kernel 2, PTE mappings 1)"
+		who=$pid n=512 ;;
+	doublemap-unset)
+		t_check "vm-broken: $k: AnonPages down by the THP the parent still maps, BROKEN; kpagecount right" \
+			sh -c "grep -q '^workload: doublemap-anon BROKEN delta_kb=-' '$out/$w.out' &&
+				grep -q '^workload: doublemap-stale ok pfn=$pfn\$' '$out/$w.out'"
+		want="THP mapped by PMD (1) and PTEs without PageDoubleMap (kernel 1, PTE mappings 1)"
+		who=$cpid n=1 ;;
+	esac
+	"$PS" check "$out/$w.dat" > "$out/$w.check" 2>&1; rc=$?
+	grep "^BREAK" "$out/$w.check" | head -3
+	got=$(grep -c "^BREAK  *double-map  *folio $pfn/9 pfn " "$out/$w.check")
+	t_check "vm-broken: $k: check exits 1, double-map BREAK on $got/$n pfns of THP ${pfn:-?} in $w-${who:-?}" \
+		sh -c "[ $rc = 1 ] && [ -n '$pfn' ] && [ -n '$who' ] && [ '$got' = $n ] &&
+			[ \$(grep -c '^BREAK  *double-map ' '$out/$w.check') = $n ] &&
+			grep -q '^BREAK  *double-map  *folio $pfn/9 pfn $pfn .* $w-$who: ' '$out/$w.check' &&
+			[ \$(grep -cF \"$w-$who: $want\" '$out/$w.check') = $n ]"
+	t_check "vm-broken: $k: no false mapcount-underflow or free-while-used" \
+		sh -c "grep -q '^mapcount-underflow  *0 breaks' '$out/$w.check' &&
+			grep -q '^free-while-used  *0 breaks' '$out/$w.check'"
+}
+dms_broken doublemap-stale
+dms_broken doublemap-unset

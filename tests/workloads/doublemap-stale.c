@@ -8,6 +8,7 @@
  *
  *   1. fault a THP (MADV_HUGEPAGE, 2 MiB aligned), PMD-mapped  (dms-thp)
  *   2. fork: the child shares the PMD and only waits, touching nothing
+ *                                                    (dms-child pid=)
  *   3. mprotect() the parent's last subpage read-only: the parent's PMD
  *      is split, the THP stays whole and is now mapped by the child's
  *      PMD and the parent's 512 PTEs (6.1 sets PageDoubleMap)
@@ -132,6 +133,7 @@ int main(void)
 		_exit(0);
 	}
 	close(go[0]);
+	printf("workload: dms-child pid=%d\n", pid);
 	if (mprotect(p + HPAGE_SIZE - PAGE_SIZE, PAGE_SIZE, PROT_READ))
 		report_failure("mprotect");
 	observe("dms-split", p);
