@@ -4,8 +4,9 @@
  * be set while an anon THP is mapped by PMD and by PTEs at once, and
  * cleared when the last PMD mapping goes.  The kernel keeps it as a +1
  * bias in every subpage's _mapcount, which the rmap probes read at
- * entry: so the bit the kernel holds is observed, and held against the
- * mappings the recording derived.  File THP may be PMD-mapped again
+ * entry: so the bias the kernel holds is observed, and held against the
+ * mappings the recording derived (a flag cleared without dropping its
+ * bias, tests/vm/patches/doublemap-stale.patch, is caught so too).  File THP may be PMD-mapped again
  * without the flag being wrong: only anon THPs are checked.
  */
 #include <stdio.h>
@@ -37,16 +38,26 @@ static void dm_op(struct ps_check *c, void *priv, const struct ps_op *op,
 	bias = op->obs_mapcount - before->sub_mapcount;
 	if (bias != 0 && bias != 1)
 		return;		/* a count problem: observed-vs-derived's */
+	/*
+	 * The bias is what is observed, not the flag: a kernel that clears
+	 * the flag but leaves the +1 (page_mapcount() one too high) and one
+	 * that leaves both (page_mapped() true forever) look the same here.
+	 */
 	if (bias && !before->entire_mapcount)
 		ps_check_report(c, &rule_double_map, PS_SEV_BREAK, op, f,
-				before, after, "PageDoubleMap still set with "
-				"no PMD mapping left");
+				before, after, "PageDoubleMap's +1 still in "
+				"_mapcount with no PMD mapping left (kernel "
+				"%lld, PTE mappings %d)",
+				(long long)op->obs_mapcount,
+				(int)before->sub_mapcount);
 	else if (!bias && before->entire_mapcount > 0 &&
 		 before->mapcount > before->entire_mapcount)
 		ps_check_report(c, &rule_double_map, PS_SEV_BREAK, op, f,
 				before, after, "THP mapped by PMD (%d) and PTEs "
-				"without PageDoubleMap",
-				before->entire_mapcount);
+				"without PageDoubleMap (kernel %lld, PTE "
+				"mappings %d)", before->entire_mapcount,
+				(long long)op->obs_mapcount,
+				(int)before->sub_mapcount);
 }
 
 /*

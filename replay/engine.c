@@ -90,6 +90,7 @@ struct obs_hold {
 	s64 want;		/* read minus derived at the reading */
 	s64 seen;		/* the other CPUs' changes since */
 	s64 last;		/* the page's derived mapcount, last look */
+	bool double_map;	/* PageDoubleMap modelled at the reading */
 	struct ps_op op;	/* the reading's op, for the report */
 };
 
@@ -125,6 +126,8 @@ struct ps_engine {
 	struct migration_entry *mig[PS_MIG_BUCKETS];
 	struct obs_hold hold[PS_OBS_HOLD_CPUS];
 	int nr_holds;		/* holds on */
+	/* a 6.1 PMD split seen: _mapcount carries PageDoubleMap's +1 */
+	bool double_map;
 
 	struct ps_engine_stats stats;
 };
@@ -1125,6 +1128,7 @@ static void op_split_pmd(struct ps_engine *e, const struct ps_op *op,
 	}
 	if (!(op->flags & PS_OPF_DROPS_ENTIRE))
 		return;
+	e->double_map = true;
 	if (f->entire_mapcount > 1)
 		f->flags |= PS_PG_DOUBLE_MAP;
 	mapcount_add(e, f, NULL, -1);
@@ -1158,6 +1162,35 @@ static void observe_anon_exclusive(struct ps_folio *f, const struct ps_op *op)
 		sp->flags |= PS_SUB_ANON_EXCLUSIVE;
 	else
 		sp->flags &= ~PS_SUB_ANON_EXCLUSIVE;
+}
+
+/*
+ * Take the kernel's word for the _mapcount of @pfn, @delta off ours.  On
+ * 6.1 a large anon folio's _mapcount also holds PageDoubleMap's +1, and
+ * for every subpage at once: a reading one above ours while we model no
+ * flag, or one below while we do, is the flag (the kernel kept or set it
+ * where we did not, or never set it), not this subpage's PTEs.  Taking
+ * it as a PTE count would leave this page one off for good and the other
+ * 511 disagreeing at their next reading.  @dm: the flag as we modelled
+ * it at the reading (a held reading settles after its op, which may
+ * have cleared it since).
+ */
+static void obs_correct(struct ps_engine *e, struct ps_folio *f, u64 pfn,
+			s64 delta, bool dm)
+{
+	struct ps_subpage *sp = &f->sub[pfn - f->pfn];
+
+	if (e->double_map && f->order && (f->flags & PS_PG_ANON)) {
+		if (delta == 1 && !dm) {
+			f->flags |= PS_PG_DOUBLE_MAP;
+			return;
+		}
+		if (delta == -1 && dm) {
+			f->flags &= ~PS_PG_DOUBLE_MAP;
+			return;
+		}
+	}
+	sub_set(f, sp, sp->mapcount + (s32)delta);
 }
 
 /*
@@ -1200,14 +1233,15 @@ static void check_observed_before(struct ps_engine *e, struct ps_folio *f,
 			h->folio_id = f->id;
 			h->pfn = op->pfn;
 			h->want = (s64)op->obs_mapcount - derived;
+			h->double_map = f->flags & PS_PG_DOUBLE_MAP;
 			h->op = *op;
 			e->nr_holds++;
 			return;
 		}
 		if (!resynced)
 			anomaly(e, PS_ANOM_OBS_MISMATCH);
-		sub_set(f, sp, sp->mapcount + (s32)(op->obs_mapcount -
-						    derived));
+		obs_correct(e, f, op->pfn, op->obs_mapcount - derived,
+			    f->flags & PS_PG_DOUBLE_MAP);
 	} else if (!f->order) {
 		sub_set(f, sp, (s32)op->obs_mapcount);
 		f->entire_mapcount = 0;
@@ -1831,9 +1865,7 @@ static void hold_settle(struct ps_engine *e, struct obs_hold *h,
 	e->cur_op = cur_op;
 	e->cur_folio = cur_folio;
 	if (f)
-		sub_set(f, &f->sub[h->pfn - f->pfn],
-			f->sub[h->pfn - f->pfn].mapcount +
-			(s32)(h->want - h->seen));
+		obs_correct(e, f, h->pfn, h->want - h->seen, h->double_map);
 }
 
 static struct ps_folio *hold_folio(struct ps_engine *e,

@@ -16,6 +16,15 @@
 #     shared with a forked child, --numa) -> the child's move_pages()
 #     says -ENOENT, migration-entry-left BREAK on each moved pfn naming
 #     the child's mm and task
+#   doublemap-stale: the last PMD unmap of a double-mapped THP clears
+#     PageDoubleMap but keeps its +1 in every subpage's _mapcount;
+#     workload doublemap-stale (fork shares a THP's PMD, the parent
+#     splits its own, the child exits) -> kpagecount 2 where 1 is
+#     mapped, double-map BREAK on each of the THP's 512 pfns naming the
+#     parent's task
+#   doublemap-unset: a PMD split of a THP another PMD maps never sets
+#     PageDoubleMap; the same workload -> AnonPages drops by the THP at
+#     the child's exit, double-map BREAK on the head naming the child
 #
 # The clean boot records with --stack-on=holders (record/stacks.c) and
 # also records collapse-pinned so: its get and pin are named with their
@@ -36,12 +45,12 @@ why=
 command -v qemu-system-x86_64 >/dev/null || why="qemu-system-x86_64 not installed"
 [ -n "$why" ] || command -v busybox >/dev/null || why="busybox-static not installed"
 [ -n "$why" ] || [ -x "$PS" ] || why="pagestate not built (make)"
-for w in collapse-broken fork-pin collapse-pinned migrate-child-left page-cache; do
+for w in collapse-broken fork-pin collapse-pinned migrate-child-left page-cache doublemap-stale; do
 	[ -n "$why" ] || [ -x "$WORKLOADS/$w" ] || why="workloads not built (make)"
 done
 if [ -n "$why" ]; then
 	t_skip "vm-broken: clean custom kernel" "$why"
-	for c in $cases migrate-child-left; do
+	for c in $cases migrate-child-left doublemap-stale doublemap-unset; do
 		t_skip "vm-broken: custom-${c%%:*}" "$why"
 	done
 	exit 0
@@ -105,6 +114,21 @@ mcl_clean() {
 	"$PS" check "$f.dat" > "$f.check" 2>&1
 	t_check "vm-broken: custom migrate-child-left: check exits 0" \
 		test $? = 0
+}
+
+# The clean kernel's doublemap-stale: the bias goes with the child's PMD,
+# every subpage counts its one PTE, and no rule breaks.
+dms_clean() {
+	local f=$1/doublemap-stale rc
+	echo "custom doublemap-stale: $(grep '^workload: \(doublemap-stale\|dms-.*kpagecount\)' "$f.out" | tr '\n' ' ')"
+	t_check "vm-broken: custom doublemap-stale: kpagecount 2 while PMD- and PTE-mapped, 1 after the PMD went, AnonPages kept: ok" \
+		sh -c "grep -q '^workload: dms-split pid=[0-9]* kpagecount=2\.\.2\$' '$f.out' &&
+			grep -q '^workload: dms-after pid=[0-9]* kpagecount=1\.\.1\$' '$f.out' &&
+			grep -q '^workload: doublemap-stale ok pfn=0x' '$f.out' &&
+			grep -q '^workload: doublemap-anon ok delta_kb=' '$f.out'"
+	"$PS" check "$f.dat" > "$f.check" 2>&1; rc=$?
+	t_check "vm-broken: custom doublemap-stale: check exits 0 (no double-map break)" \
+		sh -c "[ $rc = 0 ] && grep -q '^double-map  *0 breaks, 0 info, 0 uncertain' '$f.check'"
 }
 
 # The reference ledger adds up at every event of every folio of OUT/W.dat;
@@ -198,8 +222,9 @@ mkdir -p /mnt/ramfs && mount -t ramfs ramfs /mnt/ramfs &&
 	> /out/page-cache.out 2> /out/page-cache.err || echo "record page-cache failed: $?"
 ls /sys/kernel/tracing/instances/ > /out/instances.txt'
 if REC_OPTS=--stack-on=holders EXTRA=$so_script \
-	record "$out" custom collapse-broken fork-pin migrate-child-left; then
+	record "$out" custom collapse-broken fork-pin migrate-child-left doublemap-stale; then
 	mcl_clean "$out"
+	dms_clean "$out"
 	for c in $cases; do
 		IFS=: read -r v w rule line <<< "$c"
 		echo "custom $w: $(grep "^workload: $line " "$out/$w.out" | tr '\n' ' ')"
@@ -381,3 +406,53 @@ if record "$out" "$k" "$w"; then
 	t_check "vm-broken: $k: the entry set in both mms, removed in one (2 2 1 1)" \
 		test "$n" = "2 2 1 1"
 fi
+
+# doublemap-stale and doublemap-unset: PageDoubleMap's +1 outlives the
+# last PMD mapping, or a PMD split never sets it.  One workload shows
+# both: kpagecount 2 where the parent's one PTE maps each subpage
+# (stale), AnonPages down by the THP while the parent still maps it
+# (unset).  check's double-map names the THP and the task whose rmap
+# call read the kernel's _mapcount: the parent unmapping its PTEs
+# (stale, all 512 pfns), the child unmapping the other PMD (unset, the
+# head).  Neither leaves a false mapcount-underflow or free-while-used
+# (the engine takes a reading one off for the flag, not a PTE).
+# Recorded without stacks: the bad-page reports at the free would
+# overrun the buffers.
+dms_broken() {
+	local v=$1 out="$T_TMP/$1" w=doublemap-stale k=custom-$1
+	local pfn pid cpid rc n want who got
+	record "$out" "$k" "$w" || return
+	echo "$k: $(grep '^workload: \(doublemap-\|dms-.*kpagecount\)' "$out/$w.out" | tr '\n' ' ')"
+	pfn=$(sed -n 's/^workload: dms-thp .*pfn=\(0x[0-9a-f]*\).*/\1/p' "$out/$w.out")
+	pid=$(sed -n 's/^workload: dms-thp pid=\([0-9]*\) .*/\1/p' "$out/$w.out")
+	cpid=$(sed -n 's/^workload: dms-child pid=\([0-9]*\)$/\1/p' "$out/$w.out")
+	case $v in
+	doublemap-stale)
+		t_check "vm-broken: $k: kpagecount 2 on all 512 subpages after the PMD went, BROKEN" \
+			sh -c "grep -q '^workload: doublemap-stale BROKEN high=512 pfn=$pfn\$' '$out/$w.out' &&
+				grep -q '^workload: dms-after pid=[0-9]* kpagecount=2\.\.2\$' '$out/$w.out'"
+		t_check "vm-broken: $k: the kernel's free found the mapcount too (bad page)" \
+			grep -q "page dumped because: nonzero mapcount" "$out/dmesg.txt"
+		want="PageDoubleMap's +1 still in _mapcount with no PMD mapping left (kernel 2, PTE mappings 1)"
+		who=$pid n=512 ;;
+	doublemap-unset)
+		t_check "vm-broken: $k: AnonPages down by the THP the parent still maps, BROKEN; kpagecount right" \
+			sh -c "grep -q '^workload: doublemap-anon BROKEN delta_kb=-' '$out/$w.out' &&
+				grep -q '^workload: doublemap-stale ok pfn=$pfn\$' '$out/$w.out'"
+		want="THP mapped by PMD (1) and PTEs without PageDoubleMap (kernel 1, PTE mappings 1)"
+		who=$cpid n=1 ;;
+	esac
+	"$PS" check "$out/$w.dat" > "$out/$w.check" 2>&1; rc=$?
+	grep "^BREAK" "$out/$w.check" | head -3
+	got=$(grep -c "^BREAK  *double-map  *folio $pfn/9 pfn " "$out/$w.check")
+	t_check "vm-broken: $k: check exits 1, double-map BREAK on $got/$n pfns of THP ${pfn:-?} in $w-${who:-?}" \
+		sh -c "[ $rc = 1 ] && [ -n '$pfn' ] && [ -n '$who' ] && [ '$got' = $n ] &&
+			[ \$(grep -c '^BREAK  *double-map ' '$out/$w.check') = $n ] &&
+			grep -q '^BREAK  *double-map  *folio $pfn/9 pfn $pfn .* $w-$who: ' '$out/$w.check' &&
+			[ \$(grep -cF \"$w-$who: $want\" '$out/$w.check') = $n ]"
+	t_check "vm-broken: $k: no false mapcount-underflow or free-while-used" \
+		sh -c "grep -q '^mapcount-underflow  *0 breaks' '$out/$w.check' &&
+			grep -q '^free-while-used  *0 breaks' '$out/$w.check'"
+}
+dms_broken doublemap-stale
+dms_broken doublemap-unset

@@ -289,6 +289,75 @@ static void test_double_map_set_and_cleared(void)
 	ps_engine_free(e);
 }
 
+/* A 6.1 rmap_remove of @pfn whose probe read _mapcount + 1 = @obs. */
+static void rmap_obs(struct ps_engine *e, u64 pfn, u32 flags, s64 obs,
+		     int cpu)
+{
+	struct ps_op op = mkop(PS_OP_RMAP_REMOVE, pfn, 0);
+
+	op.flags = flags | PS_OPF_ANON | PS_OPF_OBS_BEFORE |
+		   PS_OPF_HAS_OBS_MAPCOUNT;
+	op.obs_mapcount = obs;
+	op.cpu = cpu;
+	ps_engine_apply(e, &op);
+}
+
+/*
+ * A reading that differs from ours by PageDoubleMap's +1 is the flag,
+ * not a PTE, for the whole folio (held readings, settled at the CPU's
+ * next op, as recordings have them).  doublemap-unset.patch: the
+ * split never set the flag, the other PMD's unmap reads the head without
+ * it; the head keeps its PTE, whose own unmap then agrees (no
+ * underflow).  doublemap-stale.patch: the +1 outlives the last PMD; the
+ * first reading says so and the other subpages then agree.
+ */
+static void test_double_map_observed(void)
+{
+	const struct ps_engine_stats *st;
+	struct ps_engine *e;
+	struct ps_folio *f;
+	u64 head = 0x600000;
+	int cpu = 0;	/* held readings, settled at the next op */
+
+	e = ps_engine_new(ALL_TRACKED);
+	st = ps_engine_stats(e);
+	apply(e, PS_OP_ALLOC, head, 9);
+	rmap(e, PS_OP_RMAP_ADD, head, PS_OPF_COMPOUND | PS_OPF_ANON);
+	rmap(e, PS_OP_RMAP_ADD, head, PS_OPF_COMPOUND | PS_OPF_ANON);
+	split_pmd(e, head, PS_OPF_DROPS_ENTIRE);
+	rmap_obs(e, head, PS_OPF_COMPOUND, 1, cpu);
+	rmap_obs(e, head, 0, 1, cpu);
+	rmap_obs(e, head + 1, 0, 1, cpu);
+	apply(e, PS_OP_FLAGS, head + 2, 0);	/* settles a hold */
+	f = ps_folio_find(e, head);
+	EXPECT_EQ(f->sub[0].mapcount, 0);
+	EXPECT_EQ(f->sub[1].mapcount, 0);
+	EXPECT_EQ(ps_folio_mapcount(f), 510);
+	EXPECT_TRUE(!(f->flags & PS_PG_DOUBLE_MAP));
+	EXPECT_EQ(st->anomalies[PS_ANOM_OBS_MISMATCH], 1);
+	EXPECT_EQ(st->anomalies[PS_ANOM_MAPCOUNT_UNDERFLOW], 0);
+	ps_engine_free(e);
+
+	e = ps_engine_new(ALL_TRACKED);
+	st = ps_engine_stats(e);
+	apply(e, PS_OP_ALLOC, head, 9);
+	rmap(e, PS_OP_RMAP_ADD, head, PS_OPF_COMPOUND | PS_OPF_ANON);
+	rmap(e, PS_OP_RMAP_ADD, head, PS_OPF_COMPOUND | PS_OPF_ANON);
+	split_pmd(e, head, PS_OPF_DROPS_ENTIRE);
+	rmap(e, PS_OP_RMAP_REMOVE, head, PS_OPF_COMPOUND | PS_OPF_ANON);
+	rmap_obs(e, head + 3, 0, 2, cpu);
+	rmap_obs(e, head + 4, 0, 2, cpu);
+	rmap_obs(e, head + 5, 0, 2, cpu);
+	apply(e, PS_OP_FLAGS, head + 2, 0);
+	f = ps_folio_find(e, head);
+	EXPECT_EQ(f->sub[3].mapcount, 0);
+	EXPECT_EQ(f->sub[5].mapcount, 0);
+	EXPECT_EQ(ps_folio_mapcount(f), 509);
+	EXPECT_TRUE(f->flags & PS_PG_DOUBLE_MAP);
+	EXPECT_EQ(st->anomalies[PS_ANOM_OBS_MISMATCH], 1);
+	ps_engine_free(e);
+}
+
 /* A PMD migration entry being split maps nothing: no mapcount moves. */
 static void test_split_of_migration_pmd(void)
 {
@@ -1264,6 +1333,7 @@ int main(void)
 	RUN(test_split_pmd_moves_mapcount_to_subpages);
 	RUN(test_split_pmd_with_rmap_call);
 	RUN(test_double_map_set_and_cleared);
+	RUN(test_double_map_observed);
 	RUN(test_split_of_migration_pmd);
 	RUN(test_new_anon_rmap);
 	RUN(test_observed_before_sets_and_checks);

@@ -239,7 +239,10 @@ static void test_anon_exclusive_snapshot(void)
 	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
 }
 
-/* 6.1 DoubleMap: the kernel's +1 bias seen with no PMD mapping left. */
+/*
+ * 6.1 DoubleMap: the kernel's +1 bias seen with no PMD mapping left;
+ * and none seen while one PMD and PTEs map the THP.
+ */
 static void test_double_map(void)
 {
 	struct ps_check *c;
@@ -257,7 +260,32 @@ static void test_double_map(void)
 			   PS_OPF_HAS_OBS_MAPCOUNT;
 		op.obs_mapcount = 1 + bias;	/* bias: stale DoubleMap */
 		ps_check_apply(c, &op);
+		/* the observed and the derived count, both in the finding */
+		if (bias)
+			EXPECT_TRUE(ps_check_nr_findings(c) &&
+				    strstr(ps_check_finding(c, 0)->what,
+					   "(kernel 2, PTE mappings 1)"));
 		EXPECT_EQ(finish(c, PS_SEV_BREAK), bias);
+
+		/* two PMDs, one split: the other's unmap reads the head */
+		c = start("double-map");
+		feed(c, PS_OP_ALLOC, 0x200000, 9, 0);
+		feed(c, PS_OP_RMAP_ADD, 0x200000, 0, PS_OPF_ANON |
+		     PS_OPF_COMPOUND);
+		feed(c, PS_OP_RMAP_ADD, 0x200000, 0, PS_OPF_ANON |
+		     PS_OPF_COMPOUND);
+		feed(c, PS_OP_SPLIT_PMD, 0x200000, 9, PS_OPF_DROPS_ENTIRE);
+		op = mk(PS_OP_RMAP_REMOVE, 0x200000, 0);
+		op.flags = PS_OPF_ANON | PS_OPF_COMPOUND | PS_OPF_OBS_BEFORE |
+			   PS_OPF_HAS_OBS_MAPCOUNT;
+		op.obs_mapcount = 1 + bias;	/* !bias: never set */
+		ps_check_apply(c, &op);
+		if (!bias)
+			EXPECT_TRUE(ps_check_nr_findings(c) &&
+				    strstr(ps_check_finding(c, 0)->what,
+					   "without PageDoubleMap (kernel 1, "
+					   "PTE mappings 1)"));
+		EXPECT_EQ(finish(c, PS_SEV_BREAK), !bias);
 	}
 }
 
