@@ -81,6 +81,7 @@ static json_t *verify_json(const struct ps_verify_result *v)
 	json_object_set_new(o, "no_history",
 			    json_integer((json_int_t)v->no_history));
 	json_object_set_new(o, "raced", json_integer((json_int_t)v->raced));
+	json_object_set_new(o, "lost", json_integer((json_int_t)v->lost));
 	json_object_set_new(o, "mapcount_compared",
 			    json_integer((json_int_t)v->mapcount_compared));
 	json_object_set_new(o, "deep_pages", json_integer((json_int_t)v->deep));

@@ -60,6 +60,7 @@ struct ps_verify {
 	u64 total_bad;
 	ps_verify_mismatch_fn mismatch_fn;
 	void *mismatch_data;
+	u64 last_lost_ts;	/* the last lost-events gap, 0: none */
 };
 
 /* One page's comparison, field by field. */
@@ -251,6 +252,7 @@ static void check_snapshot(struct ps_verify *v, const struct ps_op *op,
 	struct page_cmp c = { 0 };
 	int klive;
 	bool dfreed;
+	u64 freed_at = 0;
 	u64 *at = ps_u64map_get(&v->kread_at, op->pfn);
 
 	/* a reading counts for the snapshot it was taken in */
@@ -271,9 +273,20 @@ static void check_snapshot(struct ps_verify *v, const struct ps_op *op,
 		v->r.raced++;
 		return;
 	}
-	dfreed = !f && ps_engine_pfn_freed(v->e, op->pfn, NULL);
+	dfreed = !f && ps_engine_pfn_freed(v->e, op->pfn, &freed_at);
 	if (!dfreed && (!f || !(f->known & PS_KNOWN_BIRTH))) {
 		v->r.no_history++;
+		return;
+	}
+	/*
+	 * Events lost in the folio's life, or since the page's free (an
+	 * alloc may be among them): what we derived may be missing what
+	 * the kernel did.  Counted apart, as check makes such verdicts
+	 * uncertain.
+	 */
+	if (v->last_lost_ts &&
+	    v->last_lost_ts >= (f ? f->born_ts : freed_at)) {
+		v->r.lost++;
 		return;
 	}
 	if (klive < 0) {
@@ -338,6 +351,10 @@ static void verify_hook(void *data, const struct ps_op *op,
 {
 	struct ps_verify *v = data;
 
+	if (op->kind == PS_OP_LOST) {
+		v->last_lost_ts = op->ts ? op->ts : 1;
+		return;
+	}
 	if (op->kind != PS_OP_SNAPSHOT || (op->flags & PS_OPF_START_SNAP))
 		return;
 	if (op->flags & PS_OPF_KREAD) {
@@ -460,6 +477,10 @@ void ps_verify_print(const struct ps_verify *v, FILE *f)
 			"the first page of a block allocated without "
 			"__GFP_COMP\n", (unsigned long long)v->r.untraced,
 			(unsigned long long)v->r.non_compound);
+	if (v->r.lost)
+		fprintf(f, "  counted apart: %llu in a life (or since a free) "
+			"that lost events cross: not judged\n",
+			(unsigned long long)v->r.lost);
 	fprintf(f, "all: agree %llu/%llu pages\n",
 		(unsigned long long)(v->r.agree + v->r.deep_agree),
 		(unsigned long long)(v->r.full + v->r.deep_full));

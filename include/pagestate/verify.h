@@ -69,6 +69,8 @@ struct ps_verify_result {
 				 * flag and no alloc event (alloc_pages_bulk) */
 	u64 non_compound;	/* past the first page of a non-__GFP_COMP
 				 * block: the kernel keeps no state there */
+	u64 lost;		/* a life (or the time since a free) that
+				 * lost events cross: not judged */
 	u64 compared[PS_VF_NR];	/* per field: pages compared */
 	u64 agreed[PS_VF_NR];	/* ...and agreeing */
 };

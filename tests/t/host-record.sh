@@ -85,10 +85,15 @@ else
 fi
 
 "$PS" replay --verify "$f" > "$T_TMP/verify"
+# A loaded host may lose events (accepted below, said by record and
+# replay): the pages whose lives the losses cross are not judged, which
+# can leave few or none to compare; none may disagree either way.
+min=1 min_end=512
+[ "$(t_lost < "$T_TMP/sum")" = "0 0 0" ] || min=0 min_end=0
 agree=$(sed -n 's/^agree \([0-9]*\)\/\([0-9]*\) pages.*/\1 \2/p' "$T_TMP/verify")
 set -- $agree
 echo "$(head -1 "$T_TMP/verify")"
-if [ -n "$agree" ] && [ "$1" = "$2" ] && [ "$2" -ge 512 ]; then
+if [ -n "$agree" ] && [ "$1" = "$2" ] && [ "$2" -ge $min_end ]; then
 	t_ok "host: end state agrees with the exit snapshot: agree $1/$2 pages"
 else
 	t_fail "host: end state" "$(head -5 "$T_TMP/verify")"
@@ -99,12 +104,17 @@ fi
 sed -n 's/^\(deep\|all\|liveness\|order\) /  &/p' "$T_TMP/verify"
 set -- $(sed -n 's/^deep snapshot: agree \([0-9]*\)\/\([0-9]*\) pages.*/\1 \2/p' "$T_TMP/verify")
 t_check "host: the deep snapshot compared pages the process did not map: agree ${1:-}/${2:-}" \
-	test -n "${2:-}" -a "${1:-x}" = "${2:-y}" -a "${2:-0}" -gt 0
+	test -n "${2:-}" -a "${1:-x}" = "${2:-y}" -a "${2:-0}" -ge $min
 set -- $(sed -n 's/^all: agree \([0-9]*\)\/\([0-9]*\) pages$/\1 \2/p' "$T_TMP/verify")
 t_check "host: all snapshots: agree ${1:-}/${2:-} pages" \
 	test -n "${2:-}" -a "${1:-x}" = "${2:-y}"
-t_check "host: liveness and order agree N/N per field" \
-	t_fields_agree "$T_TMP/verify" liveness order
+if [ $min = 1 ]; then
+	t_check "host: liveness and order agree N/N per field" \
+		t_fields_agree "$T_TMP/verify" liveness order
+else
+	t_check "host (events lost): no page disagrees, the ones the losses cross counted apart" \
+		eval '! grep -q "^  disagree " "$T_TMP/verify"'
+fi
 t_check "host: refcount, pincount, mapcount, flags not compared (no source here)" \
 	t_fields_not_compared "$T_TMP/verify" refcount pincount mapcount flags
 
