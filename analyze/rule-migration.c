@@ -40,6 +40,7 @@ struct entry {
 	int pid;		/* the migrating task: its batch sweeps it */
 	s32 sets, removes;
 	bool guessed;		/* a remove of another key was counted here */
+	bool dying;		/* set in an mm exit_mmap() was tearing down */
 	struct ps_op op;	/* the (first) set */
 	struct entry *next;
 };
@@ -56,6 +57,7 @@ struct mm_task {
 struct mig_priv {
 	struct entry *b[BUCKETS];
 	struct mm_task *tasks[BUCKETS];
+	struct mm_task *dying[BUCKETS];	/* mms whose exit_mmap() began */
 };
 
 static unsigned int bucket(u64 addr)
@@ -98,6 +100,32 @@ static int mm_pid(struct mig_priv *mp, u64 mm)
 		if (mt->mm == mm)
 			return mt->pid;
 	return 0;
+}
+
+static struct mm_task **mm_find(struct mm_task **head, u64 mm)
+{
+	struct mm_task **pp = head;
+
+	while (*pp && (*pp)->mm != mm)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static bool mm_dying(struct mig_priv *mp, u64 mm)
+{
+	return mm && *mm_find(&mp->dying[bucket(mm >> 6)], mm);
+}
+
+/* A task faults in mm: it lives (a freed mm_struct reused by another). */
+static void mm_lives(struct mig_priv *mp, u64 mm)
+{
+	struct mm_task **pp = mm_find(&mp->dying[bucket(mm >> 6)], mm);
+	struct mm_task *mt = *pp;
+
+	if (mt) {
+		*pp = mt->next;
+		free(mt);
+	}
 }
 
 static void mm_learn(struct mig_priv *mp, u64 mm, int pid)
@@ -157,7 +185,8 @@ static void report_left(struct ps_check *c, struct mig_priv *mp,
 static void judge(struct ps_check *c, struct mig_priv *mp, struct entry *en,
 		  const char *when, enum ps_severity sev)
 {
-	if (en->removes >= en->sets)
+	/* exit_mmap() zaps it with the page tables, with no remove event */
+	if (en->removes >= en->sets || en->dying)
 		return;
 	if (sev == PS_SEV_BREAK && en->removes &&
 	    (!en->mm || en->guessed))
@@ -200,6 +229,14 @@ static void mig_set(struct mig_priv *mp, const struct ps_op *op)
 		(*pp)->pid = op->pid;
 		(*pp)->op = *op;
 	}
+	/*
+	 * The rmap walk still finds a dying mm's vmas while its exit_mmap()
+	 * runs (they go with free_pgtables()): an entry set there after the
+	 * exit began is zapped with its page tables (migrate-fork on stock
+	 * 7.2: a child exiting while the parent's move_pages() walked).
+	 */
+	if (mm_dying(mp, op->mm))
+		(*pp)->dying = true;
 	(*pp)->sets++;
 }
 
@@ -224,7 +261,13 @@ static void mig_remove(struct mig_priv *mp, const struct ps_op *op)
 /* exit_mmap(mm): its entries were zapped with its page tables. */
 static void mig_mm_exit(struct mig_priv *mp, u64 mm)
 {
+	struct mm_task **dp = mm_find(&mp->dying[bucket(mm >> 6)], mm);
 	int i;
+
+	if (mm && !*dp) {
+		*dp = ps_xcalloc(1, sizeof(**dp));
+		(*dp)->mm = mm;
+	}
 
 	for (i = 0; mm && i < BUCKETS; i++) {
 		struct entry **pp = &mp->b[i];
@@ -257,8 +300,10 @@ static void mig_op(struct ps_check *c, void *priv, const struct ps_op *op,
 		break;
 	case PS_OP_RMAP_ADD:
 		/* a fault maps a new anon page in the faulting task's mm */
-		if ((op->flags & PS_OPF_NEW) && op->mm && op->pid > 0)
+		if ((op->flags & PS_OPF_NEW) && op->mm && op->pid > 0) {
 			mm_learn(mp, op->mm, op->pid);
+			mm_lives(mp, op->mm);
+		}
 		break;
 	case PS_OP_MM_EXIT:
 		mig_mm_exit(mp, op->mm);
@@ -296,6 +341,12 @@ static void mig_free(void *priv)
 			struct mm_task *mt = mp->tasks[i];
 
 			mp->tasks[i] = mt->next;
+			free(mt);
+		}
+		while (mp->dying[i]) {
+			struct mm_task *mt = mp->dying[i];
+
+			mp->dying[i] = mt->next;
 			free(mt);
 		}
 	}

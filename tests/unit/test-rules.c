@@ -423,6 +423,42 @@ static void test_migration_entry_mm_exit(void)
 	}
 }
 
+/*
+ * The exit began first: the rmap walk still finds the dying mm's vma and
+ * sets an entry there, which exit_mmap then zaps (migrate-fork on stock
+ * 7.2).  Not left -- unless the mm lives again (a task faults in it: a
+ * freed mm_struct reused), when its entry is judged as any other.
+ */
+static void test_migration_entry_set_while_exiting(void)
+{
+	struct ps_check *c;
+	struct ps_op op;
+	int reused;
+
+	for (reused = 0; reused < 2; reused++) {
+		c = start("migration-entry-left");
+		feed(c, PS_OP_ALLOC, 0x3000, 0, 0);
+		feed(c, PS_OP_ALLOC, 0x5000, 0, 0);
+		op = mk(PS_OP_MM_EXIT, PS_PFN_NONE, 0);
+		op.mm = MM_CHILD;
+		op.pid = 101;
+		ps_check_apply(c, &op);
+		if (reused) {
+			op = mk(PS_OP_RMAP_ADD, 0x5000, 0);
+			op.flags = PS_OPF_NEW | PS_OPF_ANON;
+			op.mm = MM_CHILD;
+			op.pid = 102;
+			ps_check_apply(c, &op);
+		}
+		op = mk(PS_OP_MIGRATION_SET, 0x3000, 0);
+		op.addr = 0x7f0000000000;
+		op.mm = MM_CHILD;
+		ps_check_apply(c, &op);
+		feed(c, PS_OP_MIGRATE_END, PS_PFN_NONE, 0, 0);
+		EXPECT_EQ(finish(c, PS_SEV_BREAK), reused);
+	}
+}
+
 static void test_huge_zero_split(void)
 {
 	struct ps_check *c = start("huge-zero-split");
@@ -728,6 +764,7 @@ int main(void)
 	RUN(test_migration_entry_left);
 	RUN(test_migration_entry_left_per_mm);
 	RUN(test_migration_entry_mm_exit);
+	RUN(test_migration_entry_set_while_exiting);
 	RUN(test_huge_zero_split);
 	RUN(test_generic_rules);
 	RUN(test_end_state);
