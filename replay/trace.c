@@ -1020,9 +1020,26 @@ const char *ps_trace_comm(struct ps_trace *t, int pid)
  * A stacktrace trigger on a kprobe event (record --stack-on) unwinds from
  * the probe handler: the int3 trap's frames (kprobe_int3_handler ..
  * asm_exc_int3) and the probed address twice come first, where
- * options/stacktrace starts at the probed function.  Returns how many
+ * options/stacktrace starts at the probed function.  On a return probe
+ * the handler runs from the return trampoline (kretprobe_trace_func ..
+ * arch_rethook_trampoline on 6.x, __kretprobe_trampoline before), and
+ * the caller the probed function returned to follows.  Returns how many
  * leading frames to skip so both read the same.
  */
+static bool probe_trap_frame(const char *fn)
+{
+	static const char *const last[] = {
+		"asm_exc_int3", "arch_rethook_trampoline",
+		"__kretprobe_trampoline", "kretprobe_trampoline",
+	};
+	size_t i;
+
+	for (i = 0; fn && i < sizeof(last) / sizeof(last[0]); i++)
+		if (!strcmp(fn, last[i]))
+			return true;
+	return false;
+}
+
 static int kprobe_frames(struct tep_handle *tep, const char *data, int n,
 			 int word)
 {
@@ -1032,7 +1049,7 @@ static int kprobe_frames(struct tep_handle *tep, const char *data, int n,
 		u64 addr = tep_read_number(tep, data + i * word, word);
 		const char *fn = tep_find_function(tep, addr);
 
-		if (fn && !strcmp(fn, "asm_exc_int3")) {
+		if (probe_trap_frame(fn)) {
 			skip = i + 1;
 			break;
 		}
