@@ -73,22 +73,7 @@ check_mthp() {
 script='for w in '"$workloads"'; do
 	/pagestate record -q -o /out/$w.dat -- /w/$w > /out/$w.out 2> /out/$w.err ||
 		echo "record $w failed: $?"
-done
-/pagestate record -q --stack-on=holders -o /out/so.dat -- /w/collapse-pinned \
-	> /out/so.out 2> /out/so.err || echo "record so failed: $?"'
-
-# record --stack-on=holders: the io_uring pin of collapse-pinned's refused
-# page has its stack, read from where the pinning code runs: no probe
-# trap frames (int3 on an entry probe, the rethook trampoline on 6.12 and
-# 7.2's return probes) ahead of it.
-check_stack_on() {
-	local k=$1 f=$2/so.dat
-	"$PS" why "$f" > "$f.why" 2>&1
-	t_check "vm-record: $k: --stack-on=holders: why names a pin with its stack from the io_uring register, no probe frames" \
-		sh -c "grep -A1 '+ 1024 pin (FOLL_PIN|FOLL_LONGTERM collapse-pinned-[0-9]* pin at ' '$f.why' |
-			grep '^ *stack: ' | grep 'io_sqe_buffer_register' |
-			grep -qv 'int3\|rethook\|kretprobe'"
-}
+done'
 
 for k in $kernels; do
 	out="$T_TMP/${k//\//_}"	# a kernel may be given as a path
@@ -225,7 +210,6 @@ for k in $kernels; do
 		t_fail "vm-record: $k: collapse of pinned range" "$(grep madv_collapse "$out/collapse-pinned.out")"
 	fi
 	[ -n "$folio" ] && check_mthp "$k" "$out"
-	check_stack_on "$k" "$out"
 done
 
 # migrate-child-left (pages shared with a forked child, moved by the
