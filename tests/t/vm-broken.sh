@@ -93,10 +93,10 @@ mcl_counts() {
 	new=$(sed -n 's/^workload: mcl-parent-after .*pfn=\(0x[0-9a-f]*\).*/\1/p' "$2" | head -1)
 	"$PS" replay "$1" --pfn "$old" > "$1.old" 2>&1
 	"$PS" replay "$1" --pfn "$new" > "$1.new" 2>&1
-	echo "$(grep -c ' migration_set ' "$1.old")" \
-		"$(sed -n 's/.* migration_set .* mm=\(0x[0-9a-f]*\).*/\1/p' "$1.old" | sort -u | wc -l)" \
-		"$(grep -c ' migration_remove ' "$1.new")" \
-		"$(sed -n 's/.* migration_remove .* mm=\(0x[0-9a-f]*\).*/\1/p' "$1.new" | sort -u | wc -l)"
+	echo "$(grep -c ' migrate-child-l[^ ]*  *migration_set ' "$1.old")" \
+		"$(sed -n 's/.* migrate-child-l[^ ]*  *migration_set .* mm=\(0x[0-9a-f]*\).*/\1/p' "$1.old" | sort -u | wc -l)" \
+		"$(grep -c ' migrate-child-l[^ ]*  *migration_remove ' "$1.new")" \
+		"$(sed -n 's/.* migrate-child-l[^ ]*  *migration_remove .* mm=\(0x[0-9a-f]*\).*/\1/p' "$1.new" | sort -u | wc -l)"
 }
 
 # The clean kernel's migrate-child-left: the child sees its pages on

@@ -223,10 +223,10 @@ migrate_child_left() {
 	new=$(sed -n 's/^workload: mcl-parent-after .*pfn=\(0x[0-9a-f]*\).*/\1/p' "$out/mcl.out" | head -1)
 	"$PS" replay "$out/mcl.dat" --pfn "${old:-0}" > "$out/mcl.old" 2>&1
 	"$PS" replay "$out/mcl.dat" --pfn "${new:-0}" > "$out/mcl.new" 2>&1
-	n="$(grep -c ' migration_set ' "$out/mcl.old")"
-	n="$n $(sed -n 's/.* migration_set .* mm=\(0x[0-9a-f]*\).*/\1/p' "$out/mcl.old" | sort -u | wc -l)"
-	n="$n $(grep -c ' migration_remove ' "$out/mcl.new")"
-	n="$n $(sed -n 's/.* migration_remove .* mm=\(0x[0-9a-f]*\).*/\1/p' "$out/mcl.new" | sort -u | wc -l)"
+	n="$(grep -c ' migrate-child-l[^ ]*  *migration_set ' "$out/mcl.old")"
+	n="$n $(sed -n 's/.* migrate-child-l[^ ]*  *migration_set .* mm=\(0x[0-9a-f]*\).*/\1/p' "$out/mcl.old" | sort -u | wc -l)"
+	n="$n $(grep -c ' migrate-child-l[^ ]*  *migration_remove ' "$out/mcl.new")"
+	n="$n $(sed -n 's/.* migrate-child-l[^ ]*  *migration_remove .* mm=\(0x[0-9a-f]*\).*/\1/p' "$out/mcl.new" | sort -u | wc -l)"
 	echo "$k migrate-child-left: $old -> $new: sets, their mms, removes, their mms = $n"
 	t_check "vm-record: $k: migrate-child-left: the child sees its pages on node 1, ok" \
 		grep -q "^workload: migrate-child-left ok wrong=0" "$out/mcl.out"
