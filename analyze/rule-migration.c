@@ -92,34 +92,32 @@ static struct entry *find_other(struct mig_priv *mp, const struct entry *not,
 	return NULL;
 }
 
-static int mm_pid(struct mig_priv *mp, u64 mm)
+/* mm's slot in a table of mms (tasks, dying): its node, or where it goes */
+static struct mm_task **mm_find(struct mm_task **table, u64 mm)
 {
-	struct mm_task *mt;
-
-	for (mt = mp->tasks[bucket(mm >> 6)]; mt; mt = mt->next)
-		if (mt->mm == mm)
-			return mt->pid;
-	return 0;
-}
-
-static struct mm_task **mm_find(struct mm_task **head, u64 mm)
-{
-	struct mm_task **pp = head;
+	struct mm_task **pp = &table[bucket(mm >> 6)];
 
 	while (*pp && (*pp)->mm != mm)
 		pp = &(*pp)->next;
 	return pp;
 }
 
+static int mm_pid(struct mig_priv *mp, u64 mm)
+{
+	struct mm_task *mt = *mm_find(mp->tasks, mm);
+
+	return mt ? mt->pid : 0;
+}
+
 static bool mm_dying(struct mig_priv *mp, u64 mm)
 {
-	return mm && *mm_find(&mp->dying[bucket(mm >> 6)], mm);
+	return mm && *mm_find(mp->dying, mm);
 }
 
 /* A task faults in mm: it lives (a freed mm_struct reused by another). */
 static void mm_lives(struct mig_priv *mp, u64 mm)
 {
-	struct mm_task **pp = mm_find(&mp->dying[bucket(mm >> 6)], mm);
+	struct mm_task **pp = mm_find(mp->dying, mm);
 	struct mm_task *mt = *pp;
 
 	if (mt) {
@@ -130,10 +128,8 @@ static void mm_lives(struct mig_priv *mp, u64 mm)
 
 static void mm_learn(struct mig_priv *mp, u64 mm, int pid)
 {
-	struct mm_task **pp = &mp->tasks[bucket(mm >> 6)];
+	struct mm_task **pp = mm_find(mp->tasks, mm);
 
-	while (*pp && (*pp)->mm != mm)
-		pp = &(*pp)->next;
 	if (!*pp) {
 		*pp = ps_xcalloc(1, sizeof(**pp));
 		(*pp)->mm = mm;
@@ -261,7 +257,7 @@ static void mig_remove(struct mig_priv *mp, const struct ps_op *op)
 /* exit_mmap(mm): its entries were zapped with its page tables. */
 static void mig_mm_exit(struct mig_priv *mp, u64 mm)
 {
-	struct mm_task **dp = mm_find(&mp->dying[bucket(mm >> 6)], mm);
+	struct mm_task **dp = mm_find(mp->dying, mm);
 	int i;
 
 	if (mm && !*dp) {
