@@ -7,6 +7,7 @@
  * read at offsets looked up at open, ops handed to the consumer.  No
  * allocation, no string formatting, no lookup by name.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <trace-cmd/trace-cmd.h>
@@ -715,16 +717,43 @@ static const struct ps_trace *replaying;
 static const char *opening;	/* libtracecmd is reading its headers */
 static void fault_handler_set(bool on);
 static void stall_watch(bool on);
-/* false in the fuzz harnesses (tests/fuzz), which must see the fault */
+/*
+ * false in the fuzz harnesses (tests/fuzz), which must see a fault in
+ * pagestate's own code; one in libtraceevent/libtracecmd is still
+ * caught there, as it is not ours to fix.
+ */
 bool ps_trace_fault_guard = true;
 sigjmp_buf *ps_trace_fault_jmp;
+static struct sigaction old_segv, old_bus;
 
-static void fault_handler(int sig)
+/* Did the fault happen in code of the executable itself (not a library)? */
+static bool fault_in_self(const void *uc)
+{
+#if defined(__x86_64__) && defined(REG_RIP)
+	const ucontext_t *u = uc;
+	void *pc = (void *)u->uc_mcontext.gregs[REG_RIP];
+	Dl_info self, at;
+
+	if (!dladdr((void *)fault_in_self, &self) || !dladdr(pc, &at))
+		return true;
+	return self.dli_fbase == at.dli_fbase;
+#else
+	return true;
+#endif
+}
+
+static void fault_handler(int sig, siginfo_t *si, void *uc)
 {
 	const char *what = sig == SIGBUS ? "SIGBUS" : "SIGSEGV";
 	char msg[512];
 	int n;
 
+	if (!ps_trace_fault_guard && !opening && fault_in_self(uc)) {
+		/* ours: the handler from before (ASan's) gets it again */
+		sigaction(SIGSEGV, &old_segv, NULL);
+		sigaction(SIGBUS, &old_bus, NULL);
+		return;
+	}
 	if (opening)
 		n = snprintf(msg, sizeof(msg),
 			     "pagestate: error: %s: trace.dat headers corrupt "
@@ -755,9 +784,9 @@ static void fault_handler(int sig)
 static void fault_handler_set(bool on)
 {
 	static stack_t alt;
-	static struct sigaction old_segv, old_bus;
-	struct sigaction sa = { .sa_handler = fault_handler,
-				.sa_flags = SA_ONSTACK | SA_NODEFER };
+	struct sigaction sa = { .sa_sigaction = fault_handler,
+				.sa_flags = SA_SIGINFO | SA_ONSTACK |
+					    SA_NODEFER };
 
 	if (!on) {
 		sigaction(SIGSEGV, &old_segv, NULL);
@@ -777,8 +806,7 @@ static void fault_handler_set(bool on)
 static void guard_faults(const struct ps_trace *t, bool on)
 {
 	replaying = t;
-	if (ps_trace_fault_guard)
-		fault_handler_set(on);
+	fault_handler_set(on);
 }
 
 /*

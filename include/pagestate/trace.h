@@ -107,7 +107,8 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data);
 /*
  * During a replay a SIGSEGV/SIGBUS (corrupt page data in libtraceevent,
  * a file truncated under its mapping) becomes that error and exit 2.
- * The fuzz harnesses (tests/fuzz) turn this off to see the fault.
+ * The fuzz harnesses (tests/fuzz) turn this off to see a fault in
+ * pagestate's own code; one in a library is still caught (x86-64).
  */
 extern bool ps_trace_fault_guard;
 /*

@@ -9,12 +9,14 @@
  *                    (PAGESTATE_READER=libtracecmd)
  *   fuzz-text        ftrace text (replay/text.c)
  *
- * The SIGSEGV/SIGBUS guard of the replay (replay/trace.c) is off here:
- * it turns a fault into "corrupt file, exit 2", which is right for users
- * and would hide from the fuzzer exactly what it is looking for.  The
- * guard around libtracecmd's header parsing stays (its crashes there
- * are not ours to fix): the harness jumps back from it, as pagestate
- * would exit 2.
+ * The SIGSEGV/SIGBUS guard of the replay (replay/trace.c) is off here
+ * for faults in pagestate's own code: it turns a fault into "corrupt
+ * file, exit 2", which is right for users and would hide from the
+ * fuzzer exactly what it is looking for.  It stays for faults in
+ * libtraceevent and libtracecmd (kbuffer walking off a corrupt page
+ * during libtracecmd's iteration, their header parsing): those are not
+ * ours to fix, and the harness jumps back from them as pagestate would
+ * exit 2.
  */
 #include <stdlib.h>
 #include <string.h>
