@@ -25,7 +25,8 @@
 #define LEDGER_CPUS	512
 
 struct item {
-	enum ps_holder_kind kind;	/* MAPPING, PIN, CACHE, RELEASE or GET */
+	enum ps_holder_kind kind;	/* MAPPING, PIN, CACHE, RELEASE,
+					   ISOLATED or GET */
 	enum ps_holder_how how;
 	s64 refs;
 	int pid;
@@ -42,6 +43,8 @@ struct item {
 struct ledger {
 	u64 id;			/* the folio's engine id */
 	bool was_lru;		/* on the LRU since its allocation */
+	signed char lru;	/* PG_lru as the last event showing it
+				   did: 1 set, 0 clear, -1 not seen */
 	u32 serial;
 	u32 nr, alloc;
 	struct item *items;
@@ -66,6 +69,7 @@ static const char *const kind_names[PS_HOLD_NR_KINDS] = {
 	[PS_HOLD_PIN] = "pin",
 	[PS_HOLD_CACHE] = "page cache",
 	[PS_HOLD_RELEASE] = "release",
+	[PS_HOLD_ISOLATED] = "isolated",
 	[PS_HOLD_GET] = "get",
 	[PS_HOLD_UNEXPLAINED] = "unexplained",
 };
@@ -101,6 +105,7 @@ static struct ledger *ledger_get(struct ps_ledger *l, const struct ps_folio *f,
 		return NULL;
 	lg = ps_xcalloc(1, sizeof(*lg));
 	lg->id = f->id;
+	lg->lru = -1;
 	*ps_u64map_put(&l->by_id, f->id) = (u64)(uintptr_t)lg;
 	return lg;
 }
@@ -191,7 +196,7 @@ static s64 unplaced(const struct ps_folio *f, const struct ledger *lg)
 {
 	return f->refcount - struct_maps(f, lg) - struct_pins(f, lg) -
 	       sum_kind(lg, PS_HOLD_CACHE) - sum_kind(lg, PS_HOLD_RELEASE) -
-	       sum_kind(lg, PS_HOLD_GET);
+	       sum_kind(lg, PS_HOLD_ISOLATED) - sum_kind(lg, PS_HOLD_GET);
 }
 
 /*
@@ -250,12 +255,13 @@ static u32 count_kind(const struct ledger *lg, enum ps_holder_kind kind)
  * n references were put by pid.  The kernel's pairs first: a release
  * (unmapped, unpinned or out of the page cache, put pending) of the
  * same task, then of any.  Then the task's own gets, newest first:
- * get/put in one function.  Then the remainder (a reference from before
- * the recording), then the oldest gets of other tasks, then the page
- * cache's references (reclaim freezes them away before its delete
- * event, migration moves them to the new folio without one).  Anything
- * past the release step is a guess, and the gets that survive it are
- * attributed by task.
+ * get/put in one function; then its isolations (migration's put of the
+ * source folio, a putback).  Then the remainder (a reference from before
+ * the recording), then the oldest gets and isolations of other tasks,
+ * then the page cache's references (reclaim freezes them away before its
+ * delete event, migration moves them to the new folio without one).
+ * Anything past the release step is a guess, and the gets that survive
+ * it are attributed by task.
  */
 static void put(struct ledger *lg, const struct ps_folio *f, int pid, s64 n)
 {
@@ -268,6 +274,8 @@ static void put(struct ledger *lg, const struct ps_folio *f, int pid, s64 n)
 		return;
 	cands = count_kind(lg, PS_HOLD_GET);
 	n -= take(lg, PS_HOLD_GET, pid, n, true, 0);
+	if (n > 0)
+		n -= take(lg, PS_HOLD_ISOLATED, pid, n, false, 0);
 	if (n <= 0) {
 		if (cands > 1)
 			gets_by_task(lg);
@@ -285,6 +293,12 @@ static void put(struct ledger *lg, const struct ps_folio *f, int pid, s64 n)
 	gets_by_task(lg);
 	rem += t;
 	n -= t;
+	if (rem < 0 && n > 0) {
+		t = take(lg, PS_HOLD_ISOLATED, -1, -rem < n ? -rem : n, false,
+			 0);
+		rem += t;
+		n -= t;
+	}
 	if (rem < 0 && n > 0)
 		take(lg, PS_HOLD_CACHE, -1, -rem < n ? -rem : n, false, 0);
 }
@@ -396,18 +410,23 @@ static s64 pin_refs(const struct ps_op *op, const struct ps_folio *f)
  * the reference folio_add_lru() took comes next.  Which get that was: a
  * folio never on the LRU since its allocation got it at its first fault
  * (the oldest get); one put back after an isolation, just now (the
- * newest).  It becomes a release the put will match.
+ * newest).  It becomes a release the put will match.  A folio put back
+ * is isolated no more: folio_putback_lru() took the batch's reference
+ * and put the isolation's, and the put() of that matched the task's
+ * newest get, the batch's: the isolation stands for the batch's now.
  */
 static void lru_drained(struct ps_ledger *l, struct ledger *lg,
 			const struct ps_op *op)
 {
+	bool isolated = count_kind(lg, PS_HOLD_ISOLATED);
 	u32 k;
 
 	for (k = 0; k < lg->nr; k++) {
 		u32 i = lg->was_lru ? lg->nr - 1 - k : k;
 		struct item *it = &lg->items[i];
 
-		if (it->kind != PS_HOLD_GET || it->op_kind == PS_OP_ALLOC)
+		if (isolated ? it->kind != PS_HOLD_ISOLATED :
+		    it->kind != PS_HOLD_GET || it->op_kind == PS_OP_ALLOC)
 			continue;
 		it->kind = PS_HOLD_RELEASE;
 		it->how = PS_HOW_PAIR;
@@ -494,6 +513,43 @@ static void cache_del(struct ps_ledger *l, struct ledger *lg,
 	}
 }
 
+/*
+ * A get that takes a folio off the LRU (folio_isolate_lru(): test and
+ * clear PG_lru, then get): the folio's last page_ref event showed PG_lru
+ * and this get's shows it gone.  Reclaim and compaction get first and
+ * clear after (isolate_lru_folios()): their gets stay gets.
+ */
+static bool isolates(const struct ledger *lg, const struct ps_op *op)
+{
+	return op->kind == PS_OP_REF && (op->flags & PS_OPF_HAS_OBS_COUNT) &&
+	       lg->lru == 1 && !(op->obs_flags & PS_PG_LRU);
+}
+
+/*
+ * An lru insertion onto a folio that was off the LRU: the engine's flags
+ * (first insertion) or the last page_ref event (an isolation since) say
+ * so.
+ */
+static bool lru_back(const struct ledger *lg, const struct ps_op *op,
+		     const struct ps_state *before)
+{
+	return (op->flags & PS_OPF_HAS_OBS_FLAGS) &&
+	       (op->obs_flags & PS_PG_LRU) &&
+	       (!(before->flags & PS_PG_LRU) || lg->lru == 0);
+}
+
+/* PG_lru as the folio's last page_ref or lru insertion event showed it */
+static void lru_observe(struct ledger *lg, const struct ps_op *op)
+{
+	if ((op->kind == PS_OP_REF || op->kind == PS_OP_REF_SET) &&
+	    (op->flags & PS_OPF_HAS_OBS_COUNT))
+		lg->lru = !!(op->obs_flags & PS_PG_LRU);
+	else if (op->kind == PS_OP_FLAGS &&
+		 (op->flags & PS_OPF_HAS_OBS_FLAGS) &&
+		 (!op->val2 || ((u64)op->val2 & PS_PG_LRU)))
+		lg->lru = !!(op->obs_flags & PS_PG_LRU);
+}
+
 static void ledger_op(struct ps_ledger *l, const struct ps_op *op,
 		      const struct ps_folio *f, const struct ps_state *before,
 		      const struct ps_state *after)
@@ -516,6 +572,7 @@ static void ledger_op(struct ps_ledger *l, const struct ps_op *op,
 	switch (op->kind) {
 	case PS_OP_ALLOC:
 		lg->nr = 0;
+		lg->lru = -1;
 		if (refs)
 			item_add(l, lg, PS_HOLD_GET, 1, op);
 		return;
@@ -527,8 +584,14 @@ static void ledger_op(struct ps_ledger *l, const struct ps_op *op,
 
 			if (rem < 0)
 				delta -= -rem < delta ? -rem : delta;
+			/*
+			 * folio_isolate_lru(): test-and-clear PG_lru, then
+			 * get; the page_ref event shows the bit gone
+			 */
 			if (delta > 0)
-				item_add(l, lg, PS_HOLD_GET, delta, op);
+				item_add(l, lg, isolates(lg, op) ?
+					 PS_HOLD_ISOLATED : PS_HOLD_GET,
+					 delta, op);
 			delta = 0;
 		}
 		break;
@@ -550,8 +613,7 @@ static void ledger_op(struct ps_ledger *l, const struct ps_op *op,
 		undo(l, lg, PS_HOLD_PIN, pin_refs(op, f), refs, op);
 		break;
 	case PS_OP_FLAGS:
-		if (refs && same && !(before->flags & PS_PG_LRU) &&
-		    (after->flags & PS_PG_LRU))
+		if (refs && same && lru_back(lg, op, before))
 			lru_drained(l, lg, op);
 		break;
 	case PS_OP_CACHE_ADD:
@@ -565,6 +627,7 @@ static void ledger_op(struct ps_ledger *l, const struct ps_op *op,
 	}
 	if (after->flags & PS_PG_LRU)
 		lg->was_lru = true;
+	lru_observe(lg, op);
 	if (delta < 0)
 		put(lg, f, op->pid, -delta);
 	if (refs)

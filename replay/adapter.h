@@ -129,6 +129,7 @@ bool ps_trace_prev_made_op(const struct ps_trace *t, int cpu);
 /* Builds ea->flags from the __print_flags of field name in ea's format. */
 void ps_adapter_decode_flags(struct ps_event_adapter *ea, const char *field);
 u64 ps_flags_decode(const struct ps_event_adapter *ea, u64 raw);
+u64 ps_pflags_decode(struct ps_trace *t, u64 raw);
 /* PS_PG_* for a kernel page-flag name ("lru", "anon_exclusive", ...). */
 u64 ps_pg_from_name(const char *name);
 /* PS_PG_* for a /proc/kpageflags word. */

@@ -30,18 +30,6 @@ static u64 page_pfn(struct ps_trace *t, u64 page)
 	return (page - l->vmemmap_base) / l->struct_page;
 }
 
-static u64 pflags_decode(struct ps_trace *t, u64 raw)
-{
-	const struct ps_layout *l = &ps_trace_meta_mut(t)->layout;
-	u64 ps = 0;
-	int bit;
-
-	for (bit = 0; bit < 64; bit++)
-		if (raw & (1ull << bit))
-			ps |= l->pg[bit];
-	return ps;
-}
-
 /*
  * The struct page fields every per-page probe fetched at function entry:
  * the page's state BEFORE the function acted.  Returns false when the
@@ -64,7 +52,7 @@ static bool page_fields(struct ps_trace *t, struct ps_event_adapter *ea,
 		op->flags |= PS_OPF_HAS_OBS_COUNT | PS_OPF_OBS_BEFORE;
 	}
 	if (ea->f[KF_PFLAGS]) {
-		op->obs_flags = pflags_decode(t, (u64)ps_field(t, ea, rec,
+		op->obs_flags = ps_pflags_decode(t, (u64)ps_field(t, ea, rec,
 							       KF_PFLAGS));
 		op->flags |= PS_OPF_HAS_OBS_FLAGS | PS_OPF_OBS_BEFORE;
 	}
@@ -116,7 +104,7 @@ static void folio_obs(struct ps_trace *t, struct ps_event_adapter *ea,
 	if (o->head == PS_PFN_NONE || !ea->f[FF_FFLAGS])
 		return;
 	op->flags |= PS_OPF_FOLIO_OBS | PS_OPF_OBS_BEFORE;
-	fl = pflags_decode(t, (u64)ps_field(t, ea, rec, FF_FFLAGS));
+	fl = ps_pflags_decode(t, (u64)ps_field(t, ea, rec, FF_FFLAGS));
 	if (ea->f[FF_FREF]) {
 		o->refcount = ps_field(t, ea, rec, FF_FREF);
 		o->have |= PS_FOBS_REFCOUNT;
@@ -160,7 +148,7 @@ static bool folio_fields(struct ps_trace *t, struct ps_event_adapter *ea,
 		op->flags |= PS_OPF_HAS_OBS_MAPCOUNT | PS_OPF_OBS_BEFORE;
 	}
 	if (ea->f[FF_PFLAGS]) {
-		op->obs_flags = pflags_decode(t, (u64)ps_field(t, ea, rec,
+		op->obs_flags = ps_pflags_decode(t, (u64)ps_field(t, ea, rec,
 							       FF_PFLAGS));
 		op->flags |= PS_OPF_HAS_OBS_FLAGS | PS_OPF_OBS_BEFORE;
 	}
@@ -772,7 +760,7 @@ static void ad_page_read(struct ps_trace *t, struct ps_event_adapter *ea,
 	op->flags |= PS_OPF_DEEP_SNAP | PS_OPF_KREAD;
 	op->obs_count = ps_field(t, ea, rec, FF_REFCOUNT);
 	op->obs_mapcount = ps_field(t, ea, rec, FF_MAPCOUNT) + 1;
-	fl = pflags_decode(t, (u64)ps_field(t, ea, rec, FF_PFLAGS));
+	fl = ps_pflags_decode(t, (u64)ps_field(t, ea, rec, FF_PFLAGS));
 	op->obs_flags = fl;
 	op->val = -1;
 	if (fl & PS_PG_COMPOUND_HEAD) {

@@ -117,6 +117,19 @@ void ps_adapter_decode_flags(struct ps_event_adapter *ea, const char *field)
 	}
 }
 
+/* page->flags by the bit numbers of the recording's "pageflags" marker */
+u64 ps_pflags_decode(struct ps_trace *t, u64 raw)
+{
+	const struct ps_layout *l = &ps_trace_meta_mut(t)->layout;
+	u64 ps = 0;
+	int bit;
+
+	for (bit = 0; bit < 64; bit++)
+		if (raw & (1ull << bit))
+			ps |= l->pg[bit];
+	return ps;
+}
+
 u64 ps_flags_decode(const struct ps_event_adapter *ea, u64 raw)
 {
 	u64 ps = 0;
@@ -410,7 +423,15 @@ static void page_ref_common(struct ps_trace *t, struct ps_event_adapter *ea,
 	op->pfn = (u64)F(0);
 	op->obs_count = F(2);
 	op->obs_mapcount = F(3);
-	op->obs_flags = ps_flags_decode(ea, (u64)F(1));
+	/*
+	 * The event's print format names the bits by PG_* enum values that
+	 * libtraceevent cannot resolve (6.1 prints "locked|0x8000e"): the
+	 * recording's pageflags marker numbers them when it has one.
+	 */
+	if (ps_trace_meta_mut(t)->layout.pageflags_seen)
+		op->obs_flags = ps_pflags_decode(t, (u64)F(1));
+	else
+		op->obs_flags = ps_flags_decode(ea, (u64)F(1));
 	if (mapping & 1)	/* PAGE_MAPPING_ANON */
 		op->obs_flags = ps_pg_anon_alias(op->obs_flags | PS_PG_ANON);
 	op->flags |= PS_OPF_HAS_OBS_COUNT | PS_OPF_HAS_OBS_MAPCOUNT;

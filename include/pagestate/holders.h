@@ -64,6 +64,7 @@ enum ps_holder_kind {
 	PS_HOLD_PIN,
 	PS_HOLD_CACHE,
 	PS_HOLD_RELEASE,
+	PS_HOLD_ISOLATED,	/* taken off the LRU (folio_isolate_lru) */
 	PS_HOLD_GET,
 	PS_HOLD_UNEXPLAINED,
 	PS_HOLD_NR_KINDS

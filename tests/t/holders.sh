@@ -91,6 +91,16 @@ t_check "why (migrate-held): the vmsplice()d page $held put back unmigrated" \
 t_check "why: its holders name the pipe's get, with vmsplice in its stack" \
 	sh -c "sed -n '/migration pfn $held:/,/unexplained/p' '$T_TMP/why.mh' |
 		grep -A1 '+ 1 get (migrate-held-[0-9]* ref at ' | grep -q '^ *stack: .*__do_sys_vmsplice'"
+# isolate_lru_page()'s reference is the migration's own, named as such:
+# the refcount is the mapping, the isolation and the pipe's get, nothing
+# unexplained (the page_ref event shows PG_lru gone at that get; a ledger
+# that took it for a plain get would name two gets here)
+t_check "why: the page's other reference is its isolation from the LRU, exact" \
+	sh -c "sed -n '/migration pfn $held:/,/unexplained/p' '$T_TMP/why.mh' > '$T_TMP/why.mh1'
+		grep -q '^ *refcount 3 = 1 mapping' '$T_TMP/why.mh1' &&
+		grep -q '+ 1 isolated (migrate-held-[0-9]* ref at [0-9.]* pfn $held) \[exact\]' '$T_TMP/why.mh1' &&
+		test \$(grep -c '+ 1 get ' '$T_TMP/why.mh1') = 1 &&
+		grep -q '+ 0 unexplained' '$T_TMP/why.mh1'"
 t_check "why: migrate_pages says 1 failed, the retries counted once" \
 	test "$(grep -c "migrate_pages: [0-9]* succeeded, 1 failed (1 page put back above)" "$T_TMP/why.mh")" = 1 -a \
 	"$(grep -c "migration pfn $held: page put back" "$T_TMP/why.mh")" = 1

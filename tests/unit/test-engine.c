@@ -1246,6 +1246,82 @@ static s64 held(struct ps_ledger *l, struct ps_engine *e, u64 pfn,
 	return n;
 }
 
+/* a page_ref event of pid showing PG_lru or not */
+static void ref_lru(struct ps_engine *e, u64 pfn, s64 delta, s64 count,
+		    int pid, bool lru)
+{
+	struct ps_op op = mkop(PS_OP_REF, pfn, 0);
+
+	op.pid = pid;
+	op.val = delta;
+	op.obs_count = count;
+	op.obs_flags = lru ? PS_PG_LRU : 0;
+	op.flags = PS_OPF_HAS_OBS_COUNT;
+	ps_engine_apply(e, &op);
+}
+
+/* mm_lru_insertion: the batch drained, PG_lru set */
+static void lru_drain(struct ps_engine *e, u64 pfn, int pid)
+{
+	struct ps_op op = mkop(PS_OP_FLAGS, pfn, 0);
+
+	op.pid = pid;
+	op.obs_flags = PS_PG_LRU;
+	op.val2 = (s64)PS_PG_LRU;
+	op.flags = PS_OPF_HAS_OBS_FLAGS;
+	ps_engine_apply(e, &op);
+}
+
+/*
+ * move_pages() on 6.1, as recorded on the custom kernel (the
+ * migrate-held fixture): follow_page's get (PG_lru still set), then
+ * isolate_lru_page(): PG_lru cleared, then get; then the follow_page
+ * reference put.  The isolation is its own holder, exact, and what else
+ * holds the page (a vmsplice get) stays a get.  Putback: folio_add_lru's
+ * batch get, the isolation's put, the drain, the batch's put: nothing is
+ * isolated any more and the ledger is back to the get.  A get whose
+ * page_ref event shows no PG_lru on a folio whose last one did not
+ * either (already isolated, reclaim's get-then-clear) is a plain get.
+ */
+static void test_lru_isolation_holder(void)
+{
+	struct ps_engine *e = ps_engine_new(ALL_TRACKED);
+	struct ps_ledger *l = ps_ledger_new(e);
+	const u64 p = 0x30000;
+
+	ps_ledger_set_check(l, true);
+	apply(e, PS_OP_ALLOC, p, 0);
+	lru_drain(e, p, 1);
+	ref_lru(e, p, 1, 2, 100, true);		/* vmsplice */
+	ref_lru(e, p, 1, 3, 200, true);		/* follow_page */
+	ref_lru(e, p, 1, 4, 200, false);	/* isolate_lru_page */
+	EXPECT_EQ(held(l, e, p, PS_HOLD_ISOLATED, PS_OP_REF), 1);
+	ref_lru(e, p, -1, 3, 200, false);	/* follow_page's put */
+	EXPECT_EQ(held(l, e, p, PS_HOLD_ISOLATED, PS_OP_NONE), 1);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_GET, PS_OP_NONE), 2);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_UNEXPLAINED, PS_OP_NONE), 0);
+
+	/* already isolated: a get is a get */
+	ref_lru(e, p, 1, 4, 300, false);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_ISOLATED, PS_OP_NONE), 1);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_GET, PS_OP_NONE), 3);
+	ref_lru(e, p, -1, 3, 300, false);
+
+	/* putback: batch get, isolation put, drain, batch put */
+	ref_lru(e, p, 1, 4, 200, false);
+	ref_lru(e, p, -1, 3, 200, false);
+	lru_drain(e, p, 200);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_ISOLATED, PS_OP_NONE), 0);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_RELEASE, PS_OP_FLAGS), 1);
+	ref_lru(e, p, -1, 2, 200, true);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_RELEASE, PS_OP_NONE), 0);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_GET, PS_OP_NONE), 2);
+	EXPECT_EQ(held(l, e, p, PS_HOLD_UNEXPLAINED, PS_OP_NONE), 0);
+	EXPECT_EQ(ps_ledger_stats(l)->sum_errors, 0);
+	ps_ledger_free(l);
+	ps_engine_free(e);
+}
+
 /*
  * filemap_add_folio(): folio_ref_add(folio, 1) then the add event: the
  * get becomes the page cache's; the caller's own (allocation) reference
@@ -1368,6 +1444,7 @@ int main(void)
 	RUN(test_rmap_split_pmd);
 	RUN(test_large_pincount_observed);
 	RUN(test_page_cache_holder);
+	RUN(test_lru_isolation_holder);
 	RUN(test_page_cache_op_splits);
 	return UNIT_EXIT();
 }
