@@ -32,14 +32,23 @@ static void apply(struct ps_engine *e, enum ps_op_kind kind, u64 pfn,
 	ps_engine_apply(e, &op);
 }
 
-static void ref(struct ps_engine *e, u64 pfn, s64 delta, s64 count)
+/* a page_ref event of pid: delta, the count after, the flags it showed */
+static void ref_seen(struct ps_engine *e, u64 pfn, s64 delta, s64 count,
+		     int pid, u64 obs_flags)
 {
 	struct ps_op op = mkop(PS_OP_REF, pfn, 0);
 
+	op.pid = pid;
 	op.val = delta;
 	op.obs_count = count;
+	op.obs_flags = obs_flags;
 	op.flags = PS_OPF_HAS_OBS_COUNT;
 	ps_engine_apply(e, &op);
+}
+
+static void ref(struct ps_engine *e, u64 pfn, s64 delta, s64 count)
+{
+	ref_seen(e, pfn, delta, count, 100, 0);	/* mkop()'s pid */
 }
 
 static void op_ref_set(struct ps_engine *e, u64 pfn, s64 count)
@@ -1218,13 +1227,7 @@ static void cache_op(struct ps_engine *e, enum ps_op_kind kind, u64 pfn,
 static void ref_by(struct ps_engine *e, u64 pfn, s64 delta, s64 count,
 		   int pid)
 {
-	struct ps_op op = mkop(PS_OP_REF, pfn, 0);
-
-	op.pid = pid;
-	op.val = delta;
-	op.obs_count = count;
-	op.flags = PS_OPF_HAS_OBS_COUNT;
-	ps_engine_apply(e, &op);
+	ref_seen(e, pfn, delta, count, pid, 0);
 }
 
 /* refs of the holders of kind k (op kind ok, or any with PS_OP_NONE) */
@@ -1250,14 +1253,7 @@ static s64 held(struct ps_ledger *l, struct ps_engine *e, u64 pfn,
 static void ref_lru(struct ps_engine *e, u64 pfn, s64 delta, s64 count,
 		    int pid, bool lru)
 {
-	struct ps_op op = mkop(PS_OP_REF, pfn, 0);
-
-	op.pid = pid;
-	op.val = delta;
-	op.obs_count = count;
-	op.obs_flags = lru ? PS_PG_LRU : 0;
-	op.flags = PS_OPF_HAS_OBS_COUNT;
-	ps_engine_apply(e, &op);
+	ref_seen(e, pfn, delta, count, pid, lru ? PS_PG_LRU : 0);
 }
 
 /* mm_lru_insertion: the batch drained, PG_lru set */
