@@ -184,14 +184,18 @@ static struct ps_check_rule_state *rule_state(struct ps_check *c,
 	return NULL;
 }
 
-void ps_check_report(struct ps_check *c, const struct ps_rule *r,
-		     enum ps_severity sev, const struct ps_op *op,
-		     const struct ps_folio *f, const struct ps_state *before,
-		     const struct ps_state *after, const char *fmt, ...)
+/*
+ * One finding on the folio head/order; f, when live, gives its lineage
+ * and whether lost events make a break unsure.
+ */
+static void report(struct ps_check *c, const struct ps_rule *r,
+		   enum ps_severity sev, const struct ps_op *op,
+		   const struct ps_folio *f, u64 head, u32 order,
+		   const struct ps_state *before, const struct ps_state *after,
+		   const char *fmt, va_list ap)
 {
 	struct ps_check_rule_state *rs = rule_state(c, r);
 	struct ps_finding *fi;
-	va_list ap;
 
 	if (sev == PS_SEV_BREAK && ps_check_folio_unsure(c, f))
 		sev = PS_SEV_UNCERTAIN;
@@ -224,21 +228,39 @@ void ps_check_report(struct ps_check *c, const struct ps_rule *r,
 		fi->before = *before;
 	if (after)
 		fi->after = *after;
-	if (f) {
-		fi->folio_pfn = f->pfn;
-		fi->order = f->order;
-		if (f->nr_lineage) {
-			fi->lineage = ps_xmalloc(f->nr_lineage *
-						 sizeof(*fi->lineage));
-			memcpy(fi->lineage, f->lineage,
-			       f->nr_lineage * sizeof(*fi->lineage));
-			fi->nr_lineage = f->nr_lineage;
-		}
-	} else {
-		fi->folio_pfn = op->pfn;
+	fi->folio_pfn = head;
+	fi->order = order;
+	if (f && f->nr_lineage) {
+		fi->lineage = ps_xmalloc(f->nr_lineage * sizeof(*fi->lineage));
+		memcpy(fi->lineage, f->lineage,
+		       f->nr_lineage * sizeof(*fi->lineage));
+		fi->nr_lineage = f->nr_lineage;
 	}
-	va_start(ap, fmt);
 	vsnprintf(fi->what, sizeof(fi->what), fmt, ap);
+}
+
+void ps_check_report(struct ps_check *c, const struct ps_rule *r,
+		     enum ps_severity sev, const struct ps_op *op,
+		     const struct ps_folio *f, const struct ps_state *before,
+		     const struct ps_state *after, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(c, r, sev, op, f, f ? f->pfn : op->pfn, f ? f->order : 0,
+	       before, after, fmt, ap);
+	va_end(ap);
+}
+
+void ps_check_report_ended(struct ps_check *c, const struct ps_rule *r,
+			   enum ps_severity sev, const struct ps_op *op,
+			   u64 head, u32 order, const struct ps_state *before,
+			   const struct ps_state *after, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(c, r, sev, op, NULL, head, order, before, after, fmt, ap);
 	va_end(ap);
 }
 

@@ -97,6 +97,18 @@ void ps_check_report(struct ps_check *c, const struct ps_rule *r,
 	__attribute__((format(printf, 8, 9)));
 
 /*
+ * The same, on a folio that has ended since op (freed, migrated away):
+ * named by the head pfn and order it had then.  Whether lost events
+ * make a break unsure is the rule's to ask while it had the folio
+ * (ps_check_folio_unsure()).
+ */
+void ps_check_report_ended(struct ps_check *c, const struct ps_rule *r,
+			   enum ps_severity sev, const struct ps_op *op,
+			   u64 head, u32 order, const struct ps_state *before,
+			   const struct ps_state *after, const char *fmt, ...)
+	__attribute__((format(printf, 9, 10)));
+
+/*
  * The recording's markers (read during the replay) show the kernel has
  * nothing rule r is about: r stops and says why ("not applicable: ...").
  */
