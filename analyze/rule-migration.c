@@ -4,7 +4,10 @@
  * removed again, in every mm that holds one, parent and child alike.
  * The 2010 fork-vs-migration race ("mm: fix race between fork and
  * migration", rmap walk missing the child's freshly copied entry) left
- * a migration entry in the child forever.
+ * a migration entry in the child forever.  Real breaks:
+ * tests/vm/patches/migrate-child-left.patch (PTE entries in the child)
+ * and migrate-pmd-left.patch (a THP's PMD entry, remove_migration_pmd()
+ * skipped).
  *
  * The bookkeeping is the kernel's: one entry per (mm, address), sets
  * and removes counted.  The set/remove tracepoints give only the
@@ -12,12 +15,15 @@
  * the rmap walk (try_to_migrate_one, remove_migration_pte: vma->vm_mm,
  * replay/adapters-kprobe.c).  After fork the same address is in parent
  * and child, so without the mm a parent's remove would cancel a
- * child's set.  fork copies an entry without a set event (copy of a
- * PTE migration entry is inline: no probe), so an entry may see a
- * remove it never saw set: not a break.  An mm torn down while its
- * entries are in place (a child exiting mid-migration: exit_mmap zaps
- * them, no remove event, and the rmap walk no longer finds the vma)
- * takes them with it: forgotten, not left.
+ * child's set.  A THP migrated whole has one PMD entry at its address
+ * (thp:set_migration_pmd / remove_migration_pmd, written from inside
+ * the same two walk calls): the same key, the same count.  fork copies
+ * an entry without a set event (copy of a PTE migration entry is
+ * inline: no probe), so an entry may see a remove it never saw set:
+ * not a break.  An mm torn down while its entries are in place (a
+ * child exiting mid-migration: exit_mmap zaps them, no remove event,
+ * and the rmap walk no longer finds the vma) takes them with it:
+ * forgotten, not left.
  *
  * Where no mm was observed (recordings without those probes, text
  * traces) entries of one address share the key 0, as before: no remove
@@ -41,7 +47,12 @@ struct entry {
 	s32 sets, removes;
 	bool guessed;		/* a remove of another key was counted here */
 	bool dying;		/* set in an mm exit_mmap() was tearing down */
+	bool unsure;		/* lost events in its folio's life before it */
 	struct ps_op op;	/* the (first) set */
+	/* the folio it points at, around the set */
+	bool has_folio;
+	u64 folio_id;
+	struct ps_state before, after;
 	struct entry *next;
 };
 
@@ -137,13 +148,17 @@ static void mm_learn(struct mig_priv *mp, u64 mm, int pid)
 	(*pp)->pid = pid;
 }
 
+/*
+ * On the folio the entry points at: the one the set saw.  That folio has
+ * often ended by the verdict (a migration source freed, a THP among
+ * them), and its pfn may hold another by then: it is named as it was.
+ */
 static void report_left(struct ps_check *c, struct mig_priv *mp,
 			struct entry *en, const char *when,
 			enum ps_severity sev)
 {
 	const struct ps_folio *f = ps_folio_find(ps_check_engine(c), en->pfn);
-	struct ps_state st;
-	char who[96];
+	char who[96], what[256];
 	int pid;
 
 	if (en->mm) {
@@ -160,17 +175,26 @@ static void report_left(struct ps_check *c, struct mig_priv *mp,
 	} else {
 		snprintf(who, sizeof(who), "in an mm not recorded");
 	}
-	ps_folio_state(f, en->pfn, &st);
-	ps_check_report(c, &rule_migration_entry_left, sev, &en->op,
-			f, &st, &st, "migration entry at 0x%llx %s for pfn "
-			"0x%llx set %d time%s, removed %d, %s%s",
-			(unsigned long long)en->addr, who,
-			(unsigned long long)en->pfn, en->sets,
-			en->sets == 1 ? "" : "s", en->removes, when,
-			en->guessed ? " (a remove of another mm was counted "
-				      "here)" :
-			!en->mm && en->removes ? " (which mm holds the left "
-						 "one is unknown)" : "");
+	snprintf(what, sizeof(what), "migration entry at 0x%llx %s for pfn "
+		 "0x%llx set %d time%s, removed %d, %s%s",
+		 (unsigned long long)en->addr, who,
+		 (unsigned long long)en->pfn, en->sets,
+		 en->sets == 1 ? "" : "s", en->removes, when,
+		 en->guessed ? " (a remove of another mm was counted here)" :
+		 !en->mm && en->removes ? " (which mm holds the left one is "
+					  "unknown)" : "");
+	if (f && en->has_folio && f->id == en->folio_id) {
+		ps_check_report(c, &rule_migration_entry_left, sev, &en->op,
+				f, &en->before, &en->after, "%s", what);
+		return;
+	}
+	if (sev == PS_SEV_BREAK &&
+	    (en->unsure || ps_check_lost_since(c, en->op.ts)))
+		sev = PS_SEV_UNCERTAIN;
+	ps_check_report_ended(c, &rule_migration_entry_left, sev, &en->op,
+			      en->has_folio ? en->after.head : en->pfn,
+			      en->has_folio ? en->after.order : 0,
+			      &en->before, &en->after, "%s", what);
 }
 
 /*
@@ -213,7 +237,9 @@ static void sweep(struct ps_check *c, struct mig_priv *mp, int pid,
 	}
 }
 
-static void mig_set(struct mig_priv *mp, const struct ps_op *op)
+static void mig_set(struct ps_check *c, struct mig_priv *mp,
+		    const struct ps_op *op, const struct ps_folio *f,
+		    const struct ps_state *before, const struct ps_state *after)
 {
 	struct entry **pp = find(mp, op->mm, op->addr);
 
@@ -224,6 +250,13 @@ static void mig_set(struct mig_priv *mp, const struct ps_op *op)
 		(*pp)->pfn = op->pfn;
 		(*pp)->pid = op->pid;
 		(*pp)->op = *op;
+		if (f) {
+			(*pp)->has_folio = true;
+			(*pp)->folio_id = f->id;
+			(*pp)->unsure = ps_check_folio_unsure(c, f);
+			(*pp)->before = *before;
+			(*pp)->after = *after;
+		}
 	}
 	/*
 	 * The rmap walk still finds a dying mm's vmas while its exit_mmap()
@@ -289,7 +322,7 @@ static void mig_op(struct ps_check *c, void *priv, const struct ps_op *op,
 
 	switch (op->kind) {
 	case PS_OP_MIGRATION_SET:
-		mig_set(mp, op);
+		mig_set(c, mp, op, f, before, after);
 		break;
 	case PS_OP_MIGRATION_REMOVE:
 		mig_remove(mp, op);
