@@ -60,6 +60,27 @@ else
 	t_fail "broken: collapse-pinned on $p" "$(head -3 "$T_TMP/broken")"
 fi
 
+# custom 6.1 with migrate-pmd-left.patch: remove_migration_pmd() skipped,
+# the THP migrated whole keeps its PMD migration entry in the holder's
+# mm.  The set carries the mm (the try_to_migrate_one probe), and
+# migration-entry-left names the THP as it was (order 9, though freed
+# before the batch ended), the holder's mm and task, and nothing else.
+n=vm-custom61-migrate-pmd-left-broken
+t_check "pmd-left: the holder's move_pages() found its THP no more (-EFAULT)" \
+	grep -q "^workload: migrate-pmd-left BROKEN thp node=-14,-14 small node=1 " "$FIXTURES/$n.workload"
+p=$(sed -n 's/^workload: mpl-before .*pfn=\(0x[0-9a-f]*\) thp=1 .* page=thp$/\1/p' "$FIXTURES/$n.workload")
+h=$(sed -n 's/^workload: mpl-before pid=\([0-9]*\) .*/\1/p' "$FIXTURES/$n.workload" | head -1)
+"$PS" replay "$FIXTURES/$n.dat" --pfn "$p" > "$T_TMP/pmdl"
+t_check "pmd-left: THP $p's PMD migration entry set with its mm" \
+	grep -q " migration_set  *pfn=$p order=9 addr=0x[0-9a-f]* mm=0x[0-9a-f]* " "$T_TMP/pmdl"
+grep '^BREAK' "$T_TMP/$n.check" > "$T_TMP/pmdl.broken"
+if [ -n "$p" ] && [ "$(wc -l < "$T_TMP/pmdl.broken")" = 1 ] &&
+   grep -q "^BREAK  *migration-entry-left  *folio $p/9 pfn $p .* in mm 0x[0-9a-f]* (task migrate-pmd-lef\[$h\]) for pfn $p set 1 time, removed 0," "$T_TMP/pmdl.broken"; then
+	t_ok "pmd-left: one BREAK, migration-entry-left on THP $p/9 in the holder [$h]'s mm"
+else
+	t_fail "pmd-left: migration-entry-left on $p/9" "$(head -3 "$T_TMP/pmdl.broken")"
+fi
+
 # stock 6.1, thp-basic: the kprobe layout came from BTF; PMD split
 f="$FIXTURES/vm-stock61-thp-basic.dat"
 t_check "stock: profile kprobe on 6.1.0" \
