@@ -16,6 +16,12 @@
 #     shared with a forked child, --numa) -> the child's move_pages()
 #     says -ENOENT, migration-entry-left BREAK on each moved pfn naming
 #     the child's mm and task
+#   migrate-pmd-left: remove_migration_pte() skips remove_migration_pmd();
+#     workload migrate-pmd-left (move_pages of a PMD-mapped THP and a
+#     small page, --numa) -> the holder's move_pages() says -EFAULT for
+#     the THP, node 1 for the small page; migration-entry-left BREAK on
+#     the THP's head pfn naming the holder's mm and task, none on the
+#     small page
 #   doublemap-stale: the last PMD unmap of a double-mapped THP clears
 #     PageDoubleMap but keeps its +1 in every subpage's _mapcount;
 #     workload doublemap-stale (fork shares a THP's PMD, the parent
@@ -45,12 +51,12 @@ why=
 command -v qemu-system-x86_64 >/dev/null || why="qemu-system-x86_64 not installed"
 [ -n "$why" ] || command -v busybox >/dev/null || why="busybox-static not installed"
 [ -n "$why" ] || [ -x "$PS" ] || why="pagestate not built (make)"
-for w in collapse-broken fork-pin collapse-pinned migrate-child-left page-cache doublemap-stale; do
+for w in collapse-broken fork-pin collapse-pinned migrate-child-left migrate-pmd-left page-cache doublemap-stale; do
 	[ -n "$why" ] || [ -x "$WORKLOADS/$w" ] || why="workloads not built (make)"
 done
 if [ -n "$why" ]; then
 	t_skip "vm-broken: clean custom kernel" "$why"
-	for c in $cases migrate-child-left doublemap-stale doublemap-unset; do
+	for c in $cases migrate-child-left migrate-pmd-left doublemap-stale doublemap-unset; do
 		t_skip "vm-broken: custom-${c%%:*}" "$why"
 	done
 	exit 0
@@ -113,6 +119,45 @@ mcl_clean() {
 		test "$n" = "2 2 2 2"
 	"$PS" check "$f.dat" > "$f.check" 2>&1
 	t_check "vm-broken: custom migrate-child-left: check exits 0" \
+		test $? = 0
+}
+
+# migrate-pmd-left's pfn of PAGE (thp, small) on LABEL's line of OUT.
+mpl_pfn() { sed -n "s/^workload: $2 .*pfn=\(0x[0-9a-f]*\) .* page=$3\$/\1/p" "$1" | head -1; }
+
+# The migration entries of the holder (comm migrate-pmd-lef) in DAT,
+# each with its mm: "PMD_SETS PMD_REMOVES PTE_SETS PTE_REMOVES MMS"
+# (order 9, order 0; MMS: the distinct mms of them all).
+mpl_counts() {
+	local o op
+	"$PS" replay "$1" --comm migrate-pmd-lef > "$1.tl" 2>&1
+	for o in 9 0; do
+		for op in migration_set migration_remove; do
+			printf '%s ' "$(grep -c " $op  *pfn=0x[0-9a-f]* order=$o .* mm=0x" "$1.tl")"
+		done
+	done
+	sed -n 's/.* migration_\(set\|remove\)  *pfn=.* mm=\(0x[0-9a-f]*\).*/\2/p' "$1.tl" | sort -u | wc -l
+}
+
+# The clean kernel's migrate-pmd-left: the THP moved whole (still a THP,
+# on node 1), its PMD migration entry set in the holder's mm and removed
+# there on the new THP, no break.
+mpl_clean() {
+	local f=$1/migrate-pmd-left old new n
+	echo "custom migrate-pmd-left: $(grep '^workload: migrate-pmd-left\|move_pages\|mpl-.* page=thp$' "$f.out" | tr '\n' ' ')"
+	old=$(mpl_pfn "$f.out" mpl-before thp)
+	new=$(mpl_pfn "$f.out" mpl-after-ok thp)
+	t_check "vm-broken: custom migrate-pmd-left: the THP $old moved whole to node 1 ($new), ok" \
+		sh -c "grep -q '^workload: migrate-pmd-left ok wrong=0 thp node=1,1 small node=1\$' '$f.out' &&
+			grep -q '^workload: mpl-before .* thp=1 node=0 page=thp\$' '$f.out' &&
+			grep -q '^workload: mpl-after-ok .* thp=1 node=1 page=thp\$' '$f.out' &&
+			[ -n '$old' ] && [ -n '$new' ] && [ '$old' != '$new' ]"
+	n=$(mpl_counts "$f.dat")
+	echo "custom migrate-pmd-left: PMD sets, removes, PTE sets, removes, their mms = $n"
+	t_check "vm-broken: custom migrate-pmd-left: the THP's PMD entry and the small page's PTE entry set and removed, in the holder's mm (1 1 1 1 1)" \
+		test "$n" = "1 1 1 1 1"
+	"$PS" check "$f.dat" > "$f.check" 2>&1
+	t_check "vm-broken: custom migrate-pmd-left: check exits 0" \
 		test $? = 0
 }
 
@@ -213,7 +258,8 @@ page_cache_checks() {
 # They are recorded with --stack-on=holders (stacks after page_ref gets
 # and GUP pins only), and so is collapse-pinned, whose refused pages are
 # held by a pin and by a get: both are named with their stacks.  Every
-# boot has two NUMA nodes (--numa) for migrate-child-left.
+# boot has two NUMA nodes (--numa) for migrate-child-left and
+# migrate-pmd-left.
 out="$T_TMP/clean"
 so_script='/pagestate record -q --stack-on=holders -o /out/so-holders.dat -- /w/collapse-pinned \
 	> /out/collapse-pinned.out 2> /out/so-holders.err || echo "record so-holders failed: $?"
@@ -222,8 +268,9 @@ mkdir -p /mnt/ramfs && mount -t ramfs ramfs /mnt/ramfs &&
 	> /out/page-cache.out 2> /out/page-cache.err || echo "record page-cache failed: $?"
 ls /sys/kernel/tracing/instances/ > /out/instances.txt'
 if REC_OPTS=--stack-on=holders EXTRA=$so_script \
-	record "$out" custom collapse-broken fork-pin migrate-child-left doublemap-stale; then
+	record "$out" custom collapse-broken fork-pin migrate-child-left migrate-pmd-left doublemap-stale; then
 	mcl_clean "$out"
+	mpl_clean "$out"
 	dms_clean "$out"
 	for c in $cases; do
 		IFS=: read -r v w rule line <<< "$c"
@@ -405,6 +452,37 @@ if record "$out" "$k" "$w"; then
 	echo "$k: first page: sets, their mms, removes, their mms = $n"
 	t_check "vm-broken: $k: the entry set in both mms, removed in one (2 2 1 1)" \
 		test "$n" = "2 2 1 1"
+fi
+
+# migrate-pmd-left: the PMD migration entry of a THP migrated whole
+# stays; the PTE path (the small page moved with it) is sound.  The
+# holder's move_pages() says -EFAULT for the THP (follow_page() on a
+# non-present PMD), check names the THP's head pfn, the holder's mm and
+# task, and nothing else; no kernel BUG: nothing touched the entry.
+k=custom-migrate-pmd-left
+out="$T_TMP/migrate-pmd-left"
+w=migrate-pmd-left
+if record "$out" "$k" "$w"; then
+	echo "$k: $(grep '^workload: migrate-pmd-left\|move_pages\|mpl-' "$out/$w.out" | tr '\n' ' ')"
+	thp=$(mpl_pfn "$out/$w.out" mpl-before thp)
+	small=$(mpl_pfn "$out/$w.out" mpl-before small)
+	hpid=$(sed -n 's/^workload: mpl-before pid=\([0-9]*\) .*/\1/p' "$out/$w.out" | head -1)
+	t_check "vm-broken: $k: THP $thp moved (status 1), the holder's move_pages() finds it no more (-EFAULT), its small page on node 1, BROKEN" \
+		sh -c "grep -q '^workload: mpl-before .* thp=1 node=0 page=thp\$' '$out/$w.out' &&
+			grep -q '^workload: move_pages to=1 ret=0 status=1,1\$' '$out/$w.out' &&
+			grep -q '^workload: migrate-pmd-left BROKEN thp node=-14,-14 small node=1 ' '$out/$w.out'"
+	t_check "vm-broken: $k: no kernel BUG (the left entry never touched)" \
+		sh -c "! grep -q 'kernel BUG\\|BUG:' '$out/dmesg.txt'"
+	"$PS" check --rules migration-entry-left "$out/$w.dat" > "$out/$w.check" 2>&1; rc=$?
+	grep "^BREAK" "$out/$w.check" | head -4
+	t_check "vm-broken: $k: check exits 1, one BREAK, on THP $thp (folio $thp/9), naming the holder [$hpid]'s mm; none on the small page $small" \
+		sh -c "[ $rc = 1 ] && [ -n '$thp' ] && [ -n '$hpid' ] && [ -n '$small' ] &&
+			[ \$(grep -c '^BREAK' '$out/$w.check') = 1 ] &&
+			grep -q '^BREAK  *migration-entry-left  *folio $thp/9 pfn $thp .* in mm 0x[0-9a-f]* (task [^ ]*\[$hpid\]) for pfn $thp set 1 time, removed 0,' '$out/$w.check'"
+	n=$(mpl_counts "$out/$w.dat")
+	echo "$k: PMD sets, removes, PTE sets, removes, their mms = $n"
+	t_check "vm-broken: $k: the THP's PMD entry set, never removed; the small page's PTE entry set and removed; one mm (1 0 1 1 1)" \
+		test "$n" = "1 0 1 1 1"
 fi
 
 # doublemap-stale and doublemap-unset: PageDoubleMap's +1 outlives the
