@@ -77,17 +77,10 @@ static void classify(const char *label, const char *p)
 
 static char *read_fault_region(const char *label)
 {
-	char *p = map_aligned(HPAGE_SIZE);
-	volatile char *v;
+	char *p = read_fault_aligned();
 
-	if (!p) {
-		report_failure("mmap");
+	if (!p)
 		return NULL;
-	}
-	if (madvise(p, HPAGE_SIZE, MADV_HUGEPAGE))
-		report_failure("madvise(MADV_HUGEPAGE)");
-	v = p;
-	(void)v[0];
 	observe3(label, p);
 	classify(label, p);
 	return p;

@@ -6,17 +6,18 @@
  * initramfs, with no liburing and no other libraries), so everything here
  * is a static function in this header rather than a library:
  *
- *   - vaddr_to_pfn(), kpageflags_read(), smaps_anon_huge_kb() and
- *     page_is_thp(): what this process maps at an address, from
- *     /proc/self/pagemap, /proc/kpageflags (root only) and
- *     /proc/self/smaps as the fallback;
+ *   - vaddr_to_pfn(), kpageflags_read(), kpagecount_read(),
+ *     smaps_anon_huge_kb() and page_is_thp(): what this process maps at
+ *     an address, from /proc/self/pagemap, /proc/kpageflags and
+ *     /proc/kpagecount (root only) and /proc/self/smaps as the fallback;
  *   - observe(), observe_line(), observe_anon_huge_kb() and
  *     report_failure(): the "workload: ..." lines that tests grep,
  *       workload: <label> pid=<n> vaddr=0x<hex> pfn=0x<hex> thp=<0|1>
  *       workload: <label> pid=<n> anon_huge_kb=<n>
  *       workload: <step> failed: <strerror> (errno=<n>)
  *   - map_aligned() and touch(): anon memory on a 2 MiB boundary, faulted
- *     in one write per 4 KiB page;
+ *     in one write per 4 KiB page; read_fault_aligned(): one such region
+ *     read-faulted (MADV_HUGEPAGE), where the huge zero page goes;
  *   - struct ring, ring_setup(), ring_rw_fixed(), ring_register() and
  *     ring_unregister(): the smallest io_uring, with raw syscalls, that
  *     pins a buffer (IORING_REGISTER_BUFFERS, FOLL_PIN | FOLL_LONGTERM)
@@ -57,6 +58,7 @@
 #define PM_PRESENT	(1ULL << 63)
 
 /* /proc/kpageflags bits */
+#define KPF_MMAP	11
 #define KPF_THP		22
 #define KPF_ZERO_PAGE	24
 
@@ -91,6 +93,19 @@ static inline int kpageflags_read(uint64_t pfn, uint64_t *flags)
 	n = pread(fd, flags, sizeof(*flags), pfn * sizeof(*flags));
 	close(fd);
 	return n == sizeof(*flags) ? 0 : -2;
+}
+
+/* /proc/kpagecount of @pfn into *@count: as kpageflags_read(). */
+static inline int kpagecount_read(uint64_t pfn, uint64_t *count)
+{
+	int fd = open("/proc/kpagecount", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = pread(fd, count, sizeof(*count), pfn * sizeof(*count));
+	close(fd);
+	return n == sizeof(*count) ? 0 : -2;
 }
 
 /* AnonHugePages (PMD-mapped THP) of the smaps VMA holding @addr, in kB. */
@@ -174,6 +189,27 @@ static __maybe_unused char *map_aligned(size_t size)
 		munmap(raw, p - raw);
 	if (p + size < raw + len)
 		munmap(p + size, raw + len - (p + size));
+	return p;
+}
+
+/*
+ * A 2 MiB aligned MADV_HUGEPAGE region, read at its first byte: the
+ * huge zero page mapped by PMD when transparent_hugepage/use_zero_page
+ * is 1.  NULL (reported) when it cannot be mapped.
+ */
+static __maybe_unused char *read_fault_aligned(void)
+{
+	char *p = map_aligned(HPAGE_SIZE);
+	volatile char *v;
+
+	if (!p) {
+		report_failure("mmap");
+		return NULL;
+	}
+	if (madvise(p, HPAGE_SIZE, MADV_HUGEPAGE))
+		report_failure("madvise(MADV_HUGEPAGE)");
+	v = p;
+	(void)v[0];
 	return p;
 }
 
