@@ -80,6 +80,8 @@ struct ps_fork_slot {
 	u64 copied_pfn;
 	bool has_pmd;
 	struct ps_op pmd;
+	/* the kernel took a reference on pmd's page inside copy_huge_pmd() */
+	bool pmd_ref;
 	/* head pfn of the PMD this task is splitting (folio era) */
 	u64 split_pfn;
 	/* an entry probe's op waiting for its kretprobe (GUP grabs, splits) */

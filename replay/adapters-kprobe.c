@@ -464,6 +464,13 @@ static void ad_copy_huge_pmd(struct ps_trace *t, struct ps_event_adapter *ea,
 	u64 pmd = (u64)ps_field(t, ea, rec, 0);
 
 	fs->has_pmd = false;
+	fs->pmd_ref = false;
+	if (ea->f[2]) {
+		u64 hzp = (u64)ps_field(t, ea, rec, 2);
+
+		if (hzp && hzp != PS_PFN_NONE)
+			ps_trace_meta_mut(t)->huge_zero_pfn = hzp;
+	}
 	if ((pmd & (X86_PMD_PRESENT | X86_PMD_PROTNONE)) &&
 	    (pmd & X86_PMD_PSE)) {
 		op->kind = PS_OP_FORK_DUP;
@@ -475,6 +482,23 @@ static void ad_copy_huge_pmd(struct ps_trace *t, struct ps_event_adapter *ea,
 	}
 }
 
+/*
+ * Did copy_huge_pmd() return 0 without duplicating the PMD's rmap?  It
+ * does for the huge zero PMD (mm_get_huge_zero_page() for the child,
+ * no get_page(), no rmap: the huge zero page is never in it) and for a
+ * vma that is not anonymous (nothing copied, refilled on fault).  With
+ * page_ref events the kernel's own get_page() tells: a dup always takes
+ * one.  Without them, only the huge zero pfn the probes read is known.
+ */
+static bool copy_huge_pmd_no_dup(struct ps_trace *t, struct ps_fork_slot *fs)
+{
+	u64 hzp = ps_trace_meta_mut(t)->huge_zero_pfn;
+
+	if (ps_trace_has_event(t, "page_ref", "page_ref_mod"))
+		return !fs->pmd_ref;
+	return hzp && hzp != PS_PFN_NONE && fs->pmd.pfn == hzp;
+}
+
 /* 0: the PMD is shared with the child; else it was split or copied. */
 static void ad_copy_huge_pmd_ret(struct ps_trace *t,
 				 struct ps_event_adapter *ea,
@@ -484,7 +508,7 @@ static void ad_copy_huge_pmd_ret(struct ps_trace *t,
 
 	if (!fs || !fs->has_pmd)
 		return;
-	if (!ps_field(t, ea, rec, 0))
+	if (!ps_field(t, ea, rec, 0) && !copy_huge_pmd_no_dup(t, fs))
 		ps_emit(t, &fs->pmd);
 	fs->has_pmd = false;
 }
@@ -842,8 +866,8 @@ const struct ps_adapter ps_kprobe_adapters[] = {
 	  ad_copy_page_range_ret, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_VM_NORMAL_PAGE_RET, { PAGE_FIELDS },
 	  ad_vm_normal_page_ret, 0 },
-	{ PS_PROBE_GROUP, PS_PROBE_COPY_HUGE_PMD, { "pmdval", "addr" },
-	  ad_copy_huge_pmd, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_COPY_HUGE_PMD,
+	  { "pmdval", "addr", "hzp_pfn" }, ad_copy_huge_pmd, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_COPY_HUGE_PMD_RET, { "ret" },
 	  ad_copy_huge_pmd_ret, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_MIGRATE_ONE, { "addr", "mm" },

@@ -437,6 +437,20 @@ static void page_ref_common(struct ps_trace *t, struct ps_event_adapter *ea,
 	op->flags |= PS_OPF_HAS_OBS_COUNT | PS_OPF_HAS_OBS_MAPCOUNT;
 }
 
+/*
+ * A get inside copy_huge_pmd() on the page of the PMD it copies: fork
+ * duplicates that PMD's rmap (replay/adapters-kprobe.c).  Same task, and
+ * the PMD lock keeps it on one CPU: the events sort between the probe
+ * at entry and the one at return.
+ */
+static void copy_huge_pmd_got(struct ps_trace *t, const struct ps_op *op)
+{
+	struct ps_fork_slot *fs = ps_trace_fork_slot(t, op->pid, false);
+
+	if (fs && fs->has_pmd && op->val > 0 && op->pfn == fs->pmd.pfn)
+		fs->pmd_ref = true;
+}
+
 static void ad_page_ref_mod(struct ps_trace *t, struct ps_event_adapter *ea,
 			    struct tep_record *rec, struct ps_op *op)
 {
@@ -453,6 +467,7 @@ static void ad_page_ref_mod(struct ps_trace *t, struct ps_event_adapter *ea,
 		op->val = 0;
 		op->flags &= ~(PS_OPF_HAS_OBS_COUNT | PS_OPF_HAS_OBS_MAPCOUNT);
 	}
+	copy_huge_pmd_got(t, op);
 	ps_emit(t, op);
 }
 
