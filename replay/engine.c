@@ -1527,6 +1527,15 @@ static void op_fork_dup(struct ps_engine *e, const struct ps_op *op,
 		op_fork_batch(e, op, f);
 		return;
 	}
+	/*
+	 * A PMD that maps a folio with no PMD mapping in its rmap is the
+	 * huge zero page, as in op_split_pmd().  Its fork is no dup (the
+	 * adapter drops copy_huge_pmd()'s zero branch); one that got here
+	 * duplicated its rmap as a THP's, which the kernel counted: so do
+	 * we, and the huge-zero-split rule names it.
+	 */
+	if (compound && (f->known & PS_KNOWN_MAPCOUNT) && !f->entire_mapcount)
+		f->flags |= PS_PG_ZERO_PAGE;
 	mapcount_add(e, f, sp, 1);
 	f->flags |= PS_PG_MMAP;
 	if (compound)

@@ -571,6 +571,94 @@ static void test_huge_zero_split(void)
 	ps_check_free(c);
 }
 
+/*
+ * The huge zero page is never in the rmap.  hz-split-as-thp: its PMD
+ * split as an anon THP's, then every PTE of it unmapped by
+ * page_remove_rmap(); the clean split leaves small zero pages, with no
+ * rmap op at all.  A task's mm is the one it faulted a new page in.
+ */
+#define MM_HZ	0xffff888003000000ull
+
+static struct ps_check *hz_split(bool broken)
+{
+	struct ps_check *c = start("huge-zero-split");
+	struct ps_op op;
+	int i;
+
+	feed(c, PS_OP_ALLOC, 0x400000, 9, 0);
+	feed(c, PS_OP_ALLOC, 0x5000, 0, 0);
+	op = mk(PS_OP_RMAP_ADD, 0x5000, 0);
+	op.flags = PS_OPF_ANON | PS_OPF_NEW | PS_OPF_EXCLUSIVE;
+	op.mm = MM_HZ;
+	ps_check_apply(c, &op);
+	feed(c, PS_OP_SPLIT_PMD, 0x400000, 9, PS_OPF_DROPS_ENTIRE);
+	for (i = 0; broken && i < 512; i++)
+		feed(c, PS_OP_RMAP_REMOVE, 0x400000 + i, 0, 0);
+	/* an ordinary page's unmap is none of this rule's business */
+	feed(c, PS_OP_RMAP_REMOVE, 0x5000, 0, PS_OPF_ANON);
+	ps_check_end(c);
+	return c;
+}
+
+static void test_huge_zero_rmap_split(void)
+{
+	struct ps_check *c = hz_split(true);
+	const struct ps_finding *fi;
+
+	EXPECT_EQ(count_sev(c, PS_SEV_INFO), 1);
+	EXPECT_EQ(count_sev(c, PS_SEV_BREAK), 1);
+	fi = ps_check_nr_findings(c) == 2 ? ps_check_finding(c, 1) : NULL;
+	EXPECT_TRUE(fi && fi->op.pfn == 0x400000);
+	EXPECT_TRUE(fi && strstr(fi->what, "rmap remove (rmap_remove) on the "
+				 "huge zero page"));
+	EXPECT_TRUE(fi && strstr(fi->what, "512 times in mm 0xffff888003000000 "
+				 "(task [100])"));
+	ps_check_free(c);
+
+	c = hz_split(false);
+	EXPECT_EQ(count_sev(c, PS_SEV_BREAK), 0);
+	EXPECT_EQ(count_sev(c, PS_SEV_INFO), 1);
+	ps_check_free(c);
+}
+
+/*
+ * hz-fork-dup: fork copies the huge zero PMD as a THP's, with an rmap
+ * dup (the clean kernel's copy takes no reference and the adapter
+ * drops it: no op).  The engine knows the huge zero page as the folio
+ * whose PMD is copied without any PMD in its rmap; one break per mm.
+ * A THP the parent maps by PMD is forked as ever.
+ */
+static void test_huge_zero_rmap_fork(void)
+{
+	struct ps_check *c = start("huge-zero-split");
+	struct ps_op op;
+	int i;
+
+	feed(c, PS_OP_ALLOC, 0x400000, 9, 0);
+	feed(c, PS_OP_ALLOC, 0x600000, 9, 0);
+	feed(c, PS_OP_RMAP_ADD, 0x600000, 9,
+	     PS_OPF_ANON | PS_OPF_COMPOUND | PS_OPF_NEW | PS_OPF_EXCLUSIVE);
+	feed(c, PS_OP_FORK_DUP, 0x600000, 9, PS_OPF_COMPOUND);
+	for (i = 0; i < 3; i++) {
+		op = mk(PS_OP_FORK_DUP, 0x400000, 9);
+		op.flags = PS_OPF_COMPOUND;
+		op.mm = i < 2 ? MM_PARENT : MM_CHILD;
+		ps_check_apply(c, &op);
+	}
+	ps_check_end(c);
+	EXPECT_EQ(count_sev(c, PS_SEV_BREAK), 2);
+	EXPECT_EQ(ps_check_nr_findings(c), 2);
+	for (i = 0; i < ps_check_nr_findings(c) && i < 2; i++) {
+		const struct ps_finding *fi = ps_check_finding(c, i);
+
+		EXPECT_TRUE(fi->op.pfn == 0x400000);
+		EXPECT_TRUE(strstr(fi->what, "an rmap dup by fork (fork_dup)") != NULL);
+		EXPECT_TRUE(strstr(fi->what, i ? "1 time in mm 0xffff888002000000"
+					       : "2 times in mm 0xffff888001000000") != NULL);
+	}
+	ps_check_free(c);
+}
+
 static void ref(struct ps_check *c, u64 pfn, s64 delta, s64 count)
 {
 	struct ps_op op = mk(PS_OP_REF, pfn, 0);
@@ -861,6 +949,8 @@ int main(void)
 	RUN(test_migration_entry_mm_exit);
 	RUN(test_migration_entry_set_while_exiting);
 	RUN(test_huge_zero_split);
+	RUN(test_huge_zero_rmap_split);
+	RUN(test_huge_zero_rmap_fork);
 	RUN(test_generic_rules);
 	RUN(test_end_state);
 	RUN(test_anon_exclusive_folio_pin);
