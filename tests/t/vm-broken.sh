@@ -31,6 +31,17 @@
 #   doublemap-unset: a PMD split of a THP another PMD maps never sets
 #     PageDoubleMap; the same workload -> AnonPages drops by the THP at
 #     the child's exit, double-map BREAK on the head naming the child
+#   hz-split-as-thp: __split_huge_pmd_locked() splits a huge zero PMD as
+#     an anon THP's; workload huge-zero-rmap (mprotect() of one page of
+#     a read-faulted range) -> pagemap still shows the huge zero pfns,
+#     kpagecount 1 on each, hz-split BROKEN; huge-zero-split BREAK on
+#     the huge zero page (512 page_remove_rmap() at the munmap) naming
+#     the mm and task
+#   hz-fork-dup: copy_huge_pmd() copies a huge zero PMD as an anon
+#     THP's; the same workload (fork with the PMD mapped) -> KPF_MMAP on
+#     the huge zero page and the child's RssAnon up by 2 MiB, hz-fork
+#     BROKEN; huge-zero-split BREAK on the huge zero page (fork's rmap
+#     dup) naming the mm and the forking task
 #
 # The clean boot records with --stack-on=holders (record/stacks.c) and
 # also records collapse-pinned so: its get and pin are named with their
@@ -51,12 +62,12 @@ why=
 command -v qemu-system-x86_64 >/dev/null || why="qemu-system-x86_64 not installed"
 [ -n "$why" ] || command -v busybox >/dev/null || why="busybox-static not installed"
 [ -n "$why" ] || [ -x "$PS" ] || why="pagestate not built (make)"
-for w in collapse-broken fork-pin collapse-pinned migrate-child-left migrate-pmd-left page-cache doublemap-stale; do
+for w in collapse-broken fork-pin collapse-pinned migrate-child-left migrate-pmd-left page-cache doublemap-stale huge-zero-rmap; do
 	[ -n "$why" ] || [ -x "$WORKLOADS/$w" ] || why="workloads not built (make)"
 done
 if [ -n "$why" ]; then
 	t_skip "vm-broken: clean custom kernel" "$why"
-	for c in $cases migrate-child-left migrate-pmd-left doublemap-stale doublemap-unset; do
+	for c in $cases migrate-child-left migrate-pmd-left doublemap-stale doublemap-unset hz-split-as-thp hz-fork-dup; do
 		t_skip "vm-broken: custom-${c%%:*}" "$why"
 	done
 	exit 0
@@ -534,3 +545,57 @@ dms_broken() {
 }
 dms_broken doublemap-stale
 dms_broken doublemap-unset
+
+# hz-split-as-thp and hz-fork-dup: the huge zero page is never in the
+# rmap.  Each kernel takes it for an anon THP on one path (a PMD split,
+# a fork) and leaves the other alone; huge-zero-rmap walks both and says
+# which broke.  The clean kernel, booted for this alone, keeps the huge
+# zero page out of the rmap on both: kpagecount 0, no KPF_MMAP, small
+# zero pages after the split, and no rule breaks.
+hz_line() { grep "^workload: $2 " "$1/huge-zero-rmap.out"; }
+hz_clean() {
+	local out=$T_TMP/hz-clean w=huge-zero-rmap rc
+	record "$out" custom "$w" || return
+	echo "custom $w: $(hz_line "$out" 'hz-\(fork\|split\)' | tr '\n' ' ')"
+	t_check "vm-broken: custom $w: fork and PMD split keep the huge zero page out of the rmap, ok" \
+		sh -c "grep -q '^workload: hz-fork ok child_mmap=0 child_rss_grew=0 mmap_after=0 pfn=0x' '$out/$w.out' &&
+			grep -q '^workload: hz-split ok mapped=0 kpagecount=0\.\.0 pfn=0x' '$out/$w.out'"
+	"$PS" check --rules huge-zero-split "$out/$w.dat" > "$out/$w.hz" 2>&1; rc=$?
+	t_check "vm-broken: custom $w: check --rules huge-zero-split exits 0, the split as info" \
+		sh -c "[ $rc = 0 ] && grep -q '^huge-zero-split  *0 breaks, 1 info, 0 uncertain' '$out/$w.hz'"
+	"$PS" check "$out/$w.dat" > "$out/$w.check" 2>&1; rc=$?
+	t_check "vm-broken: custom $w: check exits 0 (no false end-state on the forked huge zero PMD)" \
+		test "$rc" = 0
+}
+
+# v: the variant; step: hz-split or hz-fork, the path it breaks; want:
+# what the workload must print there; what: the finding's words; dmesg:
+# what the kernel itself said.
+hz_broken() {
+	local v=$1 step=$2 want=$3 what=$4 dmesg=$5
+	local out=$T_TMP/$v w=huge-zero-rmap k=custom-$1 pfn pid rc other
+	record "$out" "$k" "$w" || return
+	echo "$k $w: $(hz_line "$out" 'hz-\(fork\|split\)' | tr '\n' ' ')"
+	pfn=$(pfn_of "$out/$w.out" "$step")
+	pid=$(sed -n 's/^workload: done pid=\([0-9]*\)$/\1/p' "$out/$w.out")
+	other=hz-fork
+	[ "$step" = hz-fork ] && other=hz-split
+	t_check "vm-broken: $k $w: $step BROKEN ($want), $other ok" \
+		sh -c "grep -q '^workload: $step BROKEN $want pfn=$pfn\$' '$out/$w.out' &&
+			grep -q '^workload: $other ok ' '$out/$w.out'"
+	t_check "vm-broken: $k: the kernel said so too ($dmesg)" \
+		grep -q "$dmesg" "$out/dmesg.txt"
+	"$PS" check --rules huge-zero-split "$out/$w.dat" > "$out/$w.check" 2>&1; rc=$?
+	grep "^BREAK" "$out/$w.check"
+	t_check "vm-broken: $k $w: check --rules huge-zero-split exits 1, one BREAK on the huge zero page ${pfn:-?}: $what in $w[${pid:-?}]" \
+		sh -c "[ $rc = 1 ] && [ -n '$pfn' ] && [ -n '$pid' ] &&
+			[ \$(grep -c '^BREAK' '$out/$w.check') = 1 ] &&
+			grep -q '^BREAK  *huge-zero-split  *folio $pfn/9 pfn .* $w-$pid: $what in mm 0x[0-9a-f]* (task $w\[$pid\]), first on pfn 0x' '$out/$w.check'"
+}
+hz_clean
+hz_broken hz-split-as-thp hz-split "mapped=512 kpagecount=1\\.\\.1" \
+	"an rmap remove (rmap_remove) on the huge zero page, which is never in the rmap: 512 times" \
+	"Bad rss-counter state .* type:MM_FILEPAGES val:-512"
+hz_broken hz-fork-dup hz-fork "child_mmap=1 child_rss_grew=1 mmap_after=1" \
+	"an rmap dup by fork (fork_dup) on the huge zero page, which is never in the rmap: 1 time" \
+	"VM_WARN_ON_ONCE_PAGE(!PageAnon(page))"
