@@ -81,6 +81,17 @@ else
 	t_fail "pmd-left: migration-entry-left on $p/9" "$(head -3 "$T_TMP/pmdl.broken")"
 fi
 
+# custom 6.1, huge-zero-rmap: fork shares the huge zero PMD with no
+# reference and no rmap dup (copy_huge_pmd()'s zero branch), so no
+# fork_dup and no mapping of the huge zero page; its split is info
+n=vm-custom61-huge-zero-rmap
+p=$(pfn_of $n hz-fork)
+"$PS" replay "$FIXTURES/$n.dat" --folio "$p" > "$T_TMP/hzr"
+t_check "custom: fork shares the huge zero PMD $p without an rmap dup, its split is info" \
+	sh -c "[ -n '$p' ] && grep -q ' split_pmd .*flags=head|zero_page' '$T_TMP/hzr' &&
+		! grep -q ' fork_dup ' '$T_TMP/hzr' &&
+		grep -q '^huge-zero-split  *0 breaks, 1 info, 0 uncertain' '$T_TMP/$n.check'"
+
 # stock 6.1, thp-basic: the kprobe layout came from BTF; PMD split
 f="$FIXTURES/vm-stock61-thp-basic.dat"
 t_check "stock: profile kprobe on 6.1.0" \
