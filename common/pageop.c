@@ -146,6 +146,10 @@ void ps_op_detail(const struct ps_op *op, char *buf, size_t size)
 		       op->kind == PS_OP_MIGRATION_REMOVE ||
 		       op->kind == PS_OP_MM_EXIT))
 		ADD("mm=0x%llx ", (unsigned long long)op->mm);
+	/* fork: the child's mm gains the mapping, the parent's keeps it */
+	if (op->mm && op->kind == PS_OP_FORK_DUP)
+		ADD("mm=0x%llx parent_mm=0x%llx ",
+		    (unsigned long long)op->mm, (unsigned long long)op->val2);
 	if (op->result_name)
 		ADD("%s ", op->result_name);
 	else if (op->result)

@@ -203,7 +203,8 @@ static const struct probe_def probe_defs[] = {
 	  NULL, "", PD_PAGE | PD_RET, G_ALL, "$retval" },
 	{ "fork-copy", 0, PS_PROBE_COPY_HUGE_PMD, "copy_huge_pmd",
 	  "dst_mm src_mm dst_pmd src_pmd addr dst_vma src_vma",
-	  "pmdval=+0(%cx):x64 addr=%r8:x64", PD_THP, G_ALL },
+	  "pmdval=+0(%cx):x64 addr=%r8:x64 mm=%di:x64 src_mm=%si:x64",
+	  PD_THP, G_ALL },
 	{ "fork-copy", 0, PS_PROBE_COPY_HUGE_PMD_RET, "copy_huge_pmd",
 	  NULL, "ret=$retval:s32", PD_RET | PD_THP, G_ALL },
 

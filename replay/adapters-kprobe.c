@@ -469,6 +469,9 @@ static void ad_copy_huge_pmd(struct ps_trace *t, struct ps_event_adapter *ea,
 		op->kind = PS_OP_FORK_DUP;
 		op->pfn = (pmd & X86_PTE_PFN_MASK) >> 12;
 		op->addr = (u64)ps_field(t, ea, rec, 1);
+		/* whose: the child's mm gains the mapping (0: not recorded) */
+		op->mm = (u64)ps_field(t, ea, rec, 2);
+		op->val2 = ps_field(t, ea, rec, 3);
 		op->flags |= PS_OPF_COMPOUND;
 		fs->pmd = *op;
 		fs->has_pmd = true;
@@ -842,7 +845,8 @@ const struct ps_adapter ps_kprobe_adapters[] = {
 	  ad_copy_page_range_ret, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_VM_NORMAL_PAGE_RET, { PAGE_FIELDS },
 	  ad_vm_normal_page_ret, 0 },
-	{ PS_PROBE_GROUP, PS_PROBE_COPY_HUGE_PMD, { "pmdval", "addr" },
+	{ PS_PROBE_GROUP, PS_PROBE_COPY_HUGE_PMD,
+	  { "pmdval", "addr", "mm", "src_mm" },
 	  ad_copy_huge_pmd, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_COPY_HUGE_PMD_RET, { "ret" },
 	  ad_copy_huge_pmd_ret, 0 },

@@ -125,7 +125,9 @@
  *                                                       page_dup_file_rmap), which no
  *                                                       probe can see
  * copy_huge_pmd        copy_huge_pmd(dst_mm, src_mm, dst_pmd, src_pmd, addr, dst_vma, src_vma)
- *                                                       pmdval (x64: *src_pmd), addr (x64)
+ *                                                       pmdval (x64: *src_pmd), addr (x64),
+ *                                                       mm (x64: dst_mm, the child's),
+ *                                                       src_mm (x64: the parent's)
  * copy_huge_pmd_ret    kretprobe of the same            ret (s32): 0 when the PMD was
  *                                                       shared with the child
  * migrate_one          try_to_migrate_one(folio, vma, address, arg)
