@@ -166,6 +166,105 @@ static void test_anon_exclusive_pinned(void)
 }
 
 /*
+ * The PMD path (custom-fork-pmd-broken): copy_huge_pmd() shares a pinned,
+ * PMD-mapped THP with the child.  Its FORK_DUP carries the child's mm
+ * (op.mm) and the parent's (val2); the break names the child once its
+ * pid shows, by the recorder's task marker or an op in its mm.
+ */
+#define THP 0x8000
+
+static void pin_thp(struct ps_check *c, bool unpin)
+{
+	struct ps_op op;
+
+	feed(c, PS_OP_ALLOC, THP, 9, 0);
+	op = mk(PS_OP_RMAP_ADD, THP, 0);
+	op.flags = PS_OPF_ANON | PS_OPF_EXCLUSIVE | PS_OPF_COMPOUND |
+		   PS_OPF_NEW;
+	op.mm = 0xa000;
+	op.pid = 300;
+	ps_check_apply(c, &op);
+	op = mk(PS_OP_PIN, THP, 0);
+	op.val = 1;
+	op.flags = PS_OPF_PIN | PS_OPF_HAS_OBS_FLAGS | PS_OPF_OBS_BEFORE;
+	op.obs_flags = PS_PG_ANON | PS_PG_MAPPEDTODISK | PS_PG_COMPOUND_HEAD;
+	op.pid = 300;
+	ps_check_apply(c, &op);
+	if (unpin) {
+		op.kind = PS_OP_UNPIN;
+		op.ts = now += 1000;
+		ps_check_apply(c, &op);
+	}
+	op = mk(PS_OP_FORK_DUP, THP, 0);
+	op.flags = PS_OPF_COMPOUND;
+	op.mm = 0xb000;
+	op.val2 = 0xa000;
+	op.pid = 300;
+	ps_check_apply(c, &op);
+}
+
+/* The one finding's text names @child (NULL: no finding expected). */
+static void expect_thp_break(struct ps_check *c, const char *child)
+{
+	const struct ps_finding *fi;
+	int i, n = 0;
+
+	ps_check_end(c);
+	for (i = 0; i < ps_check_nr_findings(c); i++) {
+		fi = ps_check_finding(c, i);
+		if (fi->severity != PS_SEV_BREAK)
+			continue;
+		n++;
+		EXPECT_EQ(fi->folio_pfn, (u64)THP);
+		EXPECT_EQ(fi->order, 9u);
+		EXPECT_EQ(fi->op.pid, 300);
+		EXPECT_TRUE(child && strstr(fi->what, child) != NULL);
+		EXPECT_TRUE(strstr(fi->what, "the parent's mm 0xa000") != NULL);
+	}
+	EXPECT_EQ(n, child ? 1 : 0);
+	ps_check_free(c);
+}
+
+static void test_anon_exclusive_pinned_pmd(void)
+{
+	struct ps_check *c = start("anon-exclusive-pinned");
+	struct ps_op op;
+
+	/* the recorder's task marker: pid 301, ppid 300 */
+	pin_thp(c, false);
+	EXPECT_EQ(ps_check_nr_findings(c), 0);	/* held for the child */
+	op = mk(PS_OP_TASK, PS_PFN_NONE, 0);
+	op.pid = 301;
+	op.val = 300;
+	ps_check_apply(c, &op);
+	expect_thp_break(c, "with the child (task [301], mm 0xb000)");
+
+	/* no marker: the child's first fault in its mm */
+	c = start("anon-exclusive-pinned");
+	pin_thp(c, false);
+	op = mk(PS_OP_RMAP_ADD, 0x9000, 0);
+	op.flags = PS_OPF_ANON | PS_OPF_EXCLUSIVE | PS_OPF_NEW;
+	op.mm = 0xa000;		/* the parent's mm: not the child */
+	op.pid = 302;
+	ps_check_apply(c, &op);
+	op.mm = 0xb000;
+	op.pid = 301;
+	op.ts = now += 1000;
+	ps_check_apply(c, &op);
+	expect_thp_break(c, "(task [301], mm 0xb000)");
+
+	/* the child never showed: reported at the end all the same */
+	c = start("anon-exclusive-pinned");
+	pin_thp(c, false);
+	expect_thp_break(c, "(task unknown, mm 0xb000)");
+
+	/* unpinned before the fork: sharing the PMD is what fork does */
+	c = start("anon-exclusive-pinned");
+	pin_thp(c, true);
+	expect_thp_break(c, NULL);
+}
+
+/*
  * cow.c on 6.12: slow GUP pins a page of a PTE-mapped mTHP through
  * try_grab_folio(folio, ...), which is told only the folio.  The head
  * page is mapped but not exclusive: which page was pinned, and whether a
@@ -854,6 +953,7 @@ int main(void)
 {
 	RUN(test_collapse_pinned);
 	RUN(test_anon_exclusive_pinned);
+	RUN(test_anon_exclusive_pinned_pmd);
 	RUN(test_double_map);
 	RUN(test_migration_entry_left);
 	RUN(test_migration_entry_left_per_mm);
