@@ -11,6 +11,13 @@
 #     -> collapse-pinned BREAK on the pinned pfn
 #   fork-broken: fork shares a pinned page (no page_needs_cow_for_dma());
 #     workload fork-pin -> anon-exclusive-pinned BREAK on the pinned pfn
+#   fork-pmd-broken: the same rule's second path: copy_huge_pmd() shares
+#     a pinned PMD-mapped THP (clears its PG_anon_exclusive before
+#     page_try_dup_anon_rmap() looks), the PTE path is intact; workload
+#     fork-pin -> the small page's pin stays coherent, the THP's is
+#     BROKEN, the child maps the pinned THP by its PMD, and
+#     anon-exclusive-pinned BREAKs on the THP's folio naming the parent's
+#     task, the child's task and mm
 #   migrate-child-left: remove_migration_ptes() skips every mm but the
 #     migrating task's; workload migrate-child-left (move_pages of pages
 #     shared with a forked child, --numa) -> the child's move_pages()
@@ -56,7 +63,7 @@ for w in collapse-broken fork-pin collapse-pinned migrate-child-left migrate-pmd
 done
 if [ -n "$why" ]; then
 	t_skip "vm-broken: clean custom kernel" "$why"
-	for c in $cases migrate-child-left migrate-pmd-left doublemap-stale doublemap-unset; do
+	for c in $cases migrate-child-left migrate-pmd-left doublemap-stale doublemap-unset fork-pmd-broken; do
 		t_skip "vm-broken: custom-${c%%:*}" "$why"
 	done
 	exit 0
@@ -288,6 +295,14 @@ if REC_OPTS=--stack-on=holders EXTRA=$so_script \
 			t_fail "vm-broken: custom $w: check" "exit $rc: $(grep -m3 BREAK "$out/$w.check")"
 		fi
 	done
+	# fork-pmd-broken's clean side: copy_huge_pmd() refused to share
+	# the pinned THP, the child got copies of its pages by PTE
+	pfn=$(pfn_of "$out/fork-pin.out" pin-thp-pinned)
+	cpfn=$(pfn_of "$out/fork-pin.out" pin-thp-forked)
+	echo "custom fork-pin: $(grep '^workload: pin-thp-\(pinned\|forked\)' "$out/fork-pin.out" | tr '\n' ' ')"
+	t_check "vm-broken: custom fork-pin: the child maps copies of pinned THP $pfn by PTE ($cpfn, no AnonHugePages)" \
+		sh -c "[ -n '$pfn' ] && [ -n '$cpfn' ] && [ '$cpfn' != '$pfn' ] &&
+			grep -q '^workload: pin-thp-forked pid=[0-9]* anon_huge_kb=0\$' '$out/fork-pin.out'"
 	t_check "vm-broken: custom: MADV_COLLAPSE of the pinned range refused (EAGAIN)" \
 		grep -q "^workload: madv_collapse pin ret=-1 errno=11" "$out/collapse-broken.out"
 	for w in collapse-broken fork-pin; do
@@ -534,3 +549,48 @@ dms_broken() {
 }
 dms_broken doublemap-stale
 dms_broken doublemap-unset
+
+# fork-pmd-broken: anon-exclusive-pinned's second path.  copy_huge_pmd()
+# shares a pinned, PMD-mapped THP with the child (fork-broken broke
+# page_try_dup_anon_rmap() itself, which the PTE path reaches; here the
+# PTE path is intact).  fork-pin's small page stays coherent, its THP
+# does not: the child maps the pinned THP by its PMD, the parent's write
+# COWs away from it.  check names the THP's folio, the parent's task,
+# the child's task and mm.
+fork_pmd_broken() {
+	local v=fork-pmd-broken w=fork-pin out="$T_TMP/fork-pmd-broken"
+	local k=custom-fork-pmd-broken pfn small ppid cpid rc dups at
+	REC_OPTS=--stack record "$out" "$k" "$w" || return
+	echo "$k: $(grep '^workload: \(pin-coherent\|pin-thp-\(pinned\|forked\)\)' "$out/$w.out" | tr '\n' ' ')"
+	pfn=$(pfn_of "$out/$w.out" pin-thp-pinned)
+	small=$(pfn_of "$out/$w.out" pin-small-pinned)
+	ppid=$(sed -n 's/^workload: pin-thp-pinned pid=\([0-9]*\) .*/\1/p' "$out/$w.out" | head -1)
+	cpid=$(sed -n 's/^workload: pin-thp-forked pid=\([0-9]*\) .*/\1/p' "$out/$w.out" | head -1)
+	t_check "vm-broken: $k: the small page's pin stays coherent (PTE path), the THP's is BROKEN" \
+		sh -c "grep -q '^workload: pin-coherent ok pin=small\$' '$out/$w.out' &&
+			grep -q '^workload: pin-coherent BROKEN pin=thp\$' '$out/$w.out'"
+	t_check "vm-broken: $k: the child [${cpid:-?}] maps the pinned THP $pfn by its PMD before writing" \
+		sh -c "[ -n '$pfn' ] && grep -q '^workload: pin-thp-forked pid=$cpid vaddr=0x[0-9a-f]* pfn=$pfn thp=1\$' '$out/$w.out' &&
+			grep -q '^workload: pin-thp-forked pid=$cpid anon_huge_kb=2048\$' '$out/$w.out'"
+	"$PS" replay "$out/$w.dat" --pfn "$pfn" > "$out/thp.tl" 2>&1
+	dups=$(awk '/ pin  / { on = 1 } / unpin  / { on = 0 } on && / fork_dup .* compound .* mm=0x/' "$out/thp.tl" | wc -l)
+	t_check "vm-broken: $k: the recording holds copy_huge_pmd's dup of $pfn while pinned ($dups)" \
+		test "$dups" = 1
+	t_check "vm-broken: $k: the kernel's sanity_check_pinned_pages() saw it too (THP branch)" \
+		grep -q "VM_WARN_ON_ONCE_PAGE(!PageAnonExclusive(&folio->page) && !PageAnonExclusive(page))" "$out/dmesg.txt"
+	"$PS" check --rules anon-exclusive-pinned "$out/$w.dat" > "$out/$w.check" 2>&1; rc=$?
+	grep "^BREAK" "$out/$w.check" | head -3
+	t_check "vm-broken: $k: check exits 1, BREAK on THP $pfn's folio by fork-pin-${ppid:-?} naming the child fork-pin[${cpid:-?}] and its mm" \
+		sh -c "[ $rc = 1 ] && [ -n '$ppid' ] && [ -n '$cpid' ] &&
+			grep -q '^BREAK  *anon-exclusive-pinned  *folio $pfn/9 pfn $pfn .* fork-pin-$ppid: fork shared a pinned anon THP.s PMD (pincount [0-9]*) with the child (task fork-pin\[$cpid\], mm 0x[0-9a-f]*) and cleared anon_exclusive; the parent.s mm 0x[0-9a-f]*\$' '$out/$w.check'"
+	t_check "vm-broken: $k: ...and none on the small pinned page $small (PTE path intact)" \
+		sh -c "[ -n '$small' ] && ! grep -q '^BREAK .* pfn $small ' '$out/$w.check'"
+	ledger_adds_up "$out" "$w" "$k"
+	at=$(awk -v p="$pfn" '$1 == "BREAK" && $6 == p && /fork shared/ { print $7; exit }' "$out/$w.check")
+	"$PS" holders "$out/$w.dat" --pfn "$pfn" --at "$at" > "$out/holders" 2>&1
+	cat "$out/holders"
+	t_check "vm-broken: $k: holders at the break ($at) name the io_uring pin with its stack" \
+		sh -c "grep -A1 'pin (FOLL_PIN.* $w-[0-9]* pin at .*) \[exact\]' '$out/holders' |
+			grep -q '^ *stack: .*io_uring_register'"
+}
+fork_pmd_broken
