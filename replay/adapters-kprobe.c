@@ -492,6 +492,18 @@ static void ad_copy_huge_pmd_ret(struct ps_trace *t,
 	fs->has_pmd = false;
 }
 
+/* collapse_file(): a shmem/file collapse begins in this task */
+static void ad_collapse_file_begin(struct ps_trace *t,
+				   struct ps_event_adapter *ea,
+				   struct tep_record *rec, struct ps_op *op)
+{
+	op->kind = PS_OP_COLLAPSE_BEGIN;
+	op->mm = (u64)ps_field(t, ea, rec, 0);
+	op->addr = (u64)ps_field(t, ea, rec, 1);
+	op->flags |= PS_OPF_FILE;
+	ps_emit(t, op);
+}
+
 static void ad_rmap_add_new_anon(struct ps_trace *t,
 				 struct ps_event_adapter *ea,
 				 struct tep_record *rec, struct ps_op *op)
@@ -839,6 +851,8 @@ const struct ps_adapter ps_kprobe_adapters[] = {
 	  { "ret" }, ad_split_huge_page_ret, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_MADVISE_COLLAPSE_RET, { "ret" },
 	  ad_madvise_collapse_ret, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_COLLAPSE_FILE, { "mm", "addr" },
+	  ad_collapse_file_begin, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_COPY_PAGE_RANGE, { NULL },
 	  ad_copy_page_range, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_COPY_PAGE_RANGE_RET, { "ret" },

@@ -83,6 +83,12 @@ enum ps_op_kind {
 	PS_OP_CACHE_DEL,	/* __filemap_remove_folio(): ...left it; the
 				 * references are put next (or were frozen
 				 * away by reclaim just before); same fields */
+	PS_OP_COLLAPSE_BEGIN,	/* collapse_file() of mm at addr begins in
+				 * task pid (PS_OPF_FILE, no pfn): the
+				 * pages it unmaps until the task's next
+				 * COLLAPSE (PS_OPF_FILE: the scan's
+				 * result) are the old pages the shmem or
+				 * file THP replaces */
 	PS_OP_NR_KINDS
 };
 
