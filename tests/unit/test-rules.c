@@ -97,6 +97,77 @@ static void collapse(struct ps_check *c, bool pinned, int result)
 	collapse_refs(c, pinned, 0, result);
 }
 
+/*
+ * The shmem/file path (collapse-file-broken): collapse_file() begins,
+ * takes its lookup and isolation references and unmaps the old page
+ * while the page cache's is still there; the scan's result ends it.
+ */
+static void collapse_file_refs(struct ps_check *c, bool pinned, int refs,
+			       const char *result)
+{
+	struct ps_op op;
+
+	feed(c, PS_OP_ALLOC, 0x1000, 0, 0);	/* the page cache's reference */
+	op = mk(PS_OP_RMAP_ADD, 0x1000, 0);
+	op.flags = PS_OPF_FILE;
+	ps_check_apply(c, &op);
+	op = mk(PS_OP_REF, 0x1000, 0);		/* the mapping's */
+	op.val = 1 + refs;
+	ps_check_apply(c, &op);
+	if (pinned)
+		feed(c, PS_OP_PIN, 0x1000, 0, 0);
+	op = mk(PS_OP_COLLAPSE_BEGIN, PS_PFN_NONE, 0);
+	op.flags = PS_OPF_FILE;
+	op.pid = 200;
+	ps_check_apply(c, &op);
+	op = mk(PS_OP_REF, 0x1000, 0);		/* lookup + isolate_lru_page() */
+	op.val = 2;
+	op.pid = 200;
+	ps_check_apply(c, &op);
+	op = mk(PS_OP_RMAP_REMOVE, 0x1000, 0);
+	op.pid = 200;
+	op.flags = PS_OPF_FILE;
+	ps_check_apply(c, &op);
+	/* an anon collapse's end in the same task leaves the window open */
+	op = mk(PS_OP_COLLAPSE, PS_PFN_NONE, 0);
+	op.pid = 200;
+	op.result = 1;
+	op.result_name = "succeeded";
+	ps_check_apply(c, &op);
+	op.flags = PS_OPF_FILE;
+	op.ts = now += 1000;
+	op.result = !strcmp(result, "succeeded") ? 1 : 14;
+	op.result_name = result;
+	ps_check_apply(c, &op);
+}
+
+static void test_collapse_file_pinned(void)
+{
+	struct ps_check *c = start("collapse-pinned");
+
+	collapse_file_refs(c, true, 0, "succeeded");
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+	c = start("collapse-pinned");
+	collapse_file_refs(c, true, 0, "pte_mapped_hugepage");
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+	/* the three references collapse_file() expects: fine */
+	c = start("collapse-pinned");
+	collapse_file_refs(c, false, 0, "succeeded");
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+	/* one more (a FOLL_GET): a break */
+	c = start("collapse-pinned");
+	collapse_file_refs(c, false, 1, "succeeded");
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+	/* refused by the kernel: info, and no break */
+	c = start("collapse-pinned");
+	collapse_file_refs(c, true, 0, "not_suitable_page_count");
+	ps_check_end(c);
+	EXPECT_EQ(ps_check_nr_findings(c), 1);
+	EXPECT_EQ(ps_check_nr_findings(c) ? (int)ps_check_finding(c, 0)->severity : -1,
+		  PS_SEV_INFO);
+	ps_check_free(c);
+}
+
 static void test_collapse_pinned(void)
 {
 	struct ps_check *c = start("collapse-pinned");
@@ -952,6 +1023,7 @@ static void test_anon_exclusive_once(void)
 int main(void)
 {
 	RUN(test_collapse_pinned);
+	RUN(test_collapse_file_pinned);
 	RUN(test_anon_exclusive_pinned);
 	RUN(test_anon_exclusive_pinned_pmd);
 	RUN(test_double_map);
