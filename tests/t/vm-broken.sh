@@ -18,6 +18,11 @@
 #     BROKEN, the child maps the pinned THP by its PMD, and
 #     anon-exclusive-pinned BREAKs on the THP's folio naming the parent's
 #     task, the child's task and mm
+#   collapse-file (stock 6.1): collapse-pinned's shmem/file path, its
+#     clean half (the custom kernel holds no shmem THP, see the block):
+#     MADV_COLLAPSE refuses a memfd with a pinned page -> info on the
+#     pinned pfn, why names the pin; an unpinned memfd collapses -> the
+#     rule judges collapse_file()'s old pages and finds nothing
 #   migrate-child-left: remove_migration_ptes() skips every mm but the
 #     migrating task's; workload migrate-child-left (move_pages of pages
 #     shared with a forked child, --numa) -> the child's move_pages()
@@ -58,7 +63,7 @@ why=
 command -v qemu-system-x86_64 >/dev/null || why="qemu-system-x86_64 not installed"
 [ -n "$why" ] || command -v busybox >/dev/null || why="busybox-static not installed"
 [ -n "$why" ] || [ -x "$PS" ] || why="pagestate not built (make)"
-for w in collapse-broken fork-pin collapse-pinned migrate-child-left migrate-pmd-left page-cache doublemap-stale; do
+for w in collapse-broken fork-pin collapse-pinned migrate-child-left migrate-pmd-left page-cache doublemap-stale collapse-file; do
 	[ -n "$why" ] || [ -x "$WORKLOADS/$w" ] || why="workloads not built (make)"
 done
 if [ -n "$why" ]; then
@@ -66,6 +71,7 @@ if [ -n "$why" ]; then
 	for c in $cases migrate-child-left migrate-pmd-left doublemap-stale doublemap-unset fork-pmd-broken; do
 		t_skip "vm-broken: custom-${c%%:*}" "$why"
 	done
+	t_skip "vm-broken: stock-6.1 collapse-file" "$why"
 	exit 0
 fi
 
@@ -594,3 +600,47 @@ fork_pmd_broken() {
 			grep -q '^ *stack: .*io_uring_register'"
 }
 fork_pmd_broken
+
+# collapse-pinned's second path, the shmem/file collapse (collapse_file()),
+# on stock 6.1: the custom kernel's tinyconfig sets CONFIG_BASE_SMALL
+# (xarray chunks of 16: MAX_PAGECACHE_ORDER 7), so it holds no shmem THP
+# and MADV_COLLAPSE of a memfd says EINVAL before any scan; the
+# collapse-file-broken patch waits for CONFIG_BASE_FULL there.  Here the
+# kernel's own check refuses the pinned memfd page: check's
+# collapse-pinned says so (info, on the pinned pfn, from the scan's
+# mm_khugepaged_scan_file) and why names the io_uring pin; an unpinned
+# memfd collapses, and the rule, judging each old page collapse_file()
+# unmaps against its three expected references, finds nothing.
+collapse_file_stock() {
+	local k=stock-6.1 w=collapse-file out="$T_TMP/collapse-file-stock"
+	local pfn pid rc
+	EXTRA='/pagestate record -q -o /out/cf-nopin.dat -- /w/collapse-file nopin \
+		> /out/cf-nopin.out 2> /out/cf-nopin.err || echo "record cf-nopin failed: $?"' \
+		record "$out" "$k" "$w" || return
+	echo "$k $w: $(grep '^workload: \(madv_collapse\|collapse-file-coherent\|cf-nopin-after\)' "$out/$w.out" "$out/cf-nopin.out" | sed 's/^[^:]*://' | tr '\n' ' ')"
+	pfn=$(pfn_of "$out/$w.out" cf-pin-before)
+	pid=$(sed -n 's/^workload: cf-pin-before pid=\([0-9]*\) .*/\1/p' "$out/$w.out")
+	t_check "vm-broken: $k $w: MADV_COLLAPSE of the memfd with a pinned page refused (EAGAIN), the pin coherent" \
+		sh -c "grep -q '^workload: madv_collapse file ret=-1 errno=11 ' '$out/$w.out' &&
+			grep -q '^workload: collapse-file-coherent ok write_fixed=ok read_fixed=ok\$' '$out/$w.out'"
+	"$PS" check --rules collapse-pinned "$out/$w.dat" > "$out/$w.check" 2>&1; rc=$?
+	grep "^info" "$out/$w.check"
+	t_check "vm-broken: $k $w: check exits 0, collapse-pinned info on the pinned pfn ${pfn:-?}: the scan refused it" \
+		sh -c "[ $rc = 0 ] && [ -n '$pfn' ] &&
+			grep -q '^info  *collapse-pinned  *folio $pfn/0 pfn $pfn .* $w-$pid: collapse refused (SCAN_PAGE_COUNT)' '$out/$w.check'"
+	"$PS" why "$out/$w.dat" > "$out/$w.why" 2>&1
+	sed -n "/refused pfn $pfn:/,/^[0-9]/p" "$out/$w.why"
+	t_check "vm-broken: $k $w: why names the io_uring pin of $pfn as what the file scan refused" \
+		sh -c "sed -n '/file collapse scan refused pfn $pfn: not_suitable_page_count/,/^[0-9]/p' '$out/$w.why' |
+			grep -q '+ 1024 pin (FOLL_PIN|FOLL_LONGTERM $w-$pid pin at '"
+	t_check "vm-broken: $k $w nopin: the unpinned memfd collapsed into a THP" \
+		sh -c "grep -q '^workload: madv_collapse nopin ret=0 ' '$out/cf-nopin.out' &&
+			grep -q '^workload: cf-nopin-after .* thp=1\$' '$out/cf-nopin.out'"
+	"$PS" replay "$out/cf-nopin.dat" > "$out/cf-nopin.sum" 2>&1
+	"$PS" check --uncertain --rules collapse-pinned "$out/cf-nopin.dat" > "$out/cf-nopin.check" 2>&1; rc=$?
+	t_check "vm-broken: $k $w nopin: collapse_file() seen (its start, its old pages unmapped), collapse-pinned finds nothing" \
+		sh -c "[ $rc = 0 ] && grep -q '^  collapse_begin  *1\$' '$out/cf-nopin.sum' &&
+			[ \$(awk '\$1 == \"rmap_remove\" { print \$2; exit }' '$out/cf-nopin.sum') -ge 512 ] &&
+			grep -q '^collapse-pinned  *0 breaks, 0 info, 0 uncertain' '$out/cf-nopin.check'"
+}
+collapse_file_stock
