@@ -30,8 +30,20 @@ struct pending_pin {
 	bool pmd_mapped;
 };
 
+/*
+ * fork shared a pinned THP's PMD (copy_huge_pmd() tells the child's mm):
+ * the break waits for the child's pid, which the recorder's task marker
+ * brings once fork returns, or the first op of another task in that mm.
+ */
+struct pending_fork {
+	int parent;		/* 0: free */
+	struct ps_op op;
+	struct ps_state before, after;
+};
+
 struct ae_priv {
 	struct pending_pin p[SLOTS];
+	struct pending_fork fk[SLOTS];
 };
 
 static bool is_anon(const struct ps_op *op, const struct ps_state *before)
@@ -102,6 +114,76 @@ static struct pending_pin *slot(struct ae_priv *ap, int pid)
 	return NULL;
 }
 
+/* Report the held fork: child is its pid, 0 when it never showed. */
+static void flush_fork(struct ps_check *c, struct pending_fork *pf, int child)
+{
+	struct ps_trace *t = ps_check_trace(c);
+	const struct ps_folio *f;
+	char who[96];
+
+	if (!pf->parent)
+		return;
+	if (child > 0)
+		snprintf(who, sizeof(who), "task %s[%d], mm 0x%llx",
+			 t ? ps_trace_comm(t, child) : "", child,
+			 (unsigned long long)pf->op.mm);
+	else
+		snprintf(who, sizeof(who), "task unknown, mm 0x%llx",
+			 (unsigned long long)pf->op.mm);
+	f = ps_folio_find(ps_check_engine(c), pf->op.pfn);
+	ps_check_report(c, &rule_anon_exclusive_pinned, PS_SEV_BREAK, &pf->op,
+			f, &pf->before, &pf->after, "fork shared a pinned anon "
+			"THP's PMD (pincount %d) with the child (%s) and "
+			"cleared anon_exclusive; the parent's mm 0x%llx",
+			pf->before.pincount, who,
+			(unsigned long long)pf->op.val2);
+	memset(pf, 0, sizeof(*pf));
+}
+
+/*
+ * The child of a held fork shows: the recorder's task marker (pid, ppid
+ * in val), or another task's op in the child's mm.
+ */
+static void fork_child(struct ps_check *c, struct ae_priv *ap,
+		       const struct ps_op *op)
+{
+	int i;
+
+	for (i = 0; i < SLOTS; i++) {
+		struct pending_fork *pf = &ap->fk[i];
+
+		if (!pf->parent || op->pid <= 0 || op->pid == pf->parent)
+			continue;
+		if (op->kind == PS_OP_TASK ? op->val == pf->parent :
+		    op->mm == pf->op.mm)
+			flush_fork(c, pf, op->pid);
+	}
+}
+
+static void hold_fork(struct ps_check *c, struct ae_priv *ap,
+		      const struct ps_op *op, const struct ps_state *before,
+		      const struct ps_state *after)
+{
+	struct pending_fork *pf = NULL;
+	int i;
+
+	for (i = 0; i < SLOTS && !pf; i++)
+		if (!ap->fk[i].parent)
+			pf = &ap->fk[i];
+	if (!pf) {
+		/* full: the oldest goes out without its child's name */
+		pf = &ap->fk[0];
+		for (i = 1; i < SLOTS; i++)
+			if (ap->fk[i].op.ts < pf->op.ts)
+				pf = &ap->fk[i];
+		flush_fork(c, pf, 0);
+	}
+	pf->parent = op->pid > 0 ? op->pid : -1;
+	pf->op = *op;
+	pf->before = *before;
+	pf->after = *after;
+}
+
 static void ae_op(struct ps_check *c, void *priv, const struct ps_op *op,
 		  const struct ps_folio *f, const struct ps_state *before,
 		  const struct ps_state *after)
@@ -110,6 +192,9 @@ static void ae_op(struct ps_check *c, void *priv, const struct ps_op *op,
 	struct pending_pin *pp = slot(ap, op->pid);
 	bool pmd_mapped, was;
 	int ae;
+
+	if (op->mm || op->kind == PS_OP_TASK)
+		fork_child(c, ap, op);
 
 	/* GUP-fast's grab-then-drop of a page that must be unshared */
 	if (pp && op->kind == PS_OP_UNPIN && op->pfn == pp->op.pfn) {
@@ -158,7 +243,10 @@ static void ae_op(struct ps_check *c, void *priv, const struct ps_op *op,
 	 * the pin, and the next write fault of either side moves the
 	 * process away from the page the pin holds.
 	 */
-	if (op->kind == PS_OP_FORK_DUP)
+	if (op->kind == PS_OP_FORK_DUP && op->mm &&
+	    (op->flags & PS_OPF_COMPOUND))
+		hold_fork(c, ap, op, before, after);
+	else if (op->kind == PS_OP_FORK_DUP)
 		ps_check_report(c, &rule_anon_exclusive_pinned, PS_SEV_BREAK,
 				op, f, before, after, "fork shared a pinned "
 				"anon page (pincount %d) with the child and "
@@ -177,8 +265,10 @@ static void ae_end(struct ps_check *c, void *priv)
 	struct ae_priv *ap = priv;
 	int i;
 
-	for (i = 0; i < SLOTS; i++)
+	for (i = 0; i < SLOTS; i++) {
 		flush_pin(c, &ap->p[i]);
+		flush_fork(c, &ap->fk[i], 0);
+	}
 }
 
 const struct ps_rule rule_anon_exclusive_pinned = {

@@ -15,6 +15,15 @@
  * that the collapse is about to orphan: the holder keeps the old page
  * while the process maps the new one.  Findings wait for the collapse's
  * result: one that did not go ahead broke nothing.
+ *
+ * The shmem/file collapse (collapse_file()) is the second path: from its
+ * start (a kprobe) the collapsing task unmaps each old page
+ * (try_to_unmap()) while it holds its lookup reference, the page
+ * cache's and the isolation's; the kernel expects nothing more
+ * (page_ref_freeze(page, 3) once unmapped).  The scan's result
+ * (mm_khugepaged_scan_file) says whether the page cache took the THP:
+ * succeeded, or pte_mapped_hugepage when only the page tables were left
+ * for later.
  */
 #include <string.h>
 
@@ -37,6 +46,7 @@ struct pending {
 struct collapse_win {
 	int pid;
 	bool open;
+	bool file;		/* collapse_file(): 3 references expected */
 	int nr;
 	struct pending p[PENDING];
 };
@@ -49,6 +59,13 @@ static bool succeeded(const struct ps_op *op)
 {
 	return op->result_name ? !strcmp(op->result_name, "succeeded") :
 	       op->result == 1;
+}
+
+/* The page cache holds the THP now: the old pages are gone from it. */
+static bool file_went_ahead(const struct ps_op *op)
+{
+	return succeeded(op) || (op->result_name &&
+				 !strcmp(op->result_name, "pte_mapped_hugepage"));
 }
 
 static bool refused_for_refs(const struct ps_op *op)
@@ -136,6 +153,8 @@ static void check_source_page(struct collapse_win *w, const struct ps_op *op,
 			      const struct ps_state *after, bool unsure)
 {
 	s64 swap = (before->flags & PS_PG_SWAPCACHE) ? 1 : 0;
+	/* the isolation's; collapse_file() also its lookup and the cache */
+	s64 base = w->file ? 3 : 1;
 	struct pending *p;
 	s64 ref, map, extra;
 	int i;
@@ -169,8 +188,9 @@ static void check_source_page(struct collapse_win *w, const struct ps_op *op,
 		}
 		return;
 	}
-	/* mapping(s) + swap cache + the isolation/LRU reference */
-	extra = ref - map - swap - 1;
+	/* mapping(s) + swap cache + the isolation/LRU reference (+ the
+	 * lookup and the page cache, collapse_file) */
+	extra = ref - map - swap - base;
 	if (extra <= 0)
 		return;
 	p->sev = unsure ? PS_SEV_UNCERTAIN : PS_SEV_BREAK;
@@ -201,8 +221,15 @@ static void collapse_op(struct ps_check *c, void *priv, const struct ps_op *op,
 		if (op->kind == PS_OP_COLLAPSE_ISOLATE && succeeded(op)) {
 			w = win(cp, op->pid, true);
 			w->open = true;
+			w->file = false;
 			w->nr = 0;
 		}
+		break;
+	case PS_OP_COLLAPSE_BEGIN:
+		w = win(cp, op->pid, true);
+		w->open = true;
+		w->file = true;
+		w->nr = 0;
 		break;
 	case PS_OP_RMAP_REMOVE:
 		w = win(cp, op->pid, false);
@@ -219,7 +246,11 @@ static void collapse_op(struct ps_check *c, void *priv, const struct ps_op *op,
 					"references; the kernel did its job");
 		if (!w)
 			break;
-		for (i = 0; succeeded(op) && i < w->nr; i++) {
+		/* an anon collapse's end does not close a file window */
+		if (w->file != !!(op->flags & PS_OPF_FILE))
+			break;
+		for (i = 0; (w->file ? file_went_ahead(op) : succeeded(op)) &&
+		     i < w->nr; i++) {
 			struct pending *p = &w->p[i];
 			const struct ps_folio *pf =
 				ps_folio_find(ps_check_engine(c), p->op.pfn);

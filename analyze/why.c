@@ -618,6 +618,15 @@ static void why_hook(void *data, const struct ps_op *op,
 	case PS_OP_COLLAPSE:
 		if (op_succeeded(op))
 			break;
+		/* the shmem/file scan names the page it stopped at */
+		if ((op->flags & PS_OPF_FILE) && op->pfn != PS_PFN_NONE &&
+		    holds(f, op->pfn)) {
+			why_result(w, op, "file collapse scan refused");
+			note_refusal(w, op, op->result_name ? op->result_name :
+				     "collapse refused");
+			why_holders(w, f, op->pfn);
+			break;
+		}
 		snprintf(how, sizeof(how), "%s", op->result_name ?
 			 op->result_name : "failed");
 		why_answer(w, op, "collapse failed", how);

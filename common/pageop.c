@@ -41,6 +41,7 @@ static const char *const kind_names[PS_OP_NR_KINDS] = {
 	[PS_OP_MM_EXIT] = "mm_exit",
 	[PS_OP_CACHE_ADD] = "cache_add",
 	[PS_OP_CACHE_DEL] = "cache_del",
+	[PS_OP_COLLAPSE_BEGIN] = "collapse_begin",
 };
 
 const char *ps_op_kind_name(enum ps_op_kind kind)
@@ -144,8 +145,13 @@ void ps_op_detail(const struct ps_op *op, char *buf, size_t size)
 	/* whose page table: the same address repeats across fork */
 	if (op->mm && (op->kind == PS_OP_MIGRATION_SET ||
 		       op->kind == PS_OP_MIGRATION_REMOVE ||
-		       op->kind == PS_OP_MM_EXIT))
+		       op->kind == PS_OP_MM_EXIT ||
+		       op->kind == PS_OP_COLLAPSE_BEGIN))
 		ADD("mm=0x%llx ", (unsigned long long)op->mm);
+	/* fork: the child's mm gains the mapping, the parent's keeps it */
+	if (op->mm && op->kind == PS_OP_FORK_DUP)
+		ADD("mm=0x%llx parent_mm=0x%llx ",
+		    (unsigned long long)op->mm, (unsigned long long)op->val2);
 	if (op->result_name)
 		ADD("%s ", op->result_name);
 	else if (op->result)

@@ -195,6 +195,11 @@ static const struct probe_def probe_defs[] = {
 	  "mm address referenced unmapped cc|mm start_addr referenced unmapped cc order",
 	  "addr=%si:x64", PD_THP, G_ALL },
 
+	/* static, one caller (hpage_collapse_scan_file) */
+	{ "collapse-file", 0, PS_PROBE_COLLAPSE_FILE, "collapse_file",
+	  "mm addr file start cc", "mm=%di:x64 addr=%si:x64", PD_THP,
+	  PS_GEN_6_1 | PS_GEN_FOLIO },
+
 	{ "fork-copy", 0, PS_PROBE_COPY_PAGE_RANGE, "copy_page_range",
 	  "dst_vma src_vma", "", 0, G_ALL },
 	{ "fork-copy", 0, PS_PROBE_COPY_PAGE_RANGE_RET, "copy_page_range",
@@ -203,8 +208,8 @@ static const struct probe_def probe_defs[] = {
 	  NULL, "", PD_PAGE | PD_RET, G_ALL, "$retval" },
 	{ "fork-copy", 0, PS_PROBE_COPY_HUGE_PMD, "copy_huge_pmd",
 	  "dst_mm src_mm dst_pmd src_pmd addr dst_vma src_vma",
-	  "pmdval=+0(%cx):x64 addr=%r8:x64", PD_THP, G_ALL,
-	  .opt = "hzp_pfn=@huge_zero_pfn:x64" },
+	  "pmdval=+0(%cx):x64 addr=%r8:x64 mm=%di:x64 src_mm=%si:x64",
+	  PD_THP, G_ALL, .opt = "hzp_pfn=@huge_zero_pfn:x64" },
 	{ "fork-copy", 0, PS_PROBE_COPY_HUGE_PMD_RET, "copy_huge_pmd",
 	  NULL, "ret=$retval:s32", PD_RET | PD_THP, G_ALL },
 

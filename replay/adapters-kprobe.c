@@ -465,8 +465,8 @@ static void ad_copy_huge_pmd(struct ps_trace *t, struct ps_event_adapter *ea,
 
 	fs->has_pmd = false;
 	fs->pmd_ref = false;
-	if (ea->f[2]) {
-		u64 hzp = (u64)ps_field(t, ea, rec, 2);
+	if (ea->f[4]) {
+		u64 hzp = (u64)ps_field(t, ea, rec, 4);
 
 		if (hzp && hzp != PS_PFN_NONE)
 			ps_trace_meta_mut(t)->huge_zero_pfn = hzp;
@@ -476,6 +476,9 @@ static void ad_copy_huge_pmd(struct ps_trace *t, struct ps_event_adapter *ea,
 		op->kind = PS_OP_FORK_DUP;
 		op->pfn = (pmd & X86_PTE_PFN_MASK) >> 12;
 		op->addr = (u64)ps_field(t, ea, rec, 1);
+		/* whose: the child's mm gains the mapping (0: not recorded) */
+		op->mm = (u64)ps_field(t, ea, rec, 2);
+		op->val2 = ps_field(t, ea, rec, 3);
 		op->flags |= PS_OPF_COMPOUND;
 		fs->pmd = *op;
 		fs->has_pmd = true;
@@ -511,6 +514,18 @@ static void ad_copy_huge_pmd_ret(struct ps_trace *t,
 	if (!ps_field(t, ea, rec, 0) && !copy_huge_pmd_no_dup(t, fs))
 		ps_emit(t, &fs->pmd);
 	fs->has_pmd = false;
+}
+
+/* collapse_file(): a shmem/file collapse begins in this task */
+static void ad_collapse_file_begin(struct ps_trace *t,
+				   struct ps_event_adapter *ea,
+				   struct tep_record *rec, struct ps_op *op)
+{
+	op->kind = PS_OP_COLLAPSE_BEGIN;
+	op->mm = (u64)ps_field(t, ea, rec, 0);
+	op->addr = (u64)ps_field(t, ea, rec, 1);
+	op->flags |= PS_OPF_FILE;
+	ps_emit(t, op);
 }
 
 static void ad_rmap_add_new_anon(struct ps_trace *t,
@@ -860,6 +875,8 @@ const struct ps_adapter ps_kprobe_adapters[] = {
 	  { "ret" }, ad_split_huge_page_ret, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_MADVISE_COLLAPSE_RET, { "ret" },
 	  ad_madvise_collapse_ret, 0 },
+	{ PS_PROBE_GROUP, PS_PROBE_COLLAPSE_FILE, { "mm", "addr" },
+	  ad_collapse_file_begin, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_COPY_PAGE_RANGE, { NULL },
 	  ad_copy_page_range, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_COPY_PAGE_RANGE_RET, { "ret" },
@@ -867,7 +884,8 @@ const struct ps_adapter ps_kprobe_adapters[] = {
 	{ PS_PROBE_GROUP, PS_PROBE_VM_NORMAL_PAGE_RET, { PAGE_FIELDS },
 	  ad_vm_normal_page_ret, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_COPY_HUGE_PMD,
-	  { "pmdval", "addr", "hzp_pfn" }, ad_copy_huge_pmd, 0 },
+	  { "pmdval", "addr", "mm", "src_mm", "hzp_pfn" },
+	  ad_copy_huge_pmd, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_COPY_HUGE_PMD_RET, { "ret" },
 	  ad_copy_huge_pmd_ret, 0 },
 	{ PS_PROBE_GROUP, PS_PROBE_MIGRATE_ONE, { "addr", "mm" },

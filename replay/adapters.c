@@ -289,10 +289,32 @@ static void ad_collapse_file(struct ps_trace *t, struct ps_event_adapter *ea,
 			     struct tep_record *rec, struct ps_op *op)
 {
 	op->kind = PS_OP_COLLAPSE;
+	op->flags |= PS_OPF_FILE;
 	op->mm = (u64)F(0);
 	op->pfn = (u64)F(1);
 	op->addr = (u64)F(2);
 	set_result(ea, rec, t, op, 3);
+	ps_emit(t, op);
+}
+
+/*
+ * The shmem/file scan's end: its result is collapse_file()'s when the
+ * scan let it run (6.1 has no collapse_file event).  The event's pfn is
+ * the last page the scan looked at, never the THP: the page a refusing
+ * scan stopped at (SCAN_PAGE_COUNT: the one with extra references), so
+ * only a refusal names it.
+ */
+static void ad_scan_file(struct ps_trace *t, struct ps_event_adapter *ea,
+			 struct tep_record *rec, struct ps_op *op)
+{
+	u64 pfn = (u64)F(1);
+
+	op->kind = PS_OP_COLLAPSE;
+	op->flags |= PS_OPF_FILE;
+	op->mm = (u64)F(0);
+	set_result(ea, rec, t, op, 2);
+	if (op->result != 1 && pfn < PS_PFN_LIMIT)
+		op->pfn = pfn;
 	ps_emit(t, op);
 }
 
@@ -807,6 +829,8 @@ const struct ps_adapter ps_adapters[] = {
 	  ad_collapse_isolate, 0 },
 	{ "huge_memory", "mm_collapse_huge_page",
 	  { "mm", "isolated", "status" }, ad_collapse, 0 },
+	{ "huge_memory", "mm_khugepaged_scan_file", { "mm", "pfn", "result" },
+	  ad_scan_file, 0 },
 	{ "huge_memory", "mm_khugepaged_collapse_file",
 	  { "mm", "hpfn", "addr", "result" }, ad_collapse_file, 0 },
 	{ "migrate", "set_migration_pte", { "addr", "pte", "order" },

@@ -39,7 +39,9 @@ enum ps_op_kind {
 	PS_OP_MAP_PTE,		/* a PTE now maps pfn (remove_migration_pte, ...) */
 	PS_OP_FORK_DUP,		/* fork shared pfn's mapping with the child
 				 * (PS_OPF_COMPOUND: the PMD); anon: no
-				 * longer exclusive */
+				 * longer exclusive.  mm: the child's,
+				 * val2: the parent's (copy_huge_pmd; 0
+				 * when not recorded, the PTE path) */
 	/* THP */
 	PS_OP_SPLIT_PMD,	/* __split_huge_pmd: the PMD map of a folio became PTE maps */
 	PS_OP_SPLIT,		/* split_huge_page: folio of order -> folios of order val
@@ -81,6 +83,12 @@ enum ps_op_kind {
 	PS_OP_CACHE_DEL,	/* __filemap_remove_folio(): ...left it; the
 				 * references are put next (or were frozen
 				 * away by reclaim just before); same fields */
+	PS_OP_COLLAPSE_BEGIN,	/* collapse_file() of mm at addr begins in
+				 * task pid (PS_OPF_FILE, no pfn): the
+				 * pages it unmaps until the task's next
+				 * COLLAPSE (PS_OPF_FILE: the scan's
+				 * result) are the old pages the shmem or
+				 * file THP replaces */
 	PS_OP_NR_KINDS
 };
 

@@ -111,6 +111,12 @@
  * collapse_huge_page   collapse_huge_page(mm, address, referenced, unmapped, cc)
  *                                                       addr (x64); no page fields
  *                                                       (inlined on many kernels)
+ * collapse_file        collapse_file(mm, addr, file, start, cc)
+ *                                                       mm (x64), addr (x64); no page
+ *                                                       fields.  The shmem/file
+ *                                                       collapse: its end is
+ *                                                       huge_memory:
+ *                                                       mm_khugepaged_scan_file
  * copy_page_range      copy_page_range(dst_vma, src_vma) no fields: fork copies page
  *                                                       tables from here (marks fork)
  * copy_page_range_ret  kretprobe of the same            ret (s32): the fork window ends
@@ -125,7 +131,9 @@
  *                                                       page_dup_file_rmap), which no
  *                                                       probe can see
  * copy_huge_pmd        copy_huge_pmd(dst_mm, src_mm, dst_pmd, src_pmd, addr, dst_vma, src_vma)
- *                                                       pmdval (x64: *src_pmd), addr (x64)
+ *                                                       pmdval (x64: *src_pmd), addr (x64),
+ *                                                       mm (x64: dst_mm, the child's),
+ *                                                       src_mm (x64: the parent's)
  * copy_huge_pmd_ret    kretprobe of the same            ret (s32): 0 when the PMD was
  *                                                       shared with the child
  * migrate_one          try_to_migrate_one(folio, vma, address, arg)
@@ -244,6 +252,7 @@
 #define PS_PROBE_COPY_PAGE_RANGE	"copy_page_range"
 #define PS_PROBE_COPY_PAGE_RANGE_RET	"copy_page_range_ret"
 #define PS_PROBE_VM_NORMAL_PAGE_RET	"vm_normal_page_ret"
+#define PS_PROBE_COLLAPSE_FILE		"collapse_file"
 #define PS_PROBE_COPY_HUGE_PMD		"copy_huge_pmd"
 #define PS_PROBE_COPY_HUGE_PMD_RET	"copy_huge_pmd_ret"
 #define PS_PROBE_MIGRATE_ONE		"migrate_one"

@@ -11,6 +11,18 @@
 #     -> collapse-pinned BREAK on the pinned pfn
 #   fork-broken: fork shares a pinned page (no page_needs_cow_for_dma());
 #     workload fork-pin -> anon-exclusive-pinned BREAK on the pinned pfn
+#   fork-pmd-broken: the same rule's second path: copy_huge_pmd() shares
+#     a pinned PMD-mapped THP (clears its PG_anon_exclusive before
+#     page_try_dup_anon_rmap() looks), the PTE path is intact; workload
+#     fork-pin -> the small page's pin stays coherent, the THP's is
+#     BROKEN, the child maps the pinned THP by its PMD, and
+#     anon-exclusive-pinned BREAKs on the THP's folio naming the parent's
+#     task, the child's task and mm
+#   collapse-file (stock 6.1): collapse-pinned's shmem/file path, its
+#     clean half (the custom kernel holds no shmem THP, see the block):
+#     MADV_COLLAPSE refuses a memfd with a pinned page -> info on the
+#     pinned pfn, why names the pin; an unpinned memfd collapses -> the
+#     rule judges collapse_file()'s old pages and finds nothing
 #   migrate-child-left: remove_migration_ptes() skips every mm but the
 #     migrating task's; workload migrate-child-left (move_pages of pages
 #     shared with a forked child, --numa) -> the child's move_pages()
@@ -62,14 +74,15 @@ why=
 command -v qemu-system-x86_64 >/dev/null || why="qemu-system-x86_64 not installed"
 [ -n "$why" ] || command -v busybox >/dev/null || why="busybox-static not installed"
 [ -n "$why" ] || [ -x "$PS" ] || why="pagestate not built (make)"
-for w in collapse-broken fork-pin collapse-pinned migrate-child-left migrate-pmd-left page-cache doublemap-stale huge-zero-rmap; do
+for w in collapse-broken fork-pin collapse-pinned migrate-child-left migrate-pmd-left page-cache doublemap-stale huge-zero-rmap collapse-file; do
 	[ -n "$why" ] || [ -x "$WORKLOADS/$w" ] || why="workloads not built (make)"
 done
 if [ -n "$why" ]; then
 	t_skip "vm-broken: clean custom kernel" "$why"
-	for c in $cases migrate-child-left migrate-pmd-left doublemap-stale doublemap-unset hz-split-as-thp hz-fork-dup; do
+	for c in $cases migrate-child-left migrate-pmd-left doublemap-stale doublemap-unset hz-split-as-thp hz-fork-dup fork-pmd-broken; do
 		t_skip "vm-broken: custom-${c%%:*}" "$why"
 	done
+	t_skip "vm-broken: stock-6.1 collapse-file" "$why"
 	exit 0
 fi
 
@@ -299,6 +312,14 @@ if REC_OPTS=--stack-on=holders EXTRA=$so_script \
 			t_fail "vm-broken: custom $w: check" "exit $rc: $(grep -m3 BREAK "$out/$w.check")"
 		fi
 	done
+	# fork-pmd-broken's clean side: copy_huge_pmd() refused to share
+	# the pinned THP, the child got copies of its pages by PTE
+	pfn=$(pfn_of "$out/fork-pin.out" pin-thp-pinned)
+	cpfn=$(pfn_of "$out/fork-pin.out" pin-thp-forked)
+	echo "custom fork-pin: $(grep '^workload: pin-thp-\(pinned\|forked\)' "$out/fork-pin.out" | tr '\n' ' ')"
+	t_check "vm-broken: custom fork-pin: the child maps copies of pinned THP $pfn by PTE ($cpfn, no AnonHugePages)" \
+		sh -c "[ -n '$pfn' ] && [ -n '$cpfn' ] && [ '$cpfn' != '$pfn' ] &&
+			grep -q '^workload: pin-thp-forked pid=[0-9]* anon_huge_kb=0\$' '$out/fork-pin.out'"
 	t_check "vm-broken: custom: MADV_COLLAPSE of the pinned range refused (EAGAIN)" \
 		grep -q "^workload: madv_collapse pin ret=-1 errno=11" "$out/collapse-broken.out"
 	for w in collapse-broken fork-pin; do
@@ -599,3 +620,92 @@ hz_broken hz-split-as-thp hz-split "mapped=512 kpagecount=1\\.\\.1" \
 hz_broken hz-fork-dup hz-fork "child_mmap=1 child_rss_grew=1 mmap_after=1" \
 	"an rmap dup by fork (fork_dup) on the huge zero page, which is never in the rmap: 1 time" \
 	"VM_WARN_ON_ONCE_PAGE(!PageAnon(page))"
+
+# fork-pmd-broken: anon-exclusive-pinned's second path.  copy_huge_pmd()
+# shares a pinned, PMD-mapped THP with the child (fork-broken broke
+# page_try_dup_anon_rmap() itself, which the PTE path reaches; here the
+# PTE path is intact).  fork-pin's small page stays coherent, its THP
+# does not: the child maps the pinned THP by its PMD, the parent's write
+# COWs away from it.  check names the THP's folio, the parent's task,
+# the child's task and mm.
+fork_pmd_broken() {
+	local v=fork-pmd-broken w=fork-pin out="$T_TMP/fork-pmd-broken"
+	local k=custom-fork-pmd-broken pfn small ppid cpid rc dups at
+	REC_OPTS=--stack record "$out" "$k" "$w" || return
+	echo "$k: $(grep '^workload: \(pin-coherent\|pin-thp-\(pinned\|forked\)\)' "$out/$w.out" | tr '\n' ' ')"
+	pfn=$(pfn_of "$out/$w.out" pin-thp-pinned)
+	small=$(pfn_of "$out/$w.out" pin-small-pinned)
+	ppid=$(sed -n 's/^workload: pin-thp-pinned pid=\([0-9]*\) .*/\1/p' "$out/$w.out" | head -1)
+	cpid=$(sed -n 's/^workload: pin-thp-forked pid=\([0-9]*\) .*/\1/p' "$out/$w.out" | head -1)
+	t_check "vm-broken: $k: the small page's pin stays coherent (PTE path), the THP's is BROKEN" \
+		sh -c "grep -q '^workload: pin-coherent ok pin=small\$' '$out/$w.out' &&
+			grep -q '^workload: pin-coherent BROKEN pin=thp\$' '$out/$w.out'"
+	t_check "vm-broken: $k: the child [${cpid:-?}] maps the pinned THP $pfn by its PMD before writing" \
+		sh -c "[ -n '$pfn' ] && grep -q '^workload: pin-thp-forked pid=$cpid vaddr=0x[0-9a-f]* pfn=$pfn thp=1\$' '$out/$w.out' &&
+			grep -q '^workload: pin-thp-forked pid=$cpid anon_huge_kb=2048\$' '$out/$w.out'"
+	"$PS" replay "$out/$w.dat" --pfn "$pfn" > "$out/thp.tl" 2>&1
+	dups=$(awk '/ pin  / { on = 1 } / unpin  / { on = 0 } on && / fork_dup .* compound .* mm=0x/' "$out/thp.tl" | wc -l)
+	t_check "vm-broken: $k: the recording holds copy_huge_pmd's dup of $pfn while pinned ($dups)" \
+		test "$dups" = 1
+	t_check "vm-broken: $k: the kernel's sanity_check_pinned_pages() saw it too (THP branch)" \
+		grep -q "VM_WARN_ON_ONCE_PAGE(!PageAnonExclusive(&folio->page) && !PageAnonExclusive(page))" "$out/dmesg.txt"
+	"$PS" check --rules anon-exclusive-pinned "$out/$w.dat" > "$out/$w.check" 2>&1; rc=$?
+	grep "^BREAK" "$out/$w.check" | head -3
+	t_check "vm-broken: $k: check exits 1, BREAK on THP $pfn's folio by fork-pin-${ppid:-?} naming the child fork-pin[${cpid:-?}] and its mm" \
+		sh -c "[ $rc = 1 ] && [ -n '$ppid' ] && [ -n '$cpid' ] &&
+			grep -q '^BREAK  *anon-exclusive-pinned  *folio $pfn/9 pfn $pfn .* fork-pin-$ppid: fork shared a pinned anon THP.s PMD (pincount [0-9]*) with the child (task fork-pin\[$cpid\], mm 0x[0-9a-f]*) and cleared anon_exclusive; the parent.s mm 0x[0-9a-f]*\$' '$out/$w.check'"
+	t_check "vm-broken: $k: ...and none on the small pinned page $small (PTE path intact)" \
+		sh -c "[ -n '$small' ] && ! grep -q '^BREAK .* pfn $small ' '$out/$w.check'"
+	ledger_adds_up "$out" "$w" "$k"
+	at=$(awk -v p="$pfn" '$1 == "BREAK" && $6 == p && /fork shared/ { print $7; exit }' "$out/$w.check")
+	"$PS" holders "$out/$w.dat" --pfn "$pfn" --at "$at" > "$out/holders" 2>&1
+	cat "$out/holders"
+	t_check "vm-broken: $k: holders at the break ($at) name the io_uring pin with its stack" \
+		sh -c "grep -A1 'pin (FOLL_PIN.* $w-[0-9]* pin at .*) \[exact\]' '$out/holders' |
+			grep -q '^ *stack: .*io_uring_register'"
+}
+fork_pmd_broken
+
+# collapse-pinned's second path, the shmem/file collapse (collapse_file()),
+# on stock 6.1: the custom kernel's tinyconfig sets CONFIG_BASE_SMALL
+# (xarray chunks of 16: MAX_PAGECACHE_ORDER 7), so it holds no shmem THP
+# and MADV_COLLAPSE of a memfd says EINVAL before any scan; the
+# collapse-file-broken patch waits for CONFIG_BASE_FULL there.  Here the
+# kernel's own check refuses the pinned memfd page: check's
+# collapse-pinned says so (info, on the pinned pfn, from the scan's
+# mm_khugepaged_scan_file) and why names the io_uring pin; an unpinned
+# memfd collapses, and the rule, judging each old page collapse_file()
+# unmaps against its three expected references, finds nothing.
+collapse_file_stock() {
+	local k=stock-6.1 w=collapse-file out="$T_TMP/collapse-file-stock"
+	local pfn pid rc
+	EXTRA='/pagestate record -q -o /out/cf-nopin.dat -- /w/collapse-file nopin \
+		> /out/cf-nopin.out 2> /out/cf-nopin.err || echo "record cf-nopin failed: $?"' \
+		record "$out" "$k" "$w" || return
+	echo "$k $w: $(grep '^workload: \(madv_collapse\|collapse-file-coherent\|cf-nopin-after\)' "$out/$w.out" "$out/cf-nopin.out" | sed 's/^[^:]*://' | tr '\n' ' ')"
+	pfn=$(pfn_of "$out/$w.out" cf-pin-before)
+	pid=$(sed -n 's/^workload: cf-pin-before pid=\([0-9]*\) .*/\1/p' "$out/$w.out")
+	t_check "vm-broken: $k $w: MADV_COLLAPSE of the memfd with a pinned page refused (EAGAIN), the pin coherent" \
+		sh -c "grep -q '^workload: madv_collapse file ret=-1 errno=11 ' '$out/$w.out' &&
+			grep -q '^workload: collapse-file-coherent ok write_fixed=ok read_fixed=ok\$' '$out/$w.out'"
+	"$PS" check --rules collapse-pinned "$out/$w.dat" > "$out/$w.check" 2>&1; rc=$?
+	grep "^info" "$out/$w.check"
+	t_check "vm-broken: $k $w: check exits 0, collapse-pinned info on the pinned pfn ${pfn:-?}: the scan refused it" \
+		sh -c "[ $rc = 0 ] && [ -n '$pfn' ] &&
+			grep -q '^info  *collapse-pinned  *folio $pfn/0 pfn $pfn .* $w-$pid: collapse refused (SCAN_PAGE_COUNT)' '$out/$w.check'"
+	"$PS" why "$out/$w.dat" > "$out/$w.why" 2>&1
+	sed -n "/refused pfn $pfn:/,/^[0-9]/p" "$out/$w.why"
+	t_check "vm-broken: $k $w: why names the io_uring pin of $pfn as what the file scan refused" \
+		sh -c "sed -n '/file collapse scan refused pfn $pfn: not_suitable_page_count/,/^[0-9]/p' '$out/$w.why' |
+			grep -q '+ 1024 pin (FOLL_PIN|FOLL_LONGTERM $w-$pid pin at '"
+	t_check "vm-broken: $k $w nopin: the unpinned memfd collapsed into a THP" \
+		sh -c "grep -q '^workload: madv_collapse nopin ret=0 ' '$out/cf-nopin.out' &&
+			grep -q '^workload: cf-nopin-after .* thp=1\$' '$out/cf-nopin.out'"
+	"$PS" replay "$out/cf-nopin.dat" > "$out/cf-nopin.sum" 2>&1
+	"$PS" check --uncertain --rules collapse-pinned "$out/cf-nopin.dat" > "$out/cf-nopin.check" 2>&1; rc=$?
+	t_check "vm-broken: $k $w nopin: collapse_file() seen (its start, its old pages unmapped), collapse-pinned finds nothing" \
+		sh -c "[ $rc = 0 ] && grep -q '^  collapse_begin  *1\$' '$out/cf-nopin.sum' &&
+			[ \$(awk '\$1 == \"rmap_remove\" { print \$2; exit }' '$out/cf-nopin.sum') -ge 512 ] &&
+			grep -q '^collapse-pinned  *0 breaks, 0 info, 0 uncertain' '$out/cf-nopin.check'"
+}
+collapse_file_stock

@@ -97,6 +97,77 @@ static void collapse(struct ps_check *c, bool pinned, int result)
 	collapse_refs(c, pinned, 0, result);
 }
 
+/*
+ * The shmem/file path (collapse-file-broken): collapse_file() begins,
+ * takes its lookup and isolation references and unmaps the old page
+ * while the page cache's is still there; the scan's result ends it.
+ */
+static void collapse_file_refs(struct ps_check *c, bool pinned, int refs,
+			       const char *result)
+{
+	struct ps_op op;
+
+	feed(c, PS_OP_ALLOC, 0x1000, 0, 0);	/* the page cache's reference */
+	op = mk(PS_OP_RMAP_ADD, 0x1000, 0);
+	op.flags = PS_OPF_FILE;
+	ps_check_apply(c, &op);
+	op = mk(PS_OP_REF, 0x1000, 0);		/* the mapping's */
+	op.val = 1 + refs;
+	ps_check_apply(c, &op);
+	if (pinned)
+		feed(c, PS_OP_PIN, 0x1000, 0, 0);
+	op = mk(PS_OP_COLLAPSE_BEGIN, PS_PFN_NONE, 0);
+	op.flags = PS_OPF_FILE;
+	op.pid = 200;
+	ps_check_apply(c, &op);
+	op = mk(PS_OP_REF, 0x1000, 0);		/* lookup + isolate_lru_page() */
+	op.val = 2;
+	op.pid = 200;
+	ps_check_apply(c, &op);
+	op = mk(PS_OP_RMAP_REMOVE, 0x1000, 0);
+	op.pid = 200;
+	op.flags = PS_OPF_FILE;
+	ps_check_apply(c, &op);
+	/* an anon collapse's end in the same task leaves the window open */
+	op = mk(PS_OP_COLLAPSE, PS_PFN_NONE, 0);
+	op.pid = 200;
+	op.result = 1;
+	op.result_name = "succeeded";
+	ps_check_apply(c, &op);
+	op.flags = PS_OPF_FILE;
+	op.ts = now += 1000;
+	op.result = !strcmp(result, "succeeded") ? 1 : 14;
+	op.result_name = result;
+	ps_check_apply(c, &op);
+}
+
+static void test_collapse_file_pinned(void)
+{
+	struct ps_check *c = start("collapse-pinned");
+
+	collapse_file_refs(c, true, 0, "succeeded");
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+	c = start("collapse-pinned");
+	collapse_file_refs(c, true, 0, "pte_mapped_hugepage");
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+	/* the three references collapse_file() expects: fine */
+	c = start("collapse-pinned");
+	collapse_file_refs(c, false, 0, "succeeded");
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+	/* one more (a FOLL_GET): a break */
+	c = start("collapse-pinned");
+	collapse_file_refs(c, false, 1, "succeeded");
+	EXPECT_EQ(finish(c, PS_SEV_BREAK), 1);
+	/* refused by the kernel: info, and no break */
+	c = start("collapse-pinned");
+	collapse_file_refs(c, true, 0, "not_suitable_page_count");
+	ps_check_end(c);
+	EXPECT_EQ(ps_check_nr_findings(c), 1);
+	EXPECT_EQ(ps_check_nr_findings(c) ? (int)ps_check_finding(c, 0)->severity : -1,
+		  PS_SEV_INFO);
+	ps_check_free(c);
+}
+
 static void test_collapse_pinned(void)
 {
 	struct ps_check *c = start("collapse-pinned");
@@ -163,6 +234,105 @@ static void test_anon_exclusive_pinned(void)
 	feed(c, PS_OP_UNPIN, 0x2000, 0, 0);
 	feed(c, PS_OP_FORK_DUP, 0x2000, 0, 0);
 	EXPECT_EQ(finish(c, PS_SEV_BREAK), 0);
+}
+
+/*
+ * The PMD path (custom-fork-pmd-broken): copy_huge_pmd() shares a pinned,
+ * PMD-mapped THP with the child.  Its FORK_DUP carries the child's mm
+ * (op.mm) and the parent's (val2); the break names the child once its
+ * pid shows, by the recorder's task marker or an op in its mm.
+ */
+#define THP 0x8000
+
+static void pin_thp(struct ps_check *c, bool unpin)
+{
+	struct ps_op op;
+
+	feed(c, PS_OP_ALLOC, THP, 9, 0);
+	op = mk(PS_OP_RMAP_ADD, THP, 0);
+	op.flags = PS_OPF_ANON | PS_OPF_EXCLUSIVE | PS_OPF_COMPOUND |
+		   PS_OPF_NEW;
+	op.mm = 0xa000;
+	op.pid = 300;
+	ps_check_apply(c, &op);
+	op = mk(PS_OP_PIN, THP, 0);
+	op.val = 1;
+	op.flags = PS_OPF_PIN | PS_OPF_HAS_OBS_FLAGS | PS_OPF_OBS_BEFORE;
+	op.obs_flags = PS_PG_ANON | PS_PG_MAPPEDTODISK | PS_PG_COMPOUND_HEAD;
+	op.pid = 300;
+	ps_check_apply(c, &op);
+	if (unpin) {
+		op.kind = PS_OP_UNPIN;
+		op.ts = now += 1000;
+		ps_check_apply(c, &op);
+	}
+	op = mk(PS_OP_FORK_DUP, THP, 0);
+	op.flags = PS_OPF_COMPOUND;
+	op.mm = 0xb000;
+	op.val2 = 0xa000;
+	op.pid = 300;
+	ps_check_apply(c, &op);
+}
+
+/* The one finding's text names @child (NULL: no finding expected). */
+static void expect_thp_break(struct ps_check *c, const char *child)
+{
+	const struct ps_finding *fi;
+	int i, n = 0;
+
+	ps_check_end(c);
+	for (i = 0; i < ps_check_nr_findings(c); i++) {
+		fi = ps_check_finding(c, i);
+		if (fi->severity != PS_SEV_BREAK)
+			continue;
+		n++;
+		EXPECT_EQ(fi->folio_pfn, (u64)THP);
+		EXPECT_EQ(fi->order, 9u);
+		EXPECT_EQ(fi->op.pid, 300);
+		EXPECT_TRUE(child && strstr(fi->what, child) != NULL);
+		EXPECT_TRUE(strstr(fi->what, "the parent's mm 0xa000") != NULL);
+	}
+	EXPECT_EQ(n, child ? 1 : 0);
+	ps_check_free(c);
+}
+
+static void test_anon_exclusive_pinned_pmd(void)
+{
+	struct ps_check *c = start("anon-exclusive-pinned");
+	struct ps_op op;
+
+	/* the recorder's task marker: pid 301, ppid 300 */
+	pin_thp(c, false);
+	EXPECT_EQ(ps_check_nr_findings(c), 0);	/* held for the child */
+	op = mk(PS_OP_TASK, PS_PFN_NONE, 0);
+	op.pid = 301;
+	op.val = 300;
+	ps_check_apply(c, &op);
+	expect_thp_break(c, "with the child (task [301], mm 0xb000)");
+
+	/* no marker: the child's first fault in its mm */
+	c = start("anon-exclusive-pinned");
+	pin_thp(c, false);
+	op = mk(PS_OP_RMAP_ADD, 0x9000, 0);
+	op.flags = PS_OPF_ANON | PS_OPF_EXCLUSIVE | PS_OPF_NEW;
+	op.mm = 0xa000;		/* the parent's mm: not the child */
+	op.pid = 302;
+	ps_check_apply(c, &op);
+	op.mm = 0xb000;
+	op.pid = 301;
+	op.ts = now += 1000;
+	ps_check_apply(c, &op);
+	expect_thp_break(c, "(task [301], mm 0xb000)");
+
+	/* the child never showed: reported at the end all the same */
+	c = start("anon-exclusive-pinned");
+	pin_thp(c, false);
+	expect_thp_break(c, "(task unknown, mm 0xb000)");
+
+	/* unpinned before the fork: sharing the PMD is what fork does */
+	c = start("anon-exclusive-pinned");
+	pin_thp(c, true);
+	expect_thp_break(c, NULL);
 }
 
 /*
@@ -941,7 +1111,9 @@ static void test_anon_exclusive_once(void)
 int main(void)
 {
 	RUN(test_collapse_pinned);
+	RUN(test_collapse_file_pinned);
 	RUN(test_anon_exclusive_pinned);
+	RUN(test_anon_exclusive_pinned_pmd);
 	RUN(test_double_map);
 	RUN(test_migration_entry_left);
 	RUN(test_migration_entry_left_per_mm);

@@ -9,7 +9,9 @@
  *      (IORING_OP_WRITE_FIXED into a memfd): if the pinned page is still
  *      the parent's, the file holds the parent's pattern   (pin-small-*)
  *   2. the same with a PMD-mapped THP: fork cannot share a pinned THP,
- *      it splits the parent's PMD and copies every subpage  (pin-thp-*)
+ *      it splits the parent's PMD and copies every subpage  (pin-thp-*;
+ *      the child's pin-thp-forked, before its write, shows its own pfns
+ *      and anon_huge_kb=0, or the pinned THP's PMD if fork shared it)
  *   3. unregister: every page is unpinned                   (*-unpinned)
  *      (`fork-pin small` runs step 1 and its unregister only)
  *   4. O_DIRECT reads into an anon buffer while the process forks: a
@@ -107,6 +109,8 @@ static void step_pin_fork(struct ring *r, const char *what, char *p,
 		goto unpin;
 	}
 	if (pid == 0) {
+		/* before its write: the pinned page itself only if fork shared it */
+		observe_pair(prefix, "forked", p, len);
 		p[0] = 'c';
 		observe_pair(prefix, "child", p, len);
 		if (write(to_parent[1], &c, 1) != 1 ||
