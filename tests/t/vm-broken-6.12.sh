@@ -37,10 +37,12 @@ run() {
 			cat /out/$w.out
 		done
 		# an unpin io_uring defers to its ring-exit work (an
-		# unregister cut short) lands after the workload is gone
+		# unregister cut short) lands after the workload is gone:
+		# 10 s were once not enough beside a busy host (CI-like
+		# load: two qemus, kernel builds)
 		i=0
-		grep -q "pin-coherent BROKEN" /out/fork-pin.out || i=20
-		while [ $i -lt 20 ] && ! dmesg | grep -q "page dumped because"; do
+		grep -q "pin-coherent BROKEN" /out/fork-pin.out || i=120
+		while [ $i -lt 120 ] && ! dmesg | grep -q "page dumped because"; do
 			sleep 0.5; i=$((i + 1))
 		done
 		dmesg | grep "page dumped because"; true' \
