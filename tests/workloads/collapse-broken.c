@@ -32,54 +32,6 @@
 #define PIN_PAGE	7
 
 /*
- * thp= from /proc/kpageflags alone, 0 where it cannot be read: unlike
- * observe(), no smaps fallback.
- */
-static void observe_kpf(const char *label, const void *addr)
-{
-	uint64_t pfn = vaddr_to_pfn(addr), flags;
-	int thp = 0;
-
-	if (pfn && !kpageflags_read(pfn, &flags))
-		thp = !!(flags & (1ULL << KPF_THP));
-	observe_line(label, addr, pfn, thp, "");
-}
-
-static int all_bytes(const char *p, size_t len, int val)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != val)
-			return 0;
-	return 1;
-}
-
-/*
- * The process writes @page through its mapping; io_uring writes the
- * pinned buffer to @fd.  1 if the file holds the process's bytes, 0 if
- * it holds something else, -1 if the I/O failed.
- */
-static int write_fixed_sees_mapping(struct ring *r, int fd, char *page)
-{
-	static char back[PAGE_SIZE];
-	int res;
-
-	memset(page, 'p', PAGE_SIZE);
-	res = ring_rw_fixed(r, IORING_OP_WRITE_FIXED, fd, page, PAGE_SIZE, 0);
-	if (res != (int)PAGE_SIZE) {
-		errno = res < 0 ? -res : EIO;
-		report_failure("io_uring write_fixed");
-		return -1;
-	}
-	if (pread(fd, back, PAGE_SIZE, 0) != (ssize_t)PAGE_SIZE) {
-		report_failure("pread");
-		return -1;
-	}
-	return all_bytes(back, PAGE_SIZE, 'p');
-}
-
-/*
  * io_uring reads new bytes from @fd into the pinned buffer: 1 if the
  * process sees them through its mapping, 0 if not, -1 if the I/O failed.
  */

@@ -22,7 +22,10 @@
  *     ring_unregister(): the smallest io_uring, with raw syscalls, that
  *     pins a buffer (IORING_REGISTER_BUFFERS, FOLL_PIN | FOLL_LONGTERM)
  *     and runs one READ_FIXED / WRITE_FIXED on it; scratch_file() gives
- *     it a file to do that I/O on.
+ *     it a file to do that I/O on; write_fixed_sees_mapping(): does the
+ *     pinned buffer still hold what the process wrote through its
+ *     mapping (all_bytes() compares);
+ *   - observe_kpf(): observe() from /proc/kpageflags alone.
  *
  * Functions too large to inline are __maybe_unused: no workload uses all
  * of them, and the workloads build with -Wall -Wextra -Werror.
@@ -330,6 +333,53 @@ static inline int scratch_file(const char *name)
 	if (fd < 0)
 		fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
 	return fd;
+}
+
+/* 1 if all @len bytes at @p are @val */
+static inline int all_bytes(const char *p, size_t len, int val)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != val)
+			return 0;
+	return 1;
+}
+
+/* thp= from /proc/kpageflags alone (no smaps fallback), 0 unreadable */
+static __maybe_unused void observe_kpf(const char *label, const void *addr)
+{
+	uint64_t pfn = vaddr_to_pfn(addr), flags;
+	int thp = 0;
+
+	if (pfn && !kpageflags_read(pfn, &flags))
+		thp = !!(flags & (1ULL << KPF_THP));
+	observe_line(label, addr, pfn, thp, "");
+}
+
+/*
+ * The process writes @page through its mapping; io_uring writes the
+ * pinned buffer to @fd.  1 if the file holds the process's bytes, 0 if
+ * it holds something else, -1 if the I/O failed.
+ */
+static __maybe_unused int write_fixed_sees_mapping(struct ring *r, int fd,
+						   char *page)
+{
+	static char back[PAGE_SIZE];
+	int res;
+
+	memset(page, 'p', PAGE_SIZE);
+	res = ring_rw_fixed(r, IORING_OP_WRITE_FIXED, fd, page, PAGE_SIZE, 0);
+	if (res != (int)PAGE_SIZE) {
+		errno = res < 0 ? -res : EIO;
+		report_failure("io_uring write_fixed");
+		return -1;
+	}
+	if (pread(fd, back, PAGE_SIZE, 0) != (ssize_t)PAGE_SIZE) {
+		report_failure("pread");
+		return -1;
+	}
+	return all_bytes(back, PAGE_SIZE, 'p');
 }
 
 #endif /* WORKLOAD_H */
