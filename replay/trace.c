@@ -433,7 +433,7 @@ static void bind_common_fields(struct ps_trace *t)
  * A corrupt page can give libtracecmd a record past its mapping: the
  * read faults, and the replay's guard makes that exit 2.  ASan, which
  * knows nothing of that memory, would stop on it first ("unknown-crash",
- * 1 run in 4 of regress/kbuf/record-shorter-than-header): not for it.
+ * 1 run in 77 of regress/kbuf/record-shorter-than-header): not for it.
  */
 __attribute__((no_sanitize("address")))
 static inline u64 read_number(struct ps_trace *t, const void *ptr, int size)
