@@ -37,6 +37,12 @@ struct hz_rmap {
 	u64 n;
 	struct ps_op op;	/* the first */
 	struct ps_state before, after;
+	/*
+	 * The page was the huge zero page by the engine's inference only
+	 * (a PMD split with no PMD rmap) and events were lost in its
+	 * life: the PMD map that was lost makes a THP look like it.
+	 */
+	bool unsure;
 	struct hz_rmap *next;
 };
 
@@ -97,7 +103,7 @@ static void hz_learn(struct hz_priv *hp, const struct ps_op *op)
 
 static void hz_count(struct hz_priv *hp, const struct ps_op *op,
 		     const struct ps_state *before,
-		     const struct ps_state *after)
+		     const struct ps_state *after, bool unsure)
 {
 	struct hz_task *ht = op->mm ? NULL : hz_task(hp, op->pid);
 	u64 mm = op->mm ? op->mm : ht ? ht->mm : 0;
@@ -116,6 +122,7 @@ static void hz_count(struct hz_priv *hp, const struct ps_op *op,
 		(*pp)->after = *after;
 	}
 	(*pp)->n++;
+	(*pp)->unsure |= unsure;
 }
 
 static void hz_op(struct ps_check *c, void *priv, const struct ps_op *op,
@@ -124,7 +131,7 @@ static void hz_op(struct ps_check *c, void *priv, const struct ps_op *op,
 {
 	struct ps_trace *t = ps_check_trace(c);
 	u64 hzp = t ? ps_trace_meta(t)->huge_zero_pfn : 0;
-	bool zero;
+	bool zero, probed;
 
 	if (op->kind == PS_OP_RMAP_ADD && (op->flags & PS_OPF_NEW) &&
 	    op->mm && op->pid > 0)
@@ -132,9 +139,9 @@ static void hz_op(struct ps_check *c, void *priv, const struct ps_op *op,
 	if (op->pfn == PS_PFN_NONE)
 		return;
 	/* the probe's @huge_zero_pfn, or the engine's recognition of it */
-	zero = (hzp && hzp != PS_PFN_NONE && op->pfn >= hzp &&
-		op->pfn < hzp + 512) ||
-	       ((before->flags | after->flags) & PS_PG_ZERO_PAGE);
+	probed = hzp && hzp != PS_PFN_NONE && op->pfn >= hzp &&
+		 op->pfn < hzp + 512;
+	zero = probed || ((before->flags | after->flags) & PS_PG_ZERO_PAGE);
 	if (!zero)
 		return;
 	if (op->kind == PS_OP_SPLIT_PMD)
@@ -147,7 +154,8 @@ static void hz_op(struct ps_check *c, void *priv, const struct ps_op *op,
 				before, after, "split_huge_page() on the huge "
 				"zero page (result %d)", op->result);
 	else if (hz_rmap_kind(op->kind))
-		hz_count(priv, op, before, after);
+		hz_count(priv, op, before, after,
+			 !probed && f && ps_check_folio_unsure(c, f));
 }
 
 static void hz_report(struct ps_check *c, const struct hz_rmap *r)
@@ -162,7 +170,8 @@ static void hz_report(struct ps_check *c, const struct hz_rmap *r)
 		snprintf(mm, sizeof(mm), "mm 0x%llx", (unsigned long long)r->mm);
 	else
 		snprintf(mm, sizeof(mm), "an mm not recorded");
-	ps_check_report(c, &rule_huge_zero_split, PS_SEV_BREAK, &r->op, f,
+	ps_check_report(c, &rule_huge_zero_split,
+			r->unsure ? PS_SEV_UNCERTAIN : PS_SEV_BREAK, &r->op, f,
 			&r->before, &r->after, "%s (%s) on the huge zero "
 			"page, which is never in the rmap: %llu time%s in %s "
 			"(task %s[%d]), first on pfn 0x%llx",
