@@ -42,27 +42,14 @@
 
 static void *pages[NR_PAGES];
 
-static int two_nodes(void)
-{
-	return !access("/sys/devices/system/node/node1", F_OK);
-}
 
-/* Node of every page as this process sees it (-errno when none). */
-static void query_nodes(int *status)
-{
-	int i;
-
-	if (syscall(__NR_move_pages, 0, NR_PAGES, pages, NULL, status, 0))
-		for (i = 0; i < NR_PAGES; i++)
-			status[i] = -errno;
-}
 
 static void observe_nodes(const char *label)
 {
 	int status[NR_PAGES], i;
 	char suffix[24];
 
-	query_nodes(status);
+	query_nodes(pages, NR_PAGES, status);
 	for (i = 0; i < NR_PAGES; i++) {
 		uint64_t pfn = vaddr_to_pfn(pages[i]);
 
@@ -107,7 +94,7 @@ static char child_check(void)
 {
 	int status[NR_PAGES], i, left = 0, bad = 0;
 
-	query_nodes(status);
+	query_nodes(pages, NR_PAGES, status);
 	for (i = 0; i < NR_PAGES; i++) {
 		/* no pfn: pagemap would look at a left entry */
 		printf("workload: mcl-child pid=%d vaddr=%#lx node=%d\n",

@@ -61,22 +61,12 @@ static const char *const child_labels[] = {
 	"migrate-child-before", "migrate-child-node1", "migrate-child-after",
 };
 
-/* Node of every page in pages[], from this process's point of view. */
-static void query_nodes(int *status)
-{
-	int i;
-
-	if (syscall(__NR_move_pages, 0, NR_PAGES, pages, NULL, status, 0)) {
-		for (i = 0; i < NR_PAGES; i++)
-			status[i] = -errno;
-	}
-}
 
 static void observe_all(const char *label)
 {
 	int status[NR_PAGES], i;
 
-	query_nodes(status);
+	query_nodes(pages, NR_PAGES, status);
 	for (i = 0; i < NR_PAGES; i++)
 		observe_node(label, pages[i], status[i]);
 	fflush(stdout);
@@ -159,10 +149,6 @@ static void *forker(void *arg)
 	return NULL;
 }
 
-static int two_nodes(void)
-{
-	return !access("/sys/devices/system/node/node1", F_OK);
-}
 
 int main(void)
 {

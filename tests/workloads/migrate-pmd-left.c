@@ -49,20 +49,7 @@ enum { THP_HEAD, THP_MID, SMALL, NR_PAGES };
 static const char *const names[NR_PAGES] = { "thp", "thp-mid", "small" };
 static void *pages[NR_PAGES];
 
-static int two_nodes(void)
-{
-	return !access("/sys/devices/system/node/node1", F_OK);
-}
 
-/* Node of every page as this process sees it (-errno when none). */
-static void query_nodes(int *status)
-{
-	int i;
-
-	if (syscall(__NR_move_pages, 0, NR_PAGES, pages, NULL, status, 0))
-		for (i = 0; i < NR_PAGES; i++)
-			status[i] = -errno;
-}
 
 /* pfn, KPF_THP and node of every page: only while no entry can be left */
 static void observe_pages(const char *label)
@@ -70,7 +57,7 @@ static void observe_pages(const char *label)
 	int status[NR_PAGES], i;
 	char suffix[40];
 
-	query_nodes(status);
+	query_nodes(pages, NR_PAGES, status);
 	for (i = 0; i < NR_PAGES; i++) {
 		uint64_t pfn = vaddr_to_pfn(pages[i]);
 
@@ -114,7 +101,7 @@ static char holder_check(char *p)
 {
 	int status[NR_PAGES], i, bad = 0;
 
-	query_nodes(status);
+	query_nodes(pages, NR_PAGES, status);
 	for (i = 0; i < NR_PAGES; i++)
 		/* no pfn: pagemap would look at a left entry */
 		printf("workload: mpl-after pid=%d vaddr=%#lx node=%d page=%s\n",

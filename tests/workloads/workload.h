@@ -25,7 +25,9 @@
  *     it a file to do that I/O on; write_fixed_sees_mapping(): does the
  *     pinned buffer still hold what the process wrote through its
  *     mapping (all_bytes() compares);
- *   - observe_kpf(): observe() from /proc/kpageflags alone.
+ *   - observe_kpf(): observe() from /proc/kpageflags alone;
+ *   - two_nodes(), query_nodes(): is there a node 1, and the node of
+ *     each page (move_pages() without a target).
  *
  * Functions too large to inline are __maybe_unused: no workload uses all
  * of them, and the workloads build with -Wall -Wextra -Werror.
@@ -380,6 +382,22 @@ static __maybe_unused int write_fixed_sees_mapping(struct ring *r, int fd,
 		return -1;
 	}
 	return all_bytes(back, PAGE_SIZE, 'p');
+}
+
+/* Is there a node 1 to migrate to (tests/vm/run --numa)? */
+static inline int two_nodes(void)
+{
+	return !access("/sys/devices/system/node/node1", F_OK);
+}
+
+/* Node of each of the @n pages as this process sees it (-errno: none) */
+static inline void query_nodes(void **pages, int n, int *status)
+{
+	int i;
+
+	if (syscall(__NR_move_pages, 0, n, pages, NULL, status, 0))
+		for (i = 0; i < n; i++)
+			status[i] = -errno;
 }
 
 #endif /* WORKLOAD_H */
