@@ -117,16 +117,18 @@ void ps_adapter_decode_flags(struct ps_event_adapter *ea, const char *field)
 	}
 }
 
-/* page->flags by the bit numbers of the recording's "pageflags" marker */
+/*
+ * page->flags by the bit numbers of the recording's "pageflags" marker.
+ * Every page_ref event comes through here: only the bits set are looked
+ * at, not all 64.
+ */
 u64 ps_pflags_decode(struct ps_trace *t, u64 raw)
 {
 	const struct ps_layout *l = &ps_trace_meta_mut(t)->layout;
 	u64 ps = 0;
-	int bit;
 
-	for (bit = 0; bit < 64; bit++)
-		if (raw & (1ull << bit))
-			ps |= l->pg[bit];
+	for (; raw; raw &= raw - 1)
+		ps |= l->pg[__builtin_ctzll(raw)];
 	return ps;
 }
 
