@@ -497,7 +497,7 @@ static bool copy_huge_pmd_no_dup(struct ps_trace *t, struct ps_fork_slot *fs)
 {
 	u64 hzp = ps_trace_meta_mut(t)->huge_zero_pfn;
 
-	if (ps_trace_has_event(t, "page_ref", "page_ref_mod"))
+	if (ps_trace_tracks(t) & PS_KNOWN_REFCOUNT)	/* page_ref events */
 		return !fs->pmd_ref;
 	return hzp && hzp != PS_PFN_NONE && fs->pmd.pfn == hzp;
 }
