@@ -32,6 +32,12 @@ t_skip() {
 	fi
 }
 
+# t_vm_why LOG: why tests/vm/run failed, for t_fail: what it said (a
+# panic, a timeout) and the console's last lines, on one line.
+t_vm_why() {
+	{ grep -a -m3 '^vm/run: [^ ]' "$1"; tail -n3 "$1"; } | tr -d '\r' | tr '\n' ' '
+}
+
 # t_check NAME CMD...: ok if CMD succeeds.
 t_check() {
 	local name=$1; shift

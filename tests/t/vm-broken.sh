@@ -99,7 +99,7 @@ done
 dmesg > /out/dmesg.txt'
 	if ! "$VM" --kernel "$kernel" --numa --timeout 240 --out "$out" -- sh -c "$script" \
 		> "$out.log" 2>&1; then
-		t_fail "vm-broken: $kernel: boot and record" "$(tail -3 "$out.log")"
+		t_fail "vm-broken: $kernel: boot and record" "$(t_vm_why "$out.log")"
 		return 1
 	fi
 	if grep -q "failed" "$out.log"; then

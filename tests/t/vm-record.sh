@@ -83,7 +83,7 @@ for k in $kernels; do
 		t_skip "vm-record: $k" "kernel unavailable: $(tail -n1 "$out.log")"
 		continue
 	elif [ "$rc" != 0 ]; then
-		t_fail "vm-record: $k: boot and record" "$(tail -3 "$out.log")"
+		t_fail "vm-record: $k: boot and record" "$(t_vm_why "$out.log")"
 		continue
 	fi
 	if grep -q "failed" "$out.log"; then
@@ -268,6 +268,6 @@ elif [ "$rc" = 0 ]; then
 	t_check "vm-record: numa $k: agree $1/$2 pages after migration" test -n "${2:-}" -a "${1:-x}" = "${2:-y}"
 	migrate_child_left "$out" "numa $k"
 else
-	t_fail "vm-record: numa $k: boot and record" "$(tail -3 "$out.log")"
+	t_fail "vm-record: numa $k: boot and record" "$(t_vm_why "$out.log")"
 fi
 done

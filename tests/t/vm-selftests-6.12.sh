@@ -58,7 +58,7 @@ while IFS=: read -r k tests; do
 	out="$T_TMP/$k"
 	mkdir -p "$out"
 	if ! record "$k" "$out" $tests; then
-		t_fail "vm-selftests-6.12: $k: boot and record" "$(tail -3 "$out.log")"
+		t_fail "vm-selftests-6.12: $k: boot and record" "$(t_vm_why "$out.log")"
 		continue
 	fi
 	again=

@@ -29,7 +29,7 @@ if ! "$VM" --kernel custom --mem 3G --timeout 900 --out "$out" \
 	echo "transhuge-stress exit $?"
 	/pagestate record -q -b 65536 -o /out/khugepaged.dat -- khugepaged > /out/khugepaged.out 2>&1
 	echo "khugepaged exit $?"' > "$out.log" 2>&1; then
-	t_fail "vm-selftests: boot and record" "$(tail -3 "$out.log")"
+	t_fail "vm-selftests: boot and record" "$(t_vm_why "$out.log")"
 	exit 0
 fi
 
@@ -37,7 +37,7 @@ if ! "$VM" --kernel custom --numa --smp 3 --timeout 900 --out "$out" \
 	--bin "$dir/migration" -- sh -c '
 	/pagestate record -q -b 32768 -o /out/migration.dat -- migration > /out/migration.out 2>&1
 	echo "migration exit $?"' > "$out.mig.log" 2>&1; then
-	t_fail "vm-selftests: migration: boot and record" "$(tail -3 "$out.mig.log")"
+	t_fail "vm-selftests: migration: boot and record" "$(t_vm_why "$out.mig.log")"
 fi
 
 # lost NAME: the events the recording of NAME lost, per replay's summary
