@@ -67,6 +67,8 @@ struct ps_verify_result {
 	u64 kreads;		/* struct page readings of a probe */
 	u64 untraced;		/* freed, then in use by the kernel with no
 				 * flag and no alloc event (alloc_pages_bulk) */
+	u64 slab_untraced;	/* freed, then slab and nothing else, with no
+				 * alloc event: the kernel kept none */
 	u64 non_compound;	/* past the first page of a non-__GFP_COMP
 				 * block: the kernel keeps no state there */
 	u64 lost;		/* a life (or the time since a free) that

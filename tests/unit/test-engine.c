@@ -784,6 +784,46 @@ static void test_verify_folio_shape(void)
 }
 
 /*
+ * A deep snapshot of two pages the recording saw freed: one the kernel
+ * shows as slab and nothing else (an alloc the kernel's buffer kept no
+ * event of: counted apart), one on the LRU (a real disagreement).
+ */
+static void test_verify_deep_slab_untraced(void)
+{
+	struct ps_engine *e = ps_engine_new(0);
+	struct ps_verify *v = ps_verify_new(e);
+	struct ps_verify_result r;
+	struct ps_op op;
+
+	apply(e, PS_OP_ALLOC, 0x60000, 0);
+	apply(e, PS_OP_FREE, 0x60000, 0);
+	apply(e, PS_OP_ALLOC, 0x60001, 0);
+	apply(e, PS_OP_FREE, 0x60001, 0);
+	apply(e, PS_OP_ALLOC, 0x60002, 0);
+	apply(e, PS_OP_FREE, 0x60002, 0);
+	op = mkop(PS_OP_SNAPSHOT, 0, 0);
+	op.flags = PS_OPF_SNAP_BEGIN | PS_OPF_DEEP_SNAP;
+	ps_engine_apply(e, &op);
+	op = mkop(PS_OP_SNAPSHOT, 0x60000, 0);
+	op.flags = PS_OPF_DEEP_SNAP;
+	op.obs_flags = PS_PG_SLAB;
+	ps_engine_apply(e, &op);
+	op.pfn = 0x60001;
+	op.obs_flags = PS_PG_SLAB | PS_PG_LRU;
+	ps_engine_apply(e, &op);
+	op.pfn = 0x60002;			/* slab's word read as anon */
+	op.obs_flags = PS_PG_SLAB | PS_PG_ANON;
+	ps_engine_apply(e, &op);
+	ps_verify_result(v, &r);
+	EXPECT_EQ(r.deep, 3);
+	EXPECT_EQ(r.slab_untraced, 2);
+	EXPECT_EQ(r.deep_full, 1);
+	EXPECT_EQ(r.deep_agree, 0);
+	ps_verify_free(v);
+	ps_engine_free(e);
+}
+
+/*
  * Parent and child unmap a shared page at the same instant on two CPUs:
  * both probes read mapcount 2 before either dropped it.  The second
  * reading is stale, not a disagreement; the page ends unmapped.
@@ -1423,6 +1463,7 @@ int main(void)
 	RUN(test_memory_follows_live_folios);
 	RUN(test_verify_agreement);
 	RUN(test_verify_folio_shape);
+	RUN(test_verify_deep_slab_untraced);
 	RUN(test_concurrent_entry_reads_are_not_mismatches);
 	RUN(test_untraced_allocation);
 	RUN(test_new_mthp_maps_every_page);
