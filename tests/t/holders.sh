@@ -79,36 +79,39 @@ at=$("$PS" check "$f" | awk -v p="$bp" '$2 == "collapse-pinned" && $6 == p { pri
 t_check "collapse-broken: at the break ($at) the pin still holds $bp" \
 	grep -q "1024 pin (FOLL_PIN|FOLL_LONGTERM collapse-broken-[0-9]* pin " "$T_TMP/b.at"
 
-# migrate-held (6.1, --numa, --stack): move_pages cannot move the page a
-# pipe holds (vmsplice); why names the pipe's get with its syscall stack,
-# and once the pipe is read the page is its mapping's alone
-f=$FIXTURES/vm-custom61-migrate-held.dat
-held=$(awk '$2 == "held-moved" && / node=0$/ { sub("pfn=", "", $5); print $5 }' \
-	"$FIXTURES/vm-custom61-migrate-held.workload")
-"$PS" why "$f" > "$T_TMP/why.mh" 2>&1
-t_check "why (migrate-held): the vmsplice()d page $held put back unmigrated" \
-	grep -q "^[0-9.]* migrate-held-[0-9]* migration pfn $held: page put back unmigrated" "$T_TMP/why.mh"
-t_check "why: its holders name the pipe's get, with vmsplice in its stack" \
-	sh -c "sed -n '/migration pfn $held:/,/unexplained/p' '$T_TMP/why.mh' |
-		grep -A1 '+ 1 get (migrate-held-[0-9]* ref at ' | grep -q '^ *stack: .*__do_sys_vmsplice'"
-# isolate_lru_page()'s reference is the migration's own, named as such:
-# the refcount is the mapping, the isolation and the pipe's get, nothing
-# unexplained (the page_ref event shows PG_lru gone at that get; a ledger
-# that took it for a plain get would name two gets here)
-t_check "why: the page's other reference is its isolation from the LRU, exact" \
-	sh -c "sed -n '/migration pfn $held:/,/unexplained/p' '$T_TMP/why.mh' > '$T_TMP/why.mh1'
-		grep -q '^ *refcount 3 = 1 mapping' '$T_TMP/why.mh1' &&
-		grep -q '+ 1 isolated (migrate-held-[0-9]* ref at [0-9.]* pfn $held) \[exact\]' '$T_TMP/why.mh1' &&
-		test \$(grep -c '+ 1 get ' '$T_TMP/why.mh1') = 1 &&
-		grep -q '+ 0 unexplained' '$T_TMP/why.mh1'"
-t_check "why: migrate_pages says 1 failed, the retries counted once" \
-	test "$(grep -c "migrate_pages: [0-9]* succeeded, 1 failed (1 page put back above)" "$T_TMP/why.mh")" = 1 -a \
-	"$(grep -c "migration pfn $held: page put back" "$T_TMP/why.mh")" = 1
-# the same refusals as JSON (why --json), against the schema: the held
-# page's refusal carries the same holders, the pipe's get with its stack
-"$PS" why --json "$f" > "$T_TMP/why.json"
-t_check "why --json (migrate-held) validates against the schema" t_json_valid "$T_TMP/why.json"
-/usr/bin/python3 - "$T_TMP/why.json" "$held" > "$T_TMP/why.jq" <<'PYEOF'
+# migrate-held (--numa, with stacks: 6.1 --stack, 6.12 --stack-on=holders):
+# move_pages cannot move the page a pipe holds (vmsplice); why names the
+# pipe's get with its syscall stack, and once the pipe is read the page
+# is its mapping's alone
+migrate_held() {
+	local n=$1 k=$2 f held mig2 drop
+	f=$FIXTURES/$n.dat
+	held=$(awk '$2 == "held-moved" && / node=0$/ { sub("pfn=", "", $5); print $5 }' \
+		"$FIXTURES/$n.workload")
+	"$PS" why "$f" > "$T_TMP/why.mh" 2>&1
+	t_check "$k why (migrate-held): the vmsplice()d page $held put back unmigrated" \
+		grep -q "^[0-9.]* migrate-held-[0-9]* migration pfn $held: page put back unmigrated" "$T_TMP/why.mh"
+	t_check "$k why: its holders name the pipe's get, with vmsplice in its stack" \
+		sh -c "sed -n '/migration pfn $held:/,/unexplained/p' '$T_TMP/why.mh' |
+			grep -A1 '+ 1 get (migrate-held-[0-9]* ref at ' | grep -q '^ *stack: .*__do_sys_vmsplice'"
+	# isolate_lru_page()'s reference is the migration's own, named as such:
+	# the refcount is the mapping, the isolation and the pipe's get, nothing
+	# unexplained (the page_ref event shows PG_lru gone at that get; a ledger
+	# that took it for a plain get would name two gets here)
+	t_check "$k why: the page's other reference is its isolation from the LRU, exact" \
+		sh -c "sed -n '/migration pfn $held:/,/unexplained/p' '$T_TMP/why.mh' > '$T_TMP/why.mh1'
+			grep -q '^ *refcount 3 = 1 mapping' '$T_TMP/why.mh1' &&
+			grep -q '+ 1 isolated (migrate-held-[0-9]* ref at [0-9.]* pfn $held) \[exact\]' '$T_TMP/why.mh1' &&
+			test \$(grep -c '+ 1 get ' '$T_TMP/why.mh1') = 1 &&
+			grep -q '+ 0 unexplained' '$T_TMP/why.mh1'"
+	t_check "$k why: migrate_pages says 1 failed, the retries counted once" \
+		test "$(grep -c "migrate_pages: [0-9]* succeeded, 1 failed (1 page put back above)" "$T_TMP/why.mh")" = 1 -a \
+		"$(grep -c "migration pfn $held: page put back" "$T_TMP/why.mh")" = 1
+	# the same refusals as JSON (why --json), against the schema: the held
+	# page's refusal carries the same holders, the pipe's get with its stack
+	"$PS" why --json "$f" > "$T_TMP/why.json"
+	t_check "$k why --json (migrate-held) validates against the schema" t_json_valid "$T_TMP/why.json"
+	/usr/bin/python3 - "$T_TMP/why.json" "$held" > "$T_TMP/why.jq" <<'PYEOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 held = sys.argv[2]
@@ -120,15 +123,18 @@ mp = [r for r in d["refusals"] if r["what"] == "migrate_pages"]
 print(len(rs), h and h["refcount"], len(gets), d["summary"]["refusals"] == len(d["refusals"]),
       len(mp) == 1 and [p["pfn"] for p in mp[0].get("put_back", [])] == [held])
 PYEOF
-t_check "why --json: one refusal of $held, refcount 3, the vmsplice get named with its stack; the batch's put_back lists it" \
-	test "$(cat "$T_TMP/why.jq")" = "1 3 1 True True"
-"$PS" replay "$f" --pfn "$held" > "$T_TMP/mh.tl"
-mig2=$(awk '$4 == "migration_set" { n++; t = $1 } END { print t }' "$T_TMP/mh.tl")
-drop=$(awk -v m="$mig2" '$4 == "ref" && $1 < m && /ref=1 / { t = $1 } END { print t }' "$T_TMP/mh.tl")
-"$PS" holders "$f" --pfn "$held" --at "$drop" --no-stacks > "$T_TMP/mh.h"
-t_check "holders after the pipe let go ($drop): refcount 1 = the mapping alone" \
-	test "$(grep -c "refcount 1 = 1 mapping\|+ 0 unexplained" "$T_TMP/mh.h")" = 2 -a \
-	"$(wc -l < "$T_TMP/mh.h")" = 3
+	t_check "$k why --json: one refusal of $held, refcount 3, the vmsplice get named with its stack; the batch's put_back lists it" \
+		test "$(cat "$T_TMP/why.jq")" = "1 3 1 True True"
+	"$PS" replay "$f" --pfn "$held" > "$T_TMP/mh.tl"
+	mig2=$(awk '$4 == "migration_set" { n++; t = $1 } END { print t }' "$T_TMP/mh.tl")
+	drop=$(awk -v m="$mig2" '$4 == "ref" && $1 < m && /ref=1 / { t = $1 } END { print t }' "$T_TMP/mh.tl")
+	"$PS" holders "$f" --pfn "$held" --at "$drop" --no-stacks > "$T_TMP/mh.h"
+	t_check "$k holders after the pipe let go ($drop): refcount 1 = the mapping alone" \
+		test "$(grep -c "refcount 1 = 1 mapping\|+ 0 unexplained" "$T_TMP/mh.h")" = 2 -a \
+		"$(wc -l < "$T_TMP/mh.h")" = 3
+}
+migrate_held vm-custom61-migrate-held 6.1:
+migrate_held vm-custom612-migrate-held 6.12:
 
 # stat-leak (6.1 with tests/vm/patches/stat-leak.patch, --stack): the page
 # move_pages() queried is never freed; its one reference left is the get
