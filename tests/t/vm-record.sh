@@ -69,9 +69,36 @@ check_mthp() {
 	fi
 }
 
-# One boot per kernel records every workload.
+# collapse-pinned's refusals, recorded with --stack-on=holders: the page
+# io_uring pinned is held by the pin, io_uring_register in its stack; the
+# page vmsplice() took is held by that get, vmsplice in its stack.
+check_refusal_holders() {
+	local k=$1 out=$2 pin ref
+	pin=$(sed -n 's/^workload: collapse-pin-before .*pfn=\(0x[0-9a-f]*\).*/\1/p' "$out/collapse-pinned.out" | tail -1)
+	ref=$(sed -n 's/^workload: collapse-ref-before .*pfn=\(0x[0-9a-f]*\).*/\1/p' "$out/collapse-pinned.out" | tail -1)
+	"$PS" why "$out/collapse-pinned.dat" > "$out/why" 2>&1
+	sed -n "/scan refused pfn $pin:/,/unexplained/p" "$out/why" > "$out/why.pin"
+	sed -n "/scan refused pfn $ref:/,/unexplained/p" "$out/why" > "$out/why.ref"
+	if grep -q "+ 1024 pin (FOLL_PIN|FOLL_LONGTERM collapse-pinned-[0-9]* pin at .* pfn $pin) \[exact\]" "$out/why.pin" &&
+	   grep -A1 "+ 1024 pin " "$out/why.pin" | grep -q "^ *stack: .*io_uring_register" &&
+	   grep -q "+ 0 unexplained" "$out/why.pin"; then
+		t_ok "vm-record: $k: why: the refused $pin is held by the io_uring pin, its stack through io_uring_register"
+	else
+		t_fail "vm-record: $k: why: pinned page $pin" "$(head -6 "$out/why.pin" | tr '\n' ';')"
+	fi
+	if grep -A1 "+ 1 get (collapse-pinned-[0-9]* ref at .* pfn $ref) \[exact\]" "$out/why.ref" |
+		grep -q "^ *stack: .*vmsplice" && grep -q "+ 0 unexplained" "$out/why.ref"; then
+		t_ok "vm-record: $k: why: the refused $ref is held by vmsplice's get, named with its stack"
+	else
+		t_fail "vm-record: $k: why: vmsplice()d page $ref" "$(head -6 "$out/why.ref" | tr '\n' ';')"
+	fi
+}
+
+# One boot per kernel records every workload; collapse-pinned with the
+# holders' stacks (--stack-on=holders: a stack after each get and pin).
 script='for w in '"$workloads"'; do
-	/pagestate record -q -o /out/$w.dat -- /w/$w > /out/$w.out 2> /out/$w.err ||
+	opt=; [ $w = collapse-pinned ] && opt=--stack-on=holders
+	/pagestate record -q $opt -o /out/$w.dat -- /w/$w > /out/$w.out 2> /out/$w.err ||
 		echo "record $w failed: $?"
 done'
 
@@ -208,6 +235,12 @@ for k in $kernels; do
 		t_ok "vm-record: $k: MADV_COLLAPSE of a pinned range refused (EAGAIN)"
 	else
 		t_fail "vm-record: $k: collapse of pinned range" "$(grep madv_collapse "$out/collapse-pinned.out")"
+	fi
+	# ...and why names what held each refused page, with the stack the
+	# get or pin was taken in: the io_uring FOLL_LONGTERM pin, the
+	# vmsplice()d page's get (kernels that record page_ref)
+	if grep -q "refcount yes" "$out/collapse-pinned.sum"; then
+		check_refusal_holders "$k" "$out"
 	fi
 	[ -n "$folio" ] && check_mthp "$k" "$out"
 done
