@@ -784,9 +784,10 @@ static void test_verify_folio_shape(void)
 }
 
 /*
- * A deep snapshot of two pages the recording saw freed: one the kernel
- * shows as slab and nothing else (an alloc the kernel's buffer kept no
- * event of: counted apart), one on the LRU (a real disagreement).
+ * A deep snapshot of three pages the recording saw freed: two the kernel
+ * shows as slab and nothing else, one of them with KPF_ANON (slab's own
+ * word at page->mapping): allocs the kernel's buffer kept no event of,
+ * counted apart; one slab page on the LRU: a real disagreement.
  */
 static void test_verify_deep_slab_untraced(void)
 {
