@@ -720,8 +720,10 @@ static int adapt_record(struct ps_trace *t, struct tep_record *rec)
  * libtraceevent's kbuffer trusts the ring-buffer page headers it reads
  * (commit sizes, time-extend lengths), and libtracecmd maps the data:
  * a corrupt page can walk off the end of the mapping, a file truncated
- * under us raises SIGBUS.  Neither is ours to fix, but neither may crash
- * pagestate: turn them into the same "corrupt file" error, exit 2.
+ * under us raises SIGBUS, and libtraceevent divides by a number an event
+ * format gave it while parsing the headers (SIGFPE on a 0, found by
+ * tests/fuzz).  None is ours to fix, but none may crash pagestate: turn
+ * them into the same "corrupt file" error, exit 2.
  */
 static const struct ps_trace *replaying;
 static const char *opening;	/* libtracecmd is reading its headers */
@@ -734,7 +736,7 @@ static void stall_watch(bool on);
  */
 bool ps_trace_fault_guard = true;
 sigjmp_buf *ps_trace_fault_jmp;
-static struct sigaction old_segv, old_bus;
+static struct sigaction old_segv, old_bus, old_fpe;
 
 /* Did the fault happen in code of the executable itself (not a library)? */
 static bool fault_in_self(const void *uc)
@@ -754,14 +756,14 @@ static bool fault_in_self(const void *uc)
 
 static void fault_handler(int sig, siginfo_t *si, void *uc)
 {
-	const char *what = sig == SIGBUS ? "SIGBUS" : "SIGSEGV";
+	const char *what = sig == SIGBUS ? "SIGBUS" :
+			   sig == SIGFPE ? "SIGFPE" : "SIGSEGV";
 	char msg[512];
 	int n;
 
 	if (!ps_trace_fault_guard && !opening && fault_in_self(uc)) {
 		/* ours: the handler from before (ASan's) gets it again */
-		sigaction(SIGSEGV, &old_segv, NULL);
-		sigaction(SIGBUS, &old_bus, NULL);
+		fault_handler_set(false);
 		return;
 	}
 	if (opening)
@@ -801,6 +803,7 @@ static void fault_handler_set(bool on)
 	if (!on) {
 		sigaction(SIGSEGV, &old_segv, NULL);
 		sigaction(SIGBUS, &old_bus, NULL);
+		sigaction(SIGFPE, &old_fpe, NULL);
 		return;
 	}
 	if (!alt.ss_sp) {
@@ -811,6 +814,8 @@ static void fault_handler_set(bool on)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, &old_segv);
 	sigaction(SIGBUS, &sa, &old_bus);
+	/* libtraceevent divides by a value from an event format: 0 */
+	sigaction(SIGFPE, &sa, &old_fpe);
 }
 
 static void guard_faults(const struct ps_trace *t, bool on)

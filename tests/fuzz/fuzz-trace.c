@@ -9,7 +9,7 @@
  *                    (PAGESTATE_READER=libtracecmd)
  *   fuzz-text        ftrace text (replay/text.c)
  *
- * The SIGSEGV/SIGBUS guard of the replay (replay/trace.c) is off here
+ * The SIGSEGV/SIGBUS/SIGFPE guard of the replay (replay/trace.c) is off here
  * for faults in pagestate's own code: it turns a fault into "corrupt
  * file, exit 2", which is right for users and would hide from the
  * fuzzer exactly what it is looking for.  It stays for faults in
