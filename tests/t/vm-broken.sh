@@ -23,6 +23,11 @@
 #     MADV_COLLAPSE refuses a memfd with a pinned page -> info on the
 #     pinned pfn, why names the pin; an unpinned memfd collapses -> the
 #     rule judges collapse_file()'s old pages and finds nothing
+#   collapse-file-broken (custom + CONFIG_BASE_FULL): that path broken,
+#     no reference check in the file scan nor collapse_file()'s freeze;
+#     workload collapse-file -> the memfd's pinned page replaced by a
+#     THP page, collapse-file-coherent BROKEN, collapse-pinned BREAK on
+#     the pinned pfn naming the collapsing task; unpinned, no break
 #   migrate-child-left: remove_migration_ptes() skips every mm but the
 #     migrating task's; workload migrate-child-left (move_pages of pages
 #     shared with a forked child, --numa) -> the child's move_pages()
@@ -79,7 +84,7 @@ for w in collapse-broken fork-pin collapse-pinned migrate-child-left migrate-pmd
 done
 if [ -n "$why" ]; then
 	t_skip "vm-broken: clean custom kernel" "$why"
-	for c in $cases migrate-child-left migrate-pmd-left doublemap-stale doublemap-unset hz-split-as-thp hz-fork-dup fork-pmd-broken; do
+	for c in $cases migrate-child-left migrate-pmd-left doublemap-stale doublemap-unset hz-split-as-thp hz-fork-dup fork-pmd-broken collapse-file-broken; do
 		t_skip "vm-broken: custom-${c%%:*}" "$why"
 	done
 	t_skip "vm-broken: stock-6.1 collapse-file" "$why"
@@ -709,3 +714,39 @@ collapse_file_stock() {
 			grep -q '^collapse-pinned  *0 breaks, 0 info, 0 uncertain' '$out/cf-nopin.check'"
 }
 collapse_file_stock
+
+# collapse-pinned's second path broken: collapse-file-broken (the
+# custom kernel + CONFIG_BASE_FULL, tests/vm/patches/collapse-file-broken.*)
+# drops the reference checks of hpage_collapse_scan_file() and
+# collapse_file()'s page_ref_freeze(page, 3).  MADV_COLLAPSE puts a THP in
+# the memfd's page cache in place of the pinned page, the pin keeps the
+# old one: its writes no longer reach the file, the file's no longer reach
+# it (collapse-file-coherent BROKEN), and collapse-pinned breaks on the
+# pinned pfn, naming the collapsing task.  On the same kernel an unpinned
+# memfd collapses just as on a clean one, and the rule finds nothing: it
+# judges the pages' references, not the kernel it runs on.
+collapse_file_broken() {
+	local k=custom-collapse-file-broken w=collapse-file out="$T_TMP/collapse-file-broken"
+	local pfn now pid rc
+	REC_OPTS=--stack EXTRA='/pagestate record -q -o /out/cf-nopin.dat -- /w/collapse-file nopin \
+		> /out/cf-nopin.out 2> /out/cf-nopin.err || echo "record cf-nopin failed: $?"' \
+		record "$out" "$k" "$w" || return
+	echo "$k $w: $(grep '^workload: \(madv_collapse\|collapse-file-coherent\|cf-pin-\|cf-nopin-after\)' "$out/$w.out" "$out/cf-nopin.out" | sed 's/^[^:]*://' | tr '\n' ' ')"
+	pfn=$(pfn_of "$out/$w.out" cf-pin-before)
+	now=$(pfn_of "$out/$w.out" cf-pin-after)
+	pid=$(sed -n 's/^workload: cf-pin-before pid=\([0-9]*\) .*/\1/p' "$out/$w.out")
+	t_check "vm-broken: $k $w: MADV_COLLAPSE went ahead over the pin, pinned ${pfn:-?} replaced by a THP page (${now:-?})" \
+		sh -c "grep -q '^workload: madv_collapse file ret=0 ' '$out/$w.out' &&
+			grep -q '^workload: cf-pin-after .* thp=1\$' '$out/$w.out' &&
+			[ -n '$pfn' ] && [ -n '$now' ] && [ '$pfn' != '$now' ]"
+	t_check "vm-broken: $k $w: collapse-file-coherent BROKEN (the pin's writes and the file's no longer meet)" \
+		grep -q '^workload: collapse-file-coherent BROKEN ' "$out/$w.out"
+	check_breaks "$out" "$w" collapse-pinned "$pfn" "$k"
+	t_check "vm-broken: $k $w: the break names the collapsing task ($w-$pid)" \
+		grep -q "^BREAK  *collapse-pinned .* pfn $pfn .* $w-$pid: " "$out/$w.check"
+	"$PS" check --uncertain --rules collapse-pinned "$out/cf-nopin.dat" > "$out/cf-nopin.check" 2>&1; rc=$?
+	t_check "vm-broken: $k $w nopin: the unpinned memfd collapsed, collapse-pinned finds nothing" \
+		sh -c "[ $rc = 0 ] && grep -q '^workload: madv_collapse nopin ret=0 ' '$out/cf-nopin.out' &&
+			grep -q '^collapse-pinned  *0 breaks, 0 info, 0 uncertain' '$out/cf-nopin.check'"
+}
+collapse_file_broken

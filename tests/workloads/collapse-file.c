@@ -36,9 +36,10 @@
  * goes ahead where the kernel can put a PMD-sized folio in the page
  * cache, and nothing holds the old pages (a rule's negative case).
  *
- * The custom 6.1 kernel (tinyconfig: CONFIG_BASE_SMALL, so xarray chunks
- * of 16 and MAX_PAGECACHE_ORDER 7) can hold no shmem THP: MADV_COLLAPSE
- * says EINVAL there before any scan.
+ * The clean custom 6.1 kernel (tinyconfig: CONFIG_BASE_SMALL, so xarray
+ * chunks of 16 and MAX_PAGECACHE_ORDER 7) can hold no shmem THP:
+ * MADV_COLLAPSE says EINVAL there before any scan.  collapse-file-broken
+ * is built with CONFIG_BASE_FULL for that reason.
  */
 #include <sys/mman.h>
 
