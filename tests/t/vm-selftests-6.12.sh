@@ -41,7 +41,7 @@ record() {
 		transhuge-stress) cmd="timeout 5 $t 64" ;;
 		*) cmd=$t ;;
 		esac
-		script+="cd /tmp; /pagestate record -q -b 65536 -o /out/$t.dat -- $cmd > /out/$t.out 2>&1; echo \"$t exit \$?\"; "
+		script+="cd /tmp; /pagestate record -q -b 65536 -o /out/$t.dat -- $cmd > /out/$t.out 2>&1; echo \"$t exit \$? at \$(cut -d' ' -f1 /proc/uptime) s\"; "
 	done
 	"$VM" --kernel "$k" --mem 3G --timeout 1200 --out "$out" "${bins[@]}" -- \
 		sh -c "$script" > "$out.log" 2>&1
@@ -61,6 +61,8 @@ while IFS=: read -r k tests; do
 		t_fail "vm-selftests-6.12: $k: boot and record" "$(t_vm_why "$out.log")"
 		continue
 	fi
+	# where the guest's time goes (uptime at each test's end)
+	sed -n "s/^\([a-z_-]* exit [0-9]* at [0-9.]* s\)\r*$/# $k: \1/p" "$out.log"
 	again=
 	for t in $tests; do
 		[ -s "$out/$t.dat" ] || continue
