@@ -34,7 +34,8 @@
  *
  * `collapse-file nopin` skips the pin (steps 3 and 5): MADV_COLLAPSE
  * goes ahead where the kernel can put a PMD-sized folio in the page
- * cache, and nothing holds the old pages (a rule's negative case).
+ * cache, and nothing holds the old pages (a rule's negative case).  An
+ * EAGAIN there is tried again, up to 5 times (tries=<n>).
  *
  * The clean custom 6.1 kernel (tinyconfig: CONFIG_BASE_SMALL, so xarray
  * chunks of 16 and MAX_PAGECACHE_ORDER 7) can hold no shmem THP:
@@ -144,11 +145,24 @@ int main(int argc, char **argv)
 	page = p + PIN_PAGE * PAGE_SIZE;
 
 	if (nopin) {
+		int tries = 0;
+
 		observe_kpf("cf-nopin-before", p);
-		errno = 0;
-		ret = madvise(p, HPAGE_SIZE, MADV_COLLAPSE);
-		printf("workload: madv_collapse nopin ret=%d errno=%d (%s)\n",
-		       ret, ret ? errno : 0, ret ? strerror(errno) : "collapsed");
+		/*
+		 * EAGAIN is transient here: a page off the LRU for a
+		 * moment (compaction isolating it: SCAN_PAGE_LRU, seen on
+		 * stock 6.12).  Nothing pins these pages, so try again, as
+		 * MADV_COLLAPSE's callers are told to.
+		 */
+		do {
+			if (tries)
+				usleep(100000);
+			errno = 0;
+			ret = madvise(p, HPAGE_SIZE, MADV_COLLAPSE);
+		} while (ret && errno == EAGAIN && ++tries < 5);
+		printf("workload: madv_collapse nopin ret=%d errno=%d (%s) tries=%d\n",
+		       ret, ret ? errno : 0, ret ? strerror(errno) : "collapsed",
+		       tries + 1);
 		p[0] = 'b';
 		observe_kpf("cf-nopin-after", p);
 		goto out;
