@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -738,17 +739,34 @@ bool ps_trace_fault_guard = true;
 sigjmp_buf *ps_trace_fault_jmp;
 static struct sigaction old_segv, old_bus, old_fpe;
 
-/* Did the fault happen in code of the executable itself (not a library)? */
-static bool fault_in_self(const void *uc)
+/*
+ * Did the fault happen in code of the executable itself (not a
+ * library)?  Under a sanitizer the executable also exports the libc
+ * functions it intercepts, so that the libraries' calls reach them: a
+ * fault inside one of those (libtraceevent's strcmp() of a NULL name,
+ * found by fuzz-kbuf) is the library's, and *intercepted says so.  Not
+ * the allocator's (malloc, free, ...): a fault there means the heap was
+ * written over, and its lock may be held.
+ */
+static bool fault_in_self(const void *uc, bool *intercepted)
 {
+	*intercepted = false;
 #if defined(__x86_64__) && defined(REG_RIP)
 	const ucontext_t *u = uc;
-	void *pc = (void *)u->uc_mcontext.gregs[REG_RIP];
+	char *pc = (char *)u->uc_mcontext.gregs[REG_RIP];
+	const ElfW(Sym) *sym = NULL;
 	Dl_info self, at;
 
-	if (!dladdr((void *)fault_in_self, &self) || !dladdr(pc, &at))
+	if (!dladdr((void *)fault_in_self, &self) ||
+	    !dladdr1(pc, &at, (void **)&sym, RTLD_DL_SYMENT))
 		return true;
-	return self.dli_fbase == at.dli_fbase;
+	if (self.dli_fbase != at.dli_fbase)
+		return false;
+	*intercepted = sym && at.dli_sname && at.dli_saddr &&
+		       pc < (char *)at.dli_saddr + sym->st_size &&
+		       !strstr(at.dli_sname, "alloc") &&
+		       !strstr(at.dli_sname, "free");
+	return true;
 #else
 	return true;
 #endif
@@ -759,18 +777,21 @@ static void fault_handler(int sig, siginfo_t *si, void *uc)
 	const char *what = sig == SIGBUS ? "SIGBUS" :
 			   sig == SIGFPE ? "SIGFPE" : "SIGSEGV";
 	char msg[512];
+	bool intercepted;
 	int n;
 
 	/*
 	 * Ours: the handler from before (ASan's) gets it again.  While
 	 * libtracecmd opens the file none of our code runs, so a fault in
-	 * the executable is one in the sanitizer runtime the library
-	 * called (its allocator, with the library having written over a
-	 * chunk's header): jumping back from there leaves the allocator's
-	 * lock held and the next malloc deadlocks (found by fuzz-kbuf), so
-	 * that one too is reported, not caught.
+	 * the executable is in the sanitizer runtime the library called:
+	 * in an intercepted libc function it is the library's own (caught,
+	 * as pagestate catches it); anywhere else (the allocator, on a heap
+	 * the library wrote over) jumping back would leave the allocator's
+	 * lock held and the next malloc waiting for ever (fuzz-kbuf
+	 * deadlocked so), so that one is reported, not caught.
 	 */
-	if (!ps_trace_fault_guard && fault_in_self(uc)) {
+	if (!ps_trace_fault_guard && fault_in_self(uc, &intercepted) &&
+	    !(opening && intercepted)) {
 		fault_handler_set(false);
 		return;
 	}
