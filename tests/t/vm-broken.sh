@@ -683,21 +683,23 @@ fork_pmd_broken
 # collapse-pinned's second path, the shmem/file collapse (collapse_file()),
 # on stock 6.1 (stock 6.12 passes the same checks by hand, but once in
 # four boots its workload output lacked the cf-pin-before line, not yet
-# understood, so it is not run here yet): the custom kernel's tinyconfig sets CONFIG_BASE_SMALL
-# (xarray chunks of 16: MAX_PAGECACHE_ORDER 7), so it holds no shmem THP
-# and MADV_COLLAPSE of a memfd says EINVAL before any scan; the
-# collapse-file-broken patch waits for CONFIG_BASE_FULL there.  Here the
+# understood, so it is not run here yet): the clean custom kernel's
+# tinyconfig sets CONFIG_BASE_SMALL (xarray chunks of 16:
+# MAX_PAGECACHE_ORDER 7), so it holds no shmem THP and MADV_COLLAPSE of
+# a memfd says EINVAL before any scan (collapse-file-broken is built
+# with CONFIG_BASE_FULL for that, below).  Here the
 # kernel's own check refuses the pinned memfd page: check's
 # collapse-pinned says so (info, on the pinned pfn, from the scan's
 # mm_khugepaged_scan_file) and why names the io_uring pin; an unpinned
 # memfd collapses, and the rule, judging each old page collapse_file()
 # unmaps against its three expected references, finds nothing.
+# Both boots also record the unpinned memfd's collapse (cf-nopin)
+cf_nopin_script='/pagestate record -q -o /out/cf-nopin.dat -- /w/collapse-file nopin \
+	> /out/cf-nopin.out 2> /out/cf-nopin.err || echo "record cf-nopin failed: $?"'
 collapse_file_stock() {
 	local k=$1 w=collapse-file out="$T_TMP/collapse-file-$1"
 	local pfn pid rc
-	EXTRA='/pagestate record -q -o /out/cf-nopin.dat -- /w/collapse-file nopin \
-		> /out/cf-nopin.out 2> /out/cf-nopin.err || echo "record cf-nopin failed: $?"' \
-		record "$out" "$k" "$w" || return
+	EXTRA=$cf_nopin_script record "$out" "$k" "$w" || return
 	echo "$k $w: $(grep '^workload: \(madv_collapse\|collapse-file-coherent\|cf-nopin-after\)' "$out/$w.out" "$out/cf-nopin.out" | sed 's/^[^:]*://' | tr '\n' ' ')"
 	pfn=$(pfn_of "$out/$w.out" cf-pin-before)
 	pid=$(sed -n 's/^workload: cf-pin-before pid=\([0-9]*\) .*/\1/p' "$out/$w.out")
@@ -741,9 +743,7 @@ collapse_file_stock stock-6.1
 collapse_file_broken() {
 	local k=custom-collapse-file-broken w=collapse-file out="$T_TMP/collapse-file-broken"
 	local pfn now pid rc
-	REC_OPTS=--stack EXTRA='/pagestate record -q -o /out/cf-nopin.dat -- /w/collapse-file nopin \
-		> /out/cf-nopin.out 2> /out/cf-nopin.err || echo "record cf-nopin failed: $?"' \
-		record "$out" "$k" "$w" || return
+	REC_OPTS=--stack EXTRA=$cf_nopin_script record "$out" "$k" "$w" || return
 	echo "$k $w: $(grep '^workload: \(madv_collapse\|collapse-file-coherent\|cf-pin-\|cf-nopin-after\)' "$out/$w.out" "$out/cf-nopin.out" | sed 's/^[^:]*://' | tr '\n' ' ')"
 	pfn=$(pfn_of "$out/$w.out" cf-pin-before)
 	now=$(pfn_of "$out/$w.out" cf-pin-after)
