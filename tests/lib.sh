@@ -15,18 +15,29 @@ PS="$TOP/pagestate"
 PS_ASAN=${PAGESTATE_TEST_ASAN:-"$TOP/pagestate-asan"}
 WORKLOADS="$TOP/tests/workloads"
 FIXTURES="$TOP/tests/fixtures"
-# Scratch space for this script, removed at exit.
+# Scratch space for this script, removed at exit unless a check failed:
+# then, as git's test-lib keeps its trash directory, it stays with its
+# recordings, check outputs and console logs, and its path is printed
+# (PAGESTATE_TEST_KEEP=0 removes it anyway).
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/pagestate-test.XXXXXX")
-trap 'rm -rf "$T_TMP"' EXIT
+t_cleanup() {
+	if [ -e "$T_TMP/.failed" ] && [ "${PAGESTATE_TEST_KEEP:-1}" != 0 ]; then
+		echo "kept for the failure: $T_TMP"
+	else
+		rm -rf "$T_TMP"
+	fi
+}
+trap t_cleanup EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$TOP/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
 
 t_ok()   { echo "ok - $1"; }
-t_fail() { echo "not ok - $1 # ${2:-}"; }
+t_fail() { echo "not ok - $1 # ${2:-}"; : >"$T_TMP/.failed"; }
 t_skip() {
 	if [ "${CI:-}" = true ]; then
 		echo "not ok - $1 # skipped on CI: ${2:-}"
+		: >"$T_TMP/.failed"
 	else
 		echo "skip - $1 # ${2:-}"
 	fi

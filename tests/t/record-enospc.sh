@@ -14,7 +14,7 @@ if ! mount -t tmpfs -o size=2m tmpfs "$small" 2> /dev/null; then
 	t_skip "record on a full disk" "cannot mount a tmpfs"
 	exit 0
 fi
-trap 'umount "$small"; rm -rf "$T_TMP"' EXIT
+trap 'umount "$small"; t_cleanup' EXIT
 
 # Small buffers, so the readers write early; page-churn until stopped.
 "$PS" record -b 256 -o "$small/full.dat" -- \

@@ -8,7 +8,7 @@ why=$(t_no_tracing)
 
 inst=/sys/kernel/tracing/instances/pagestate-text-$$
 mkdir "$inst" || { t_fail "tracefs text" "cannot create $inst"; exit 0; }
-trap 'echo 0 > "$inst/tracing_on"; rmdir "$inst"' EXIT
+trap 'echo 0 > "$inst/tracing_on"; rmdir "$inst"; t_cleanup' EXIT
 echo 1 > "$inst/events/kmem/mm_page_alloc/enable"
 echo 1 > "$inst/events/kmem/mm_page_free/enable"
 echo 1 > "$inst/events/pagemap/mm_lru_insertion/enable"

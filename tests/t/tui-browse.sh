@@ -9,7 +9,7 @@ if ! command -v tmux > /dev/null; then
 fi
 
 SOCK="pagestate-test-$$"
-trap 'tmux -L "$SOCK" kill-server 2> /dev/null; rm -rf "$T_TMP"' EXIT
+trap 'tmux -L "$SOCK" kill-server 2> /dev/null; t_cleanup' EXIT
 
 # tui_start NAME BIN FILE: the browser in a 120x40 terminal
 tui_start() {
