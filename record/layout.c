@@ -490,23 +490,44 @@ static bool file_has_word(const char *path, const char *word)
 
 /*
  * A kprobe that fetches @vmemmap_base, enabled in a scratch instance and
- * fired by one open() of ours.  Not on tracing_mark_write: kernel/trace
- * is notrace, and kprobe events refuse notrace functions.
+ * fired by one syscall of ours.  Not on tracing_mark_write: kernel/trace
+ * is notrace, and kprobe events refuse notrace functions.  On getppid's
+ * syscall entry, which little else calls, rather than on a hot function:
+ * arming and disarming patch the probed instruction live, and under
+ * qemu's MTTCG a vCPU that ran do_sys_openat2 as its kprobe was armed
+ * once met a torn instruction and took the guest down.  do_sys_openat2
+ * (fired by an open()) where the syscall's entry is named otherwise.
  */
+static const struct {
+	const char *symbol;
+	bool open;		/* fired by open() rather than getppid() */
+} vmemmap_probe_sites[] = {
+	{ "__x64_sys_getppid", false },
+	{ "do_sys_openat2", true },
+};
+
 static int vmemmap_base_by_probe(u64 *val)
 {
 	static const char event[] = "layout_vmemmap_base";
 	struct tracefs_instance *inst = NULL;
-	struct tracefs_dynevent *kp;
+	struct tracefs_dynevent *kp = NULL;
 	char name[64], file[128], *trace = NULL, *p;
+	bool by_open = false;
+	size_t i;
 	int fd, ret = -1;
 
-	kp = tracefs_kprobe_alloc(PS_PROBE_GROUP, event, "do_sys_openat2",
-				  "base=@vmemmap_base:x64");
+	for (i = 0; i < ARRAY_SIZE(vmemmap_probe_sites) && !kp; i++) {
+		kp = tracefs_kprobe_alloc(PS_PROBE_GROUP, event,
+					  vmemmap_probe_sites[i].symbol,
+					  "base=@vmemmap_base:x64");
+		if (kp && tracefs_dynevent_create(kp)) {
+			tracefs_dynevent_free(kp);
+			kp = NULL;
+		}
+		by_open = vmemmap_probe_sites[i].open;
+	}
 	if (!kp)
 		return -1;
-	if (tracefs_dynevent_create(kp))
-		goto out;
 	snprintf(name, sizeof(name), PS_INSTANCE_PREFIX "%d-layout", getpid());
 	inst = tracefs_instance_create(name);
 	if (!inst)
@@ -515,9 +536,13 @@ static int vmemmap_base_by_probe(u64 *val)
 		 event);
 	if (tracefs_instance_file_write(inst, file, "1") < 0)
 		goto out;
-	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0)
-		close(fd);
+	if (by_open) {
+		fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		(void)getppid();
+	}
 	tracefs_instance_file_write(inst, file, "0");
 	trace = tracefs_instance_file_read(inst, "trace", NULL);
 	p = trace ? strstr(trace, " base=0x") : NULL;
