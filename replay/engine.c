@@ -82,6 +82,26 @@ struct migration_entry {
  */
 #define PS_OBS_HOLD_CPUS	256
 
+/*
+ * The other way round: a CPU's op sorts first (its kprobe's timestamp)
+ * but is descheduled before its atomic, and another CPU reads the page
+ * before the op lands.  Until its CPU writes another event, an op may
+ * not have happened yet (cow.c on custom-6.12: the parent's unmap sorted
+ * 3.7 ms before the child's, whose probe still read both mappings; the
+ * parent's CPU wrote nothing for 4.8 ms).  A reading that disagrees by
+ * exactly such an op of another CPU on the same page read before it:
+ * raced, not an anomaly.  Past PS_OBS_INFLIGHT_NS an op counts as done.
+ */
+#define PS_OBS_INFLIGHT_NS	(50 * PS_OBS_REORDER_NS)
+
+struct obs_inflight {
+	bool on;
+	u64 folio_id;
+	u64 pfn;
+	s64 delta;		/* its change of the page's mapcount */
+	u64 ts;
+};
+
 struct obs_hold {
 	bool on;
 	bool tracking;		/* the reading's own op is applied */
@@ -126,6 +146,8 @@ struct ps_engine {
 	struct migration_entry *mig[PS_MIG_BUCKETS];
 	struct obs_hold hold[PS_OBS_HOLD_CPUS];
 	int nr_holds;		/* holds on */
+	/* per CPU: its last op's mapcount change, until its next op */
+	struct obs_inflight inflight[PS_OBS_HOLD_CPUS];
 	/* a 6.1 PMD split seen: _mapcount carries PageDoubleMap's +1 */
 	bool double_map;
 
@@ -1194,6 +1216,31 @@ static void obs_correct(struct ps_engine *e, struct ps_folio *f, u64 pfn,
 }
 
 /*
+ * Does @derived, less the ops other CPUs have in flight on this page (all
+ * of them, or any one), come to what @op read?
+ */
+static bool inflight_explains(const struct ps_engine *e,
+			      const struct ps_folio *f, const struct ps_op *op,
+			      s64 derived)
+{
+	s64 all = 0;
+	int i, n = 0;
+
+	for (i = 0; i < PS_OBS_HOLD_CPUS; i++) {
+		const struct obs_inflight *in = &e->inflight[i];
+
+		if (!in->on || i == op->cpu || in->folio_id != f->id ||
+		    in->pfn != op->pfn || op->ts - in->ts >= PS_OBS_INFLIGHT_NS)
+			continue;
+		if (derived - in->delta == (s64)op->obs_mapcount)
+			return true;
+		all += in->delta;
+		n++;
+	}
+	return n > 1 && derived - all == (s64)op->obs_mapcount;
+}
+
+/*
  * Kprobes read struct page at function entry: what the kernel held just
  * before the op.  That is a baseline for a page we met mid-trace and a
  * cross-check for one we derived.  page->_mapcount counts the subpage's
@@ -1223,6 +1270,10 @@ static void check_observed_before(struct ps_engine *e, struct ps_folio *f,
 	if (f->known & PS_KNOWN_MAPCOUNT) {
 		if (derived == op->obs_mapcount)
 			return;
+		if (!resynced && inflight_explains(e, f, op, derived)) {
+			e->stats.obs_racy++;
+			return;
+		}
 		if (!resynced && op->cpu >= 0 && op->cpu < PS_OBS_HOLD_CPUS) {
 			struct obs_hold *h = &e->hold[op->cpu];
 
@@ -1940,15 +1991,49 @@ static void holds_after(struct ps_engine *e, const struct ps_op *op)
 	}
 }
 
+/* The page @op changes, and its derived mapcount now (0: none). */
+static s64 inflight_page(const struct ps_folio *f, const struct ps_op *op)
+{
+	if (!f || op->pfn < f->pfn || op->pfn - f->pfn >= (1ull << f->order))
+		return 0;
+	return hold_page_mapcount(f, op->pfn);
+}
+
+/* After an op: what it did to its page's mapcount is in flight. */
+static void inflight_after(struct ps_engine *e, const struct ps_op *op,
+			   const struct ps_folio *f, u64 id, s64 was)
+{
+	struct obs_inflight *in = &e->inflight[op->cpu];
+	s64 delta;
+
+	if (!f || f->id != id || !(e->tracks & PS_KNOWN_MAPCOUNT) ||
+	    !(f->known & PS_KNOWN_MAPCOUNT))
+		return;
+	delta = inflight_page(f, op) - was;
+	if (!delta)
+		return;
+	in->on = true;
+	in->folio_id = id;
+	in->pfn = op->pfn;
+	in->delta = delta;
+	in->ts = op->ts;
+}
+
 static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 {
 	struct ps_folio *f;
 	struct ps_state before;
+	bool cpu_ok = op->cpu >= 0 && op->cpu < PS_OBS_HOLD_CPUS;
+	u64 id = 0;
+	s64 was = 0;
 
 	if (!op_valid(e, op))
 		return -1;
 	e->stats.ops[op->kind]++;
 	holds_before(e, op);
+	/* this CPU went on: its last op has happened */
+	if (cpu_ok)
+		e->inflight[op->cpu].on = false;
 	f = op_folio(e, op);
 	e->cur_folio = f;
 	if (f && f->order && !fork_batch_length(e, f, op) && fork_nr_pending(f) &&
@@ -1967,7 +2052,13 @@ static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 		op_free_phase(e, op, f, &before);
 		return 0;
 	}
+	if (cpu_ok && f) {
+		id = f->id;
+		was = inflight_page(f, op);
+	}
 	f = op_dispatch(e, op, f);
+	if (cpu_ok)
+		inflight_after(e, op, f, id, was);
 	/* a snapshot observes the folio; it does nothing to it */
 	if (f && op->kind != PS_OP_SNAPSHOT) {
 		f->last_ts = op->ts;

@@ -488,6 +488,61 @@ static void test_observed_held_until_its_cpu_moves_on(void)
 	}
 }
 
+/*
+ * cow.c on custom-6.12: the parent's unmap (CPU 0) sorts first, but its
+ * vCPU stopped after the timestamp for 4.8 ms, and the child's unmap
+ * (CPU 1) read both mappings 3.7 ms later; the parent's probe, fetched
+ * last, read the one left.  Until CPU 0 writes again its op may not
+ * have happened: no anomaly, and both unmaps count.  Had CPU 0 gone on
+ * (and read in time), the child's reading would be a disagreement.
+ */
+static void test_observed_before_another_cpus_op_landed(void)
+{
+	struct ps_engine *e;
+	struct ps_folio *f;
+	struct ps_op a;
+	int landed;
+
+	for (landed = 0; landed <= 1; landed++) {
+		e = ps_engine_new(ALL_TRACKED);
+		apply(e, PS_OP_ALLOC, 0xabc, 0);
+		rmap(e, PS_OP_RMAP_ADD, 0xabc, PS_OPF_ANON);
+		rmap(e, PS_OP_RMAP_ADD, 0xabc, PS_OPF_ANON);
+		now += 10 * 1000 * 1000;
+		a = mkop(PS_OP_RMAP_REMOVE, 0xabc, 0);
+		a.cpu = 0;
+		a.flags = PS_OPF_ANON | PS_OPF_OBS_BEFORE |
+			  PS_OPF_HAS_OBS_MAPCOUNT;
+		/* fetched after CPU 1's unmap; or in time, when it landed */
+		a.obs_mapcount = landed ? 2 : 1;
+		ps_engine_apply(e, &a);
+		if (landed) {
+			a = mkop(PS_OP_ALLOC, 0x5000, 0);
+			a.cpu = 0;
+			ps_engine_apply(e, &a);
+		}
+		now += 3700 * 1000;
+		a = mkop(PS_OP_RMAP_REMOVE, 0xabc, 0);
+		a.cpu = 1;
+		a.flags = PS_OPF_ANON | PS_OPF_OBS_BEFORE |
+			  PS_OPF_HAS_OBS_MAPCOUNT;
+		a.obs_mapcount = 2;	/* CPU 0's unmap not yet done */
+		ps_engine_apply(e, &a);
+		a = mkop(PS_OP_ALLOC, 0x6000, 0);	/* both go on */
+		a.cpu = 1;
+		ps_engine_apply(e, &a);
+		a = mkop(PS_OP_ALLOC, 0x7000, 0);
+		a.cpu = 0;
+		ps_engine_apply(e, &a);
+		f = ps_folio_find(e, 0xabc);
+		EXPECT_EQ(ps_engine_stats(e)->anomalies[PS_ANOM_OBS_MISMATCH],
+			  (u64)landed);
+		/* raced: both unmaps; else the kernel's word: 2 - 1 */
+		EXPECT_EQ(f ? ps_folio_mapcount(f) : -1, landed);
+		ps_engine_free(e);
+	}
+}
+
 /* split_huge_page: 512 order-0 folios keep their subpage state. */
 static void test_split_makes_order0_children(void)
 {
@@ -1451,6 +1506,7 @@ int main(void)
 	RUN(test_new_anon_rmap);
 	RUN(test_observed_before_sets_and_checks);
 	RUN(test_observed_held_until_its_cpu_moves_on);
+	RUN(test_observed_before_another_cpus_op_landed);
 	RUN(test_split_makes_order0_children);
 	RUN(test_free_of_subpage_infers_split);
 	RUN(test_remap_order0_infers_split);
