@@ -47,6 +47,7 @@ struct ps_trace {
 	/* handle, then one per buffer instance (trace-cmd record -B) */
 	struct tracecmd_input **handles;
 	int nr_handles;
+	bool instance_fault;	/* libtracecmd faulted opening one */
 	struct tep_handle *tep;
 	struct ps_text *text;	/* ftrace text instead (replay/text.c) */
 
@@ -205,6 +206,8 @@ static void read_cpustats(struct ps_trace *t, struct tracecmd_input *h)
  * top level empty; pagestate record writes the top level.  Read them all,
  * merged by timestamp.
  */
+static struct tracecmd_input *instance_guarded(struct ps_trace *t, int i);
+
 static void open_instances(struct ps_trace *t)
 {
 	int i, n = tracecmd_buffer_instances(t->handle);
@@ -212,9 +215,8 @@ static void open_instances(struct ps_trace *t)
 	t->handles = ps_xcalloc(n + 1, sizeof(*t->handles));
 	t->handles[t->nr_handles++] = t->handle;
 	read_cpustats(t, t->handle);
-	for (i = 0; i < n; i++) {
-		struct tracecmd_input *h =
-			tracecmd_buffer_instance_handle(t->handle, i);
+	for (i = 0; i < n && !t->instance_fault; i++) {
+		struct tracecmd_input *h = instance_guarded(t, i);
 
 		if (!h)
 			continue;
@@ -508,6 +510,16 @@ struct ps_trace *ps_trace_open(const char *path)
 		t->page_size = 0;
 	t->tep = tracecmd_get_tep(t->handle);
 	read_options(t);
+	if (t->instance_fault) {
+		/*
+		 * libtracecmd's handles are left as they are: closing them
+		 * after its fault could fault again.  Said: the handler.
+		 */
+		free(t->handles);
+		free(t->path);
+		free(t);
+		return NULL;
+	}
 	bind_common_fields(t);
 	bind_adapters(t);
 	return t;
@@ -937,6 +949,34 @@ static struct tracecmd_input *open_guarded(const char *path)
 	h = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
 	fault_handler_set(false);
 	opening = NULL;
+	return h;
+}
+
+/*
+ * The headers of a buffer instance (trace-cmd record -B): libtracecmd
+ * parses them when asked for the instance's handle, and its error path
+ * there crashed on a corrupt one (a NULL dereference in tracecmd_close(),
+ * found by fuzz-tracecmd).  Guarded as the file's own headers are; after
+ * a fault the open fails (t->instance_fault), exit 2.
+ */
+static struct tracecmd_input *instance_guarded(struct ps_trace *t, int i)
+{
+	static sigjmp_buf jmp;
+	sigjmp_buf *outer = ps_trace_fault_jmp;
+	struct tracecmd_input *h;
+
+	if (sigsetjmp(jmp, 1)) {
+		ps_trace_fault_jmp = outer;
+		t->instance_fault = true;
+		return NULL;
+	}
+	ps_trace_fault_jmp = &jmp;
+	opening = t->path;
+	fault_handler_set(true);
+	h = tracecmd_buffer_instance_handle(t->handle, i);
+	fault_handler_set(false);
+	opening = NULL;
+	ps_trace_fault_jmp = outer;
 	return h;
 }
 
