@@ -2006,8 +2006,7 @@ static void inflight_after(struct ps_engine *e, const struct ps_op *op,
 	struct obs_inflight *in = &e->inflight[op->cpu];
 	s64 delta;
 
-	if (!f || f->id != id || !(e->tracks & PS_KNOWN_MAPCOUNT) ||
-	    !(f->known & PS_KNOWN_MAPCOUNT))
+	if (!f || f->id != id || !(f->known & PS_KNOWN_MAPCOUNT))
 		return;
 	delta = inflight_page(f, op) - was;
 	if (!delta)
@@ -2023,7 +2022,9 @@ static int engine_apply(struct ps_engine *e, const struct ps_op *op)
 {
 	struct ps_folio *f;
 	struct ps_state before;
-	bool cpu_ok = op->cpu >= 0 && op->cpu < PS_OBS_HOLD_CPUS;
+	/* only a recording that tracks mapcount has readings to explain */
+	bool cpu_ok = op->cpu >= 0 && op->cpu < PS_OBS_HOLD_CPUS &&
+		      (e->tracks & PS_KNOWN_MAPCOUNT);
 	u64 id = 0;
 	s64 was = 0;
 
