@@ -722,18 +722,19 @@ collapse_file_stock() {
 	"$PS" replay "$out/cf-nopin.dat" > "$out/cf-nopin.sum" 2>&1
 	"$PS" check --uncertain --rules collapse-pinned "$out/cf-nopin.dat" > "$out/cf-nopin.check" 2>&1; rc=$?
 	# the page ops (on 6.1 rmap_remove is an event's name too)
-	echo "$k $w nopin: $(sed -n '/^page ops:/,/^$/p' "$out/cf-nopin.sum" | grep '^  \(collapse_begin\|rmap_remove\) ' | tr -s ' ' | tr '\n' ';') $(grep '^collapse-pinned ' "$out/cf-nopin.check")"
+	sed -n '/^page ops:/,/^$/p' "$out/cf-nopin.sum" > "$out/cf-nopin.ops"
+	echo "$k $w nopin: $(grep '^  \(collapse_begin\|rmap_remove\) ' "$out/cf-nopin.ops" | tr -s ' ' | tr '\n' ';') $(grep '^collapse-pinned ' "$out/cf-nopin.check")"
 	# MADV_COLLAPSE tried up to 5 times (tries=): the last one collapsed
 	# in collapse_file(); one refused by the scan before it never got
 	# there, one refused by collapse_file() is at most an info
 	tries=$(sed -n 's/^workload: madv_collapse nopin ret=0 .* tries=\([0-9]*\)\r*$/\1/p' "$out/cf-nopin.out")
-	begins=$(sed -n '/^page ops:/,/^$/p' "$out/cf-nopin.sum" | awk '$1 == "collapse_begin" { print $2 }')
+	begins=$(awk '$1 == "collapse_begin" { print $2 }' "$out/cf-nopin.ops")
+	removes=$(awk '$1 == "rmap_remove" { print $2 }' "$out/cf-nopin.ops")
 	infos=$(sed -n 's/^collapse-pinned  *0 breaks, \([0-9]*\) info, 0 uncertain.*/\1/p' "$out/cf-nopin.check")
 	t_check "vm-broken: $k $w nopin: collapse_file() seen once per try that reached it (${begins:-0} of ${tries:-?}), its old pages unmapped, collapse-pinned finds nothing" \
-		sh -c "[ $rc = 0 ] && [ -n '$tries' ] && [ -n '$begins' ] && [ -n '$infos' ] &&
+		sh -c "[ $rc = 0 ] && [ -n '$tries' ] && [ -n '$begins' ] && [ -n '$infos' ] && [ -n '$removes' ] &&
 			[ '$begins' -ge 1 ] && [ '$begins' -le '$tries' ] && [ '$infos' -lt '$begins' ] &&
-			[ \$(sed -n '/^page ops:/,/^\$/p' '$out/cf-nopin.sum' | awk '\$1 == \"rmap_remove\" { print \$2; exit }') -ge 512 ] &&
-			grep -q '^collapse-pinned  *0 breaks, [0-9]* info, 0 uncertain' '$out/cf-nopin.check'"
+			[ '$removes' -ge 512 ]"
 }
 collapse_file_stock stock-6.1
 
