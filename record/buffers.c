@@ -11,10 +11,19 @@
  * then reads the last, partly filled page with tracefs_cpu_flush_write().
  *
  * A deep snapshot (deep.c) must see every event up to its moment, also
- * those still in a partly filled page: ps_buffers_sync() wakes each
- * thread with SIGUSR2, and the thread itself writes out what its CPU
- * has, through a second, non-blocking descriptor (the first must keep
- * blocking), so the file keeps the kernel's page order.
+ * those still in a partly filled page: ps_buffers_sync() asks each
+ * thread, and the thread itself writes out what its CPU has, through
+ * the same descriptor, so the file keeps the kernel's page order.
+ *
+ * The threads take no signal.  A thread waits in poll() on its
+ * trace_pipe_raw (the kernel wakes it at buffer_percent) and on a pipe
+ * of its own, through which sync and stop requests come, and splices
+ * without blocking.  A signal cannot cut a write short: on 9p, NFS or
+ * FUSE a write sleeps interruptibly, and a write that returned EINTR
+ * after its pages had left the ring buffer lost them without a trace
+ * (no overrun, no missed-events flag: a hole of some pages in one
+ * CPU's stream).  That happened when SIGUSR2 woke a thread for a sync
+ * while it was writing to a 9p file in the guest's page cache.
  *
  * A failed write (ENOSPC, EIO) ends its thread at once and raises
  * rec->writer_failed, which the main loop polls: the recording stops and
@@ -30,6 +39,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -44,7 +54,8 @@
 struct ps_cpu_reader {
 	int cpu;
 	struct tracefs_cpu *tcpu;	/* NULL: CPU has no buffer (offline) */
-	struct tracefs_cpu *sync_tcpu;	/* non-blocking, for ps_buffers_sync */
+	int poll_fd;			/* its trace_pipe_raw, only to wait on */
+	int wake[2];			/* pipe: a sync or stop request */
 	atomic_int sync_req;		/* sync asked (a count) */
 	atomic_int sync_done;		/* ...and done up to */
 	int fd;
@@ -87,12 +98,17 @@ int ps_buffers_open(struct ps_recorder *rec)
 	rec->readers = ps_xcalloc(rec->nr_cpus, sizeof(*rec->readers));
 	rec->cpu_files = ps_xcalloc(rec->nr_cpus, sizeof(*rec->cpu_files));
 	rec->cpu_stats = ps_xcalloc(rec->nr_cpus, sizeof(*rec->cpu_stats));
+	/* all first: ps_buffers_close() closes what is not -1 */
 	for (cpu = 0; cpu < rec->nr_cpus; cpu++) {
 		struct ps_cpu_reader *r = &rec->readers[cpu];
 
 		r->cpu = cpu;
-		r->fd = -1;
 		r->rec = rec;
+		r->fd = r->poll_fd = r->wake[0] = r->wake[1] = -1;
+	}
+	for (cpu = 0; cpu < rec->nr_cpus; cpu++) {
+		struct ps_cpu_reader *r = &rec->readers[cpu];
+
 		if (asprintf(&rec->cpu_files[cpu], "%s.cpu%d", rec->output,
 			     cpu) < 0)
 			ps_die("out of memory");
@@ -103,10 +119,22 @@ int ps_buffers_open(struct ps_recorder *rec)
 				 rec->cpu_files[cpu], strerror(errno));
 			return -1;
 		}
-		r->tcpu = tracefs_cpu_open(rec->instance, cpu, false);
-		if (r->tcpu)
-			r->sync_tcpu = tracefs_cpu_open(rec->instance, cpu,
-							true);
+		/* non-blocking: the thread waits in poll(), see above */
+		r->tcpu = tracefs_cpu_open(rec->instance, cpu, true);
+		if (r->tcpu) {
+			char file[64];
+
+			snprintf(file, sizeof(file),
+				 "per_cpu/cpu%d/trace_pipe_raw", cpu);
+			r->poll_fd = tracefs_instance_file_open(rec->instance,
+					file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+			if (r->poll_fd < 0 ||
+			    pipe2(r->wake, O_NONBLOCK | O_CLOEXEC)) {
+				ps_error("cpu%d: cannot wait on trace_pipe_raw: %s",
+					 cpu, strerror(errno));
+				return -1;
+			}
+		}
 		if (!r->tcpu && errno != ENOENT && errno != ENODEV)
 			ps_warn("cpu%d: cannot open trace_pipe_raw: %s; its events are not recorded",
 				cpu, strerror(errno));
@@ -131,38 +159,105 @@ static void reader_sync(struct ps_cpu_reader *r)
 	int max = (r->rec->buffer_kb > 0 ? r->rec->buffer_kb :
 		   PS_MAX_BUFFER_KB) / 4 + 16;
 
-	for (n = 0; r->sync_tcpu && n < max; n++) {
-		ret = tracefs_cpu_write(r->sync_tcpu, r->fd, true);
+	for (n = 0; n < max; n++) {
+		ret = tracefs_cpu_write(r->tcpu, r->fd, true);
 		if (ret <= 0)
 			break;
 	}
-	for (n = 0; r->sync_tcpu && ret >= 0 && n < max; n++) {
-		ret = tracefs_cpu_flush_write(r->sync_tcpu, r->fd);
+	if (ret < 0 && errno != EAGAIN)
+		goto fail;
+	for (n = 0; n < max; n++) {
+		ret = tracefs_cpu_flush_write(r->tcpu, r->fd);
 		if (ret <= 0)
 			break;
 	}
-	if (ret < 0 && errno != EAGAIN && errno != EINTR)
-		reader_fail(r, errno);
+	if (ret < 0 && errno != EAGAIN)
+		goto fail;
 	atomic_store(&r->sync_done, req);
+	return;
+fail:
+	reader_fail(r, errno);
+	atomic_store(&r->sync_done, req);
+}
+
+/*
+ * The full pages the ring buffer holds, without blocking.  Returns how
+ * many bytes went to the file, or -1 on a failed write (reader_fail()
+ * has said so).  It stops for a sync or stop request.
+ */
+static long reader_splice(struct ps_cpu_reader *r)
+{
+	long done = 0;
+	int ret;
+
+	while (!atomic_load(&r->stop) &&
+	       atomic_load(&r->sync_req) == atomic_load(&r->sync_done)) {
+		ret = tracefs_cpu_write(r->tcpu, r->fd, true);
+		if (ret > 0) {
+			done += ret;
+			continue;
+		}
+		if (ret < 0 && errno != EAGAIN && errno != EINTR) {
+			reader_fail(r, errno);
+			return -1;
+		}
+		break;
+	}
+	return done;
+}
+
+static void reader_drain_wake(struct ps_cpu_reader *r)
+{
+	char buf[64];
+
+	while (read(r->wake[0], buf, sizeof(buf)) > 0)
+		;
 }
 
 static void *reader_main(void *arg)
 {
 	struct ps_cpu_reader *r = arg;
+	int idle_ms = -1;	/* poll timeout: -1 until a wake-up was empty */
+	sigset_t all;
 	int ret;
 
+	/* every signal goes to the main thread: see the top of the file */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	r->tid = gettid();
 	atomic_store(&r->ready, 1);
 	while (!atomic_load(&r->stop)) {
+		struct pollfd pfd[2] = {
+			{ .fd = r->poll_fd, .events = POLLIN },
+			{ .fd = r->wake[0], .events = POLLIN },
+		};
+
 		if (atomic_load(&r->sync_req) != atomic_load(&r->sync_done)) {
 			reader_sync(r);
+			if (r->err)
+				return NULL;
 			continue;
 		}
-		ret = tracefs_cpu_write(r->tcpu, r->fd, false);
-		if (ret < 0 && errno != EINTR && errno != EAGAIN) {
+		ret = poll(pfd, 2, idle_ms);
+		if (ret < 0 && errno != EINTR) {
 			reader_fail(r, errno);
 			return NULL;
 		}
+		if (pfd[1].revents)
+			reader_drain_wake(r);
+		if (ret <= 0 || !(pfd[0].revents & (POLLIN | POLLERR | POLLHUP))) {
+			idle_ms = -1;
+			continue;
+		}
+		ret = reader_splice(r);
+		if (ret < 0)
+			return NULL;
+		/*
+		 * Readable but no full page: a kernel whose poll does not
+		 * wait for buffer_percent (before 6.1).  Look again in
+		 * 10 ms rather than spin; a request still wakes us at once.
+		 */
+		idle_ms = ret == 0 ? 10 : -1;
 	}
 	if (atomic_load(&r->stop) > 1)
 		return NULL;
@@ -180,18 +275,17 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-/* Only to interrupt a reader's wait: no SA_RESTART. */
-static void on_sync_signal(int sig)
+/* A byte down a reader's wake pipe: it looks at its requests. */
+static void reader_wake(struct ps_cpu_reader *r)
 {
+	ssize_t n = write(r->wake[1], "w", 1);
+
+	(void)n;	/* full (EAGAIN): a wake-up is pending anyway */
 }
 
 int ps_buffers_start(struct ps_recorder *rec)
 {
-	struct sigaction sa = { .sa_handler = on_sync_signal };
 	int cpu, err;
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR2, &sa, NULL);
 
 	for (cpu = 0; cpu < rec->nr_cpus; cpu++) {
 		struct ps_cpu_reader *r = &rec->readers[cpu];
@@ -244,8 +338,10 @@ int ps_buffers_sync(struct ps_recorder *rec)
 	for (cpu = 0; cpu < rec->nr_cpus; cpu++) {
 		struct ps_cpu_reader *r = &rec->readers[cpu];
 
-		if (r->running)
+		if (r->running) {
 			atomic_fetch_add(&r->sync_req, 1);
+			reader_wake(r);
+		}
 	}
 	for (cpu = 0; cpu < rec->nr_cpus; cpu++) {
 		struct ps_cpu_reader *r = &rec->readers[cpu];
@@ -253,15 +349,12 @@ int ps_buffers_sync(struct ps_recorder *rec)
 
 		if (!r->running)
 			continue;
-		/* the signal may come before it waits: say it again */
 		for (waited = 0; atomic_load(&r->sync_done) !=
 				 atomic_load(&r->sync_req); waited++) {
 			if (waited == 1000 || r->err) {
 				ret = -1;
 				break;
 			}
-			if (waited % 10 == 0)
-				pthread_kill(r->thread, SIGUSR2);
 			nanosleep(&tick, NULL);
 		}
 	}
@@ -283,7 +376,7 @@ int ps_buffers_stop(struct ps_recorder *rec, bool drain)
 		if (!r->running)
 			continue;
 		atomic_store(&r->stop, drain ? 1 : 2);
-		tracefs_cpu_stop(r->tcpu);
+		reader_wake(r);
 	}
 	for (cpu = 0; cpu < rec->nr_cpus; cpu++) {
 		struct ps_cpu_reader *r = &rec->readers[cpu];
@@ -311,7 +404,12 @@ void ps_buffers_close(struct ps_recorder *rec)
 		struct ps_cpu_reader *r = &rec->readers[cpu];
 
 		tracefs_cpu_close(r->tcpu);
-		tracefs_cpu_close(r->sync_tcpu);
+		if (r->poll_fd >= 0)
+			close(r->poll_fd);
+		if (r->wake[0] >= 0) {
+			close(r->wake[0]);
+			close(r->wake[1]);
+		}
 		if (r->fd >= 0)
 			close(r->fd);
 		if (rec->cpu_files[cpu])
