@@ -148,10 +148,10 @@ int main(void)
 		printf("workload: doublemap-stale skipped: the THP moved or "
 		       "was never mapped\n");
 	else if (high > 0)
-		printf("workload: doublemap-stale BROKEN high=%d pfn=%#llx\n",
+		printf("workload: doublemap-stale BROKEN high=%d pfn=0x%llx\n",
 		       high, (unsigned long long)head);
 	else if (high == 0)
-		printf("workload: doublemap-stale ok pfn=%#llx\n",
+		printf("workload: doublemap-stale ok pfn=0x%llx\n",
 		       (unsigned long long)head);
 	/*
 	 * The child's own anon pages are a few: the parent's 512 PTEs keep

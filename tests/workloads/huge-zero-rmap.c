@@ -69,7 +69,7 @@ static uint64_t huge_zero_at(const char *label, const char *p)
 
 	observe(label, p);
 	if (!pfn || kpf(pfn, KPF_ZERO_PAGE) != 1 || kpf(pfn, KPF_THP) != 1) {
-		printf("workload: huge-zero-page no at=%s pfn=%#llx\n", label,
+		printf("workload: huge-zero-page no at=%s pfn=0x%llx\n", label,
 		       (unsigned long long)pfn);
 		fflush(stdout);
 		return 0;
@@ -112,7 +112,7 @@ static void step_fork(void)
 	child_mmap = WEXITSTATUS(status) & 1;
 	delta = WEXITSTATUS(status) & 2 ? 2048 : 0;
 	status = kpf(pfn, KPF_MMAP);
-	printf("workload: hz-fork %s child_mmap=%d child_rss_grew=%d mmap_after=%d pfn=%#llx\n",
+	printf("workload: hz-fork %s child_mmap=%d child_rss_grew=%d mmap_after=%d pfn=0x%llx\n",
 	       child_mmap || delta || status == 1 ? "BROKEN" : "ok",
 	       child_mmap, !!delta, status, (unsigned long long)pfn);
 	fflush(stdout);
@@ -176,7 +176,7 @@ static void step_split(void)
 		report_failure("pagemap or kpagecount");
 		return;
 	}
-	printf("workload: hz-split %s mapped=%d kpagecount=%lld..%lld pfn=%#llx\n",
+	printf("workload: hz-split %s mapped=%d kpagecount=%lld..%lld pfn=0x%llx\n",
 	       n || lo || hi ? "BROKEN" : "ok", n, lo, hi,
 	       (unsigned long long)pfn);
 	fflush(stdout);

@@ -68,7 +68,7 @@ static void classify(const char *label, const char *p)
 	uint64_t a = vaddr_to_pfn(p), b = vaddr_to_pfn(p + PAGE_SIZE);
 	uint64_t z = vaddr_to_pfn(p + HPAGE_SIZE - PAGE_SIZE);
 
-	printf("workload: huge-zero-page %s at=%s pfn0=%#llx pfn1=%#llx pfn511=%#llx zero_page=%d\n",
+	printf("workload: huge-zero-page %s at=%s pfn0=0x%llx pfn1=0x%llx pfn511=0x%llx zero_page=%d\n",
 	       a && b == a + 1 && z == a + HPAGE_NR - 1 ? "yes" : "no", label,
 	       (unsigned long long)a, (unsigned long long)b,
 	       (unsigned long long)z, a ? kpf_zero_page(a) : -1);

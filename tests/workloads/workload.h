@@ -149,7 +149,7 @@ static inline int page_is_thp(const void *addr, uint64_t pfn)
 static inline void observe_line(const char *label, const void *addr,
 				uint64_t pfn, int thp, const char *suffix)
 {
-	printf("workload: %s pid=%d vaddr=%#lx pfn=%#llx thp=%d%s\n", label,
+	printf("workload: %s pid=%d vaddr=%#lx pfn=0x%llx thp=%d%s\n", label,
 	       getpid(), (unsigned long)(uintptr_t)addr,
 	       (unsigned long long)pfn, thp, suffix);
 	fflush(stdout);
