@@ -26,6 +26,7 @@ struct ps_check {
 
 	u64 last_lost_ts;		/* latest LOST op seen */
 	bool any_lost;
+	bool lost_anywhere;		/* the file lacks events, time unknown */
 };
 
 #endif /* PAGESTATE_CHECK_LOCAL_H */

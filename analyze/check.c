@@ -164,10 +164,13 @@ bool ps_check_lost_since(const struct ps_check *c, u64 ts)
  * Lost events in the folio's life make any verdict unsure, and so do
  * earlier ones when the folio was not born by an alloc we saw: met on
  * first sight after a gap, even its shape (a THP's tail taken for an
- * order-0 page) may be the gap's doing.
+ * order-0 page) may be the gap's doing.  Events missing from the file
+ * at an unknown time (lost_anywhere) make every verdict unsure.
  */
 bool ps_check_folio_unsure(const struct ps_check *c, const struct ps_folio *f)
 {
+	if (c->lost_anywhere)
+		return true;
 	return f && c->any_lost &&
 	       (ps_check_lost_since(c, f->born_ts) || f->untraced ||
 		!(f->known & PS_KNOWN_BIRTH));
@@ -264,6 +267,37 @@ void ps_check_report_ended(struct ps_check *c, const struct ps_rule *r,
 	va_end(ap);
 }
 
+/*
+ * The file lacks events the ring buffer handed out, and nobody knows
+ * when they were (trace.c: unwritten_check, after the last record): the
+ * breaks found so far are unsure as well, as is anything found after.
+ */
+static void lost_anywhere(struct ps_check *c)
+{
+	int i, n = 0;
+
+	c->lost_anywhere = true;
+	for (i = 0; i < c->nr_findings; i++) {
+		struct ps_finding *fi = &c->findings[i];
+		struct ps_check_rule_state *rs;
+
+		if (fi->severity == PS_SEV_BREAK) {
+			fi->severity = PS_SEV_UNCERTAIN;
+			rs = rule_state(c, fi->rule);
+			if (rs) {
+				rs->breaks--;
+				rs->uncertain++;
+			}
+			if (!c->keep_uncertain) {
+				free(fi->lineage);
+				continue;
+			}
+		}
+		c->findings[n++] = *fi;
+	}
+	c->nr_findings = n;
+}
+
 static int apply_op(void *data, const struct ps_op *op)
 {
 	struct ps_check *c = data;
@@ -271,6 +305,8 @@ static int apply_op(void *data, const struct ps_op *op)
 	if (op->kind == PS_OP_LOST) {
 		c->any_lost = true;
 		c->last_lost_ts = op->ts;
+		if (op->flags & PS_OPF_LOST_ANYWHERE)
+			lost_anywhere(c);
 	}
 	ps_engine_apply(c->e, op);
 	return 0;

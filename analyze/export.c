@@ -300,7 +300,8 @@ static int write_trace(struct export *x, const char *path, const char *out)
 	other = ps_json_recording(path, ps_trace_meta(x->t),
 				  ps_trace_tracks(x->t),
 				  ps_trace_nr_records(x->t),
-				  ps_trace_missed(x->t));
+				  ps_trace_missed(x->t),
+				  ps_trace_unwritten(x->t));
 	json_object_set_new(root, "traceEvents", json_incref(x->events));
 	json_object_set_new(root, "displayTimeUnit", json_string("ns"));
 	json_object_set_new(root, "otherData", json_pack("{s:o}",

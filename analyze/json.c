@@ -39,7 +39,7 @@ static json_t *string_or_null(const char *s)
 }
 
 json_t *ps_json_recording(const char *path, const struct ps_meta *m,
-			  u32 tracks, u64 records, u64 missed)
+			  u32 tracks, u64 records, u64 missed, u64 unwritten)
 {
 	json_t *o = json_object(), *lost = json_object(), *tr = json_object();
 
@@ -55,6 +55,8 @@ json_t *ps_json_recording(const char *path, const struct ps_meta *m,
 	json_object_set_new(lost, "dropped", m->have_cpustats ?
 			    json_integer((json_int_t)m->dropped) : json_null());
 	json_object_set_new(lost, "missed", json_integer((json_int_t)missed));
+	json_object_set_new(lost, "unwritten",
+			    json_integer((json_int_t)unwritten));
 	json_object_set_new(o, "lost", lost);
 	json_object_set_new(tr, "refcount",
 			    json_boolean(tracks & PS_KNOWN_REFCOUNT));

@@ -149,7 +149,8 @@ static int report_json(struct report *r, FILE *out)
 
 	json_object_set_new(root, "recording", ps_json_recording(r->path,
 		ps_trace_meta(r->t), ps_trace_tracks(r->t),
-		ps_trace_nr_records(r->t), ps_trace_missed(r->t)));
+		ps_trace_nr_records(r->t), ps_trace_missed(r->t),
+		ps_trace_unwritten(r->t)));
 	json_object_set_new(root, "verify", verify_json(&r->verify));
 	for (i = 0; i < ps_check_nr_rules(r->c); i++)
 		json_array_append_new(rules,

@@ -696,7 +696,8 @@ static int why_json(struct why_run *w, const char *path)
 
 	json_object_set_new(doc, "recording", ps_json_recording(path,
 		ps_trace_meta(w->t), ps_trace_tracks(w->t),
-		ps_trace_nr_records(w->t), ps_trace_missed(w->t)));
+		ps_trace_nr_records(w->t), ps_trace_missed(w->t),
+		ps_trace_unwritten(w->t)));
 	json_object_set(doc, "refusals", w->refusals_json);
 	json_object_set_new(sum, "refusals",
 			    json_integer((json_int_t)w->refusals));

@@ -352,6 +352,12 @@ static void print_trust(struct replay *r)
 		       (unsigned long long)missed,
 		       ps_trace_missed_unknown(r->t) ?
 		       " (plus pages with an unknown count)" : "");
+	if (ps_trace_unwritten(r->t))
+		printf("  of them %llu not in the file: the ring buffer handed "
+		       "them out (CPUSTAT read events), the recorder did not "
+		       "write them; when is unknown, so every break is "
+		       "uncertain\n",
+		       (unsigned long long)ps_trace_unwritten(r->t));
 
 	for (i = 0; i < PS_ANOM_NR; i++)
 		anomalies += s->anomalies[i];

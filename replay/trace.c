@@ -90,6 +90,17 @@ struct ps_trace {
 	u64 nr_records;
 	u64 missed;
 	u64 missed_unknown;
+	/*
+	 * CPUSTAT's "read events:", what the ring buffer handed out to the
+	 * recorder, per CPU (one buffer) and in all; records per CPU.  A
+	 * file with fewer was written with holes (record/buffers.c).
+	 */
+	u64 *cpu_read;
+	u64 *cpu_records;
+	u64 read_total;
+	bool have_read_events;
+	u64 unwritten;
+	u64 last_ts;		/* of the latest record */
 	u64 last_offset;
 	int page_size;		/* of the ring buffer; 0 for text */
 	bool corrupt;		/* an event ran off its page, or back */
@@ -190,6 +201,32 @@ static u64 sum_stat(const char *stats, const char *key)
 	return sum;
 }
 
+/*
+ * "read events:" of each "CPU: N" block (trace-cmd's CPUSTAT layout),
+ * per CPU for the first buffer, in all for every buffer.
+ */
+static void read_read_events(struct ps_trace *t, const char *s, bool first)
+{
+	const char *p;
+	long cpu = -1;
+
+	for (p = s; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		u64 n;
+
+		if (!strncmp(p, "CPU: ", 5)) {
+			cpu = strtol(p + 5, NULL, 10);
+			continue;
+		}
+		if (strncmp(p, "read events: ", 13))
+			continue;
+		n = strtoull(p + 13, NULL, 10);
+		t->have_read_events = true;
+		t->read_total += n;
+		if (first && cpu >= 0 && cpu < PS_TRACE_SLOTS)
+			t->cpu_read[cpu] += n;
+	}
+}
+
 static void read_cpustats(struct ps_trace *t, struct tracecmd_input *h)
 {
 	const char *s = tracecmd_get_cpustats(h);
@@ -199,6 +236,11 @@ static void read_cpustats(struct ps_trace *t, struct tracecmd_input *h)
 	t->meta.have_cpustats = true;
 	t->meta.overrun += sum_stat(s, "overrun:");
 	t->meta.dropped += sum_stat(s, "dropped events:");
+	if (!t->cpu_read) {
+		t->cpu_read = ps_xcalloc(PS_TRACE_SLOTS, sizeof(u64));
+		t->cpu_records = ps_xcalloc(PS_TRACE_SLOTS, sizeof(u64));
+	}
+	read_read_events(t, s, h == t->handle);
 }
 
 /*
@@ -516,6 +558,8 @@ struct ps_trace *ps_trace_open(const char *path)
 		 * after its fault could fault again.  Said: the handler.
 		 */
 		free(t->handles);
+		free(t->cpu_read);
+		free(t->cpu_records);
 		free(t->path);
 		free(t);
 		return NULL;
@@ -539,6 +583,8 @@ void ps_trace_close(struct ps_trace *t)
 	for (i = 1; i < t->nr_handles; i++)
 		tracecmd_close(t->handles[i]);
 	free(t->handles);
+	free(t->cpu_read);
+	free(t->cpu_records);
 	if (t->handle)
 		tracecmd_close(t->handle);
 	ps_text_close(t->text);
@@ -671,6 +717,10 @@ static int adapt_record(struct ps_trace *t, struct tep_record *rec)
 	int id;
 
 	t->nr_records++;
+	if (t->cpu_records && rec->cpu >= 0 && rec->cpu < PS_TRACE_SLOTS)
+		t->cpu_records[rec->cpu]++;
+	if (rec->ts > t->last_ts)
+		t->last_ts = rec->ts;
 	t->last_offset = rec->offset;
 	ps_progress_note(&t->progress, t->nr_records, rec->cpu, rec->offset);
 	if (rec->missed_events) {
@@ -1058,6 +1108,48 @@ bool ps_trace_unpin_counted(struct ps_trace *t, int pid)
 	return true;
 }
 
+/*
+ * Events the ring buffer handed out that the file does not hold: the
+ * recorder lost them between its read and the disk (record/buffers.c:
+ * a write cut short, a killed recorder's pipe).  Where in the stream is
+ * unknown, so one PS_OP_LOST with PS_OPF_LOST_ANYWHERE says so after
+ * the last record, and they count as missed.
+ */
+static void unwritten_check(struct ps_trace *t)
+{
+	u64 n = 0, counted = 0;
+	struct ps_op op;
+	int cpu;
+
+	if (!t->have_read_events)
+		return;
+	for (cpu = 0; cpu < PS_TRACE_SLOTS; cpu++)
+		counted += t->cpu_records[cpu];
+	if (t->nr_handles > 1) {
+		if (t->read_total > counted)
+			n = t->read_total - counted;
+	} else {
+		for (cpu = 0; cpu < PS_TRACE_SLOTS; cpu++)
+			if (t->cpu_read[cpu] > t->cpu_records[cpu])
+				n += t->cpu_read[cpu] - t->cpu_records[cpu];
+	}
+	if (!n)
+		return;
+	if (n != t->unwritten) {
+		t->missed += n - t->unwritten;
+		t->unwritten = n;
+	}
+	memset(&op, 0, sizeof(op));
+	op.kind = PS_OP_LOST;
+	op.flags = PS_OPF_LOST_ANYWHERE;
+	op.ts = t->last_ts;
+	op.cpu = -1;
+	op.pfn = PS_PFN_NONE;
+	op.event_id = -1;
+	op.val = n;
+	ps_emit(t, &op);
+}
+
 int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 {
 	int ret;
@@ -1069,6 +1161,8 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 	t->fn_data = data;
 	t->stop = 0;
 	t->corrupt = false;
+	if (t->cpu_records)	/* counted again on each pass */
+		memset(t->cpu_records, 0, PS_TRACE_SLOTS * sizeof(u64));
 	memset(t->slot_offset, 0, sizeof(t->slot_offset));
 	memset(t->made_op, 0, sizeof(t->made_op));
 	ret = -1;
@@ -1089,8 +1183,12 @@ int ps_trace_replay(struct ps_trace *t, ps_op_fn fn, void *data)
 	}
 	if (t->corrupt)
 		ret = -1;
-	if (ret >= 0)
+	if (ret >= 0) {
 		unpins_flush(t, NULL, NULL);
+		/* only a whole pass has counted every record */
+		if (!t->stop)
+			unwritten_check(t);
+	}
 	ps_progress_end(&t->progress);
 	stall_watch(false);
 	guard_faults(NULL, false);
@@ -1260,6 +1358,11 @@ u64 ps_trace_nr_records(const struct ps_trace *t)
 u64 ps_trace_missed(const struct ps_trace *t)
 {
 	return t->missed;
+}
+
+u64 ps_trace_unwritten(const struct ps_trace *t)
+{
+	return t->unwritten;
 }
 
 u64 ps_trace_missed_unknown(const struct ps_trace *t)

@@ -88,9 +88,14 @@ static json_t *folio_json(struct tui *tui, u32 folio)
 static json_t *recording_json(struct tui *tui)
 {
 	const struct ps_index_hdr *h = tui->x->hdr;
+	u64 unwritten = 0, i;
 
+	/* a LOST op of no CPU: events missing from the file (trace.c) */
+	for (i = 0; i < h->nr_lost; i++)
+		if (tui->x->lost[i].cpu < 0 && tui->x->lost[i].count > 0)
+			unwritten += tui->x->lost[i].count;
 	return ps_json_recording(tui->path, ps_trace_meta(tui->t), h->tracks,
-				 h->nr_records, h->lost_events);
+				 h->nr_records, h->lost_events, unwritten);
 }
 
 /* Writes root to where; 0, or -1 with errno. */

@@ -31,9 +31,12 @@
 json_t *ps_json_document(const char *kind);
 /* o[name] = "S.UUUUUU", o[name_ns] = ts */
 void ps_json_set_ts(json_t *o, const char *name, u64 ts);
-/* What the recording at path says about itself. */
+/*
+ * What the recording at path says about itself; unwritten: of missed,
+ * those the ring buffer handed out that the file lacks.
+ */
 json_t *ps_json_recording(const char *path, const struct ps_meta *m,
-			  u32 tracks, u64 records, u64 missed);
+			  u32 tracks, u64 records, u64 missed, u64 unwritten);
 json_t *ps_json_state(const struct ps_state *s);
 /* One page op: time, task, kind, event, pfn, detail, result. */
 json_t *ps_json_op(struct ps_trace *t, const struct ps_op *op);

@@ -147,6 +147,10 @@ enum ps_op_kind {
 #define PS_OPF_FOLIO_ORDER	(1u << 25)	/* CACHE_ADD/DEL: order is the
 						 * kernel's folio_order() (the
 						 * event has the field, 5.17+) */
+#define PS_OPF_LOST_ANYWHERE	(1u << 26)	/* LOST: the file lacks val
+						 * events the ring buffer
+						 * handed out, where is
+						 * unknown (comes last) */
 #define PS_OPF_FOLIO_ONLY	(1u << 21)	/* PIN: the kernel function got
 						 * the folio, not the page: pfn
 						 * is the head, which page of a

@@ -158,6 +158,11 @@ bool ps_trace_has_event(struct ps_trace *t, const char *system,
 u64 ps_trace_missed(const struct ps_trace *t);
 u64 ps_trace_missed_unknown(const struct ps_trace *t);
 /*
+ * Of the missed: events the ring buffer handed out (CPUSTAT's "read
+ * events:") that the file does not hold, known once a replay ended.
+ */
+u64 ps_trace_unwritten(const struct ps_trace *t);
+/*
  * Do the file's rmap probes read the folio's own counts (large and entire
  * mapcount, _nr_pages_mapped: the folio era, 6.12+)?
  */
