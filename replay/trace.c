@@ -128,6 +128,109 @@ static int read_cstring(int fd, char *buf, size_t size)
 	return -1;
 }
 
+/* A CPU number no machine has: Linux's NR_CPUS is at most 8192. */
+#define PS_TRACE_MAX_CPUS	8192
+#define OPTION_DONE		0	/* trace-cmd's option ids */
+#define OPTION_BUFFER		3
+
+static u64 file_number(const unsigned char *p, int n, bool big)
+{
+	u64 v = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		v |= (u64)p[big ? n - 1 - i : i] << (8 * i);
+	return v;
+}
+
+/* A BUFFER option's data: is every CPU it names one a machine has? */
+static int check_buffer_option(const unsigned char *d, u64 size, bool big,
+			       const char *path, u64 pos)
+{
+	u64 at = 8, cpus, i;
+	int s;
+
+	for (s = 0; s < 2; s++) {	/* name, clock */
+		const void *nul = at < size ? memchr(d + at, 0, size - at) :
+					      NULL;
+
+		if (!nul)
+			return 0;	/* libtracecmd refuses it */
+		at = (const unsigned char *)nul - d + 1;
+	}
+	if (at + 8 > size)
+		return 0;
+	cpus = file_number(d + at + 4, 4, big);
+	at += 8;
+	for (i = 0; i < cpus && at + 20 <= size; i++, at += 20) {
+		u64 cpu = file_number(d + at, 4, big);
+
+		if (cpu >= PS_TRACE_MAX_CPUS)
+			return ps_error("%s: trace.dat headers corrupt: a "
+					"buffer's data for CPU %llu (option at "
+					"offset %llu; no machine has more than "
+					"%d CPUs)", path,
+					(unsigned long long)cpu,
+					(unsigned long long)pos,
+					PS_TRACE_MAX_CPUS);
+	}
+	return 0;
+}
+
+/*
+ * The BUFFER options of a version 7 file, read before libtracecmd reads
+ * them: it allocates and touches per-CPU data (~300 bytes) up to the
+ * highest CPU number a buffer names, and a corrupt one of 33554433 took
+ * 10 GB and two minutes for a 98 KB file (fuzz-kbuf).  Option sections
+ * chain through each one's DONE option; a compressed one, or anything
+ * that does not parse, is left to libtracecmd to refuse.
+ */
+static int check_buffer_cpus(int fd, const char *path, bool big, u64 off)
+{
+	unsigned char h[16], *d;
+	int sections, opts;
+
+	for (sections = 0; off && sections < 64; sections++) {
+		u64 pos = off + 16;
+
+		off = 0;
+		if (pread(fd, h, 16, pos - 16) != 16 ||
+		    file_number(h, 2, big) != OPTION_DONE ||
+		    (file_number(h + 2, 2, big) & 1))
+			return 0;
+		for (opts = 0; opts < 4096; opts++) {
+			u64 id, size;
+
+			if (pread(fd, h, 6, pos) != 6)
+				return 0;
+			id = file_number(h, 2, big);
+			size = file_number(h + 2, 4, big);
+			pos += 6;
+			if (id == OPTION_DONE) {
+				if (size >= 8 && pread(fd, h, 8, pos) == 8)
+					off = file_number(h, 8, big);
+				break;
+			}
+			if (id == OPTION_BUFFER && size <= (1u << 24)) {
+				int ret;
+
+				d = ps_xmalloc(size ? size : 1);
+				if (pread(fd, d, size, pos) != (ssize_t)size) {
+					free(d);
+					return 0;
+				}
+				ret = check_buffer_option(d, size, big, path,
+							  pos - 6);
+				free(d);
+				if (ret)
+					return ret;
+			}
+			pos += size;
+		}
+	}
+	return 0;
+}
+
 /*
  * What tracecmd_alloc_fd() reads before anything else, read here first:
  * libtracecmd 3.1.6 frees the compression strings of a version 7 file
@@ -139,6 +242,7 @@ static int check_initial_header(int fd, const char *path)
 {
 	char version[16], zname[64], zver[64], b[8];
 	unsigned long ver;
+	int endian;
 
 	if (read_cstring(fd, version, sizeof(version)))
 		return ps_error("%s: truncated trace.dat header (the file "
@@ -148,6 +252,7 @@ static int check_initial_header(int fd, const char *path)
 	if (read(fd, b, 6) != 6)
 		return ps_error("%s: truncated trace.dat header (endianness "
 				"and page size after the version)", path);
+	endian = b[0];
 	if (ver < 7)
 		return 0;
 	if (read_cstring(fd, zname, sizeof(zname)) ||
@@ -158,7 +263,9 @@ static int check_initial_header(int fd, const char *path)
 	if (read(fd, b, 8) != 8)
 		return ps_error("%s: truncated trace.dat header (the offset "
 				"of the first option section)", path);
-	return 0;
+	return check_buffer_cpus(fd, path, endian == 1,
+				 file_number((unsigned char *)b, 8,
+					     endian == 1));
 }
 
 static int check_file(const char *path)
@@ -527,11 +634,12 @@ static struct ps_trace *open_text(const char *path)
 	return t;
 }
 
-static struct tracecmd_input *open_guarded(const char *path);
+static struct tracecmd_input *open_guarded(const char *path, int *cpus);
 
 struct ps_trace *ps_trace_open(const char *path)
 {
 	struct tracecmd_input *handle;
+	int cpus = 0;
 	struct ps_trace *t;
 
 	if (ps_text_detect(path))
@@ -539,7 +647,11 @@ struct ps_trace *ps_trace_open(const char *path)
 	if (check_file(path))
 		return NULL;
 	tracecmd_set_loglevel(TEP_LOG_CRITICAL);
-	handle = open_guarded(path);
+	handle = open_guarded(path, &cpus);
+	if (!handle && cpus)
+		return ps_error("%s: trace.dat headers corrupt: %d CPUs "
+				"(no machine has more than %d)", path, cpus,
+				PS_TRACE_MAX_CPUS), NULL;
 	if (!handle)
 		return ps_error("%s: cannot read trace.dat headers (truncated "
 				"or corrupt file, or a version this libtracecmd "
@@ -989,14 +1101,27 @@ static void stall_watch(bool on)
  * libtracecmd 3.1 trusts some of the header fields it parses and
  * crashes on a corrupt one (a NULL dereference in tracecmd_close() on
  * its own error path, found by tests/fuzz): guarded in every build.
+ * tracecmd_open() is its two halves here: between them the CPU count
+ * is checked (a version 6 file's header; version 7 buffers are checked
+ * by check_buffer_cpus), since the second half allocates and clears
+ * per-CPU data for that many.  *cpus: the count, when it was too large.
  */
-static struct tracecmd_input *open_guarded(const char *path)
+static struct tracecmd_input *open_guarded(const char *path, int *cpus)
 {
 	struct tracecmd_input *h;
 
 	opening = path;
 	fault_handler_set(true);
-	h = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
+	h = tracecmd_open_head(path, TRACECMD_FL_LOAD_NO_PLUGINS);
+	if (h && (tracecmd_cpus(h) < 0 ||
+		  tracecmd_cpus(h) > PS_TRACE_MAX_CPUS)) {
+		*cpus = tracecmd_cpus(h);
+		tracecmd_close(h);
+		h = NULL;
+	} else if (h && tracecmd_init_data(h) < 0) {
+		tracecmd_close(h);
+		h = NULL;
+	}
 	fault_handler_set(false);
 	opening = NULL;
 	return h;
