@@ -31,6 +31,7 @@ for n in "${names[@]}"; do
 	# libtracecmd reads from the file and mallocs (3.9 GB for one kbuf
 	# input) costs ASan's allocator 2 GB of RSS, a normal build 3 MB
 	"$bin" -runs=0 -close_fd_mask=3 -rss_limit_mb=6000 -malloc_limit_mb=8192 \
+		-artifact_prefix="$T_TMP/$n-" \
 		"${dirs[@]}" > "$T_TMP/$n.log" 2>&1
 	rc=$?
 	if [ $rc = 0 ] && grep -q '^Done\|INITED' "$T_TMP/$n.log"; then
