@@ -119,8 +119,14 @@ int ps_buffers_open(struct ps_recorder *rec)
 				 rec->cpu_files[cpu], strerror(errno));
 			return -1;
 		}
-		/* non-blocking: the thread waits in poll(), see above */
-		r->tcpu = tracefs_cpu_open(rec->instance, cpu, true);
+		/*
+		 * The thread waits in poll() (see above) and splices with
+		 * nonblock set, which gives only full pages.  Opened
+		 * non-blocking, libtracefs 1.6.4 read() a partly filled
+		 * page at each wake-up instead: 23,436 of 24,332 pages
+		 * under 1 KB in a host recording.
+		 */
+		r->tcpu = tracefs_cpu_open(rec->instance, cpu, false);
 		if (r->tcpu) {
 			char file[64];
 
