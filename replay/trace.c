@@ -1242,15 +1242,17 @@ bool ps_trace_unpin_counted(struct ps_trace *t, int pid)
  */
 static void unwritten_check(struct ps_trace *t)
 {
-	u64 n = 0, counted = 0;
+	u64 n = 0;
 	struct ps_op op;
 	int cpu;
 
 	if (!t->have_read_events)
 		return;
-	for (cpu = 0; cpu < PS_TRACE_SLOTS; cpu++)
-		counted += t->cpu_records[cpu];
 	if (t->nr_handles > 1) {
+		u64 counted = 0;
+
+		for (cpu = 0; cpu < PS_TRACE_SLOTS; cpu++)
+			counted += t->cpu_records[cpu];
 		if (t->read_total > counted)
 			n = t->read_total - counted;
 	} else {
@@ -1260,10 +1262,9 @@ static void unwritten_check(struct ps_trace *t)
 	}
 	if (!n)
 		return;
-	if (n != t->unwritten) {
-		t->missed += n - t->unwritten;
-		t->unwritten = n;
-	}
+	/* a second pass over the file finds the same n: counted once */
+	t->missed += n - t->unwritten;
+	t->unwritten = n;
 	memset(&op, 0, sizeof(op));
 	op.kind = PS_OP_LOST;
 	op.flags = PS_OPF_LOST_ANYWHERE;
