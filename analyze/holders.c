@@ -942,17 +942,24 @@ static void print_row(struct ps_trace *t, const struct ps_holder *r,
 /*
  * A get or pin without a stack in a recording that took stacks for some
  * events only (record --stack-on): say its event was not one of them,
- * rather than leave the reader wondering whether the stack got lost.
+ * or that the recorder took it (those never get one), rather than leave
+ * the reader wondering whether the stack got lost.
  */
 static void print_no_stack(struct ps_trace *t, const struct ps_holder *r,
 			   const char *indent, FILE *out)
 {
+	const struct ps_meta *m = ps_trace_meta(t);
 	struct tep_event *ev;
 
 	if ((r->kind != PS_HOLD_GET && r->kind != PS_HOLD_PIN) ||
-	    r->event_id < 0 || ps_trace_meta(t)->stack_mode != PS_STACKS_SOME ||
-	    ps_trace_stack_on(t, r->event_id))
+	    r->event_id < 0 || m->stack_mode != PS_STACKS_SOME)
 		return;
+	if (ps_trace_stack_on(t, r->event_id)) {
+		if (m->stack_skip_recorder && ps_trace_recorder_pid(t, r->pid))
+			fprintf(out, "%s      stack: not recorded (the recorder's own; --stack-on leaves it out)\n",
+				indent);
+		return;
+	}
 	ev = tep_find_event(ps_trace_tep(t), r->event_id);
 	fprintf(out, "%s      stack: not recorded (%s:%s not in --stack-on)\n",
 		indent, ev ? ev->system : "?", ev ? ev->name : "?");

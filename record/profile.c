@@ -310,7 +310,8 @@ int ps_profile_enable(struct ps_recorder *rec)
 	}
 	if (rec->stack && write_instance_file(rec, "options/stacktrace", "1"))
 		return -1;
-	return ps_stacks_enable(rec);
+	/* --stack-on: record.c, once the reader threads run (stacks.c) */
+	return 0;
 }
 
 /* The cap, event and missing lines of recording.h, after "begin". */

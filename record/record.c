@@ -284,7 +284,7 @@ static void mark_begin(struct ps_recorder *rec, const char **cmd, pid_t pid)
 static int recorder_start(struct ps_recorder *rec, const char **cmd,
 			  pid_t pid)
 {
-	if (ps_buffers_start(rec))
+	if (ps_buffers_start(rec) || ps_stacks_enable(rec))
 		return -1;
 	if (tracefs_trace_on(rec->instance)) {
 		ps_error("cannot turn tracing on in %s: %s", rec->instance_dir,

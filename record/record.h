@@ -70,6 +70,7 @@ struct ps_stack_on {
 	} *v;
 	int nr, alloc;
 	int armed;			/* v[0..armed) have a trigger now */
+	bool skip_recorder;		/* ...whose COND leaves us out */
 };
 
 struct ps_cpu_reader;
@@ -183,6 +184,7 @@ int ps_buffers_start(struct ps_recorder *rec);
 int ps_buffers_stop(struct ps_recorder *rec, bool drain);
 int ps_buffers_sync(struct ps_recorder *rec);
 void ps_buffers_tids(struct ps_recorder *rec, char *buf, size_t size);
+pid_t ps_buffers_tid(struct ps_recorder *rec, int cpu);
 int ps_default_buffer_kb(int nr_cpus);
 void ps_buffers_close(struct ps_recorder *rec);
 void ps_buffers_read_stats(struct ps_recorder *rec);

@@ -19,6 +19,15 @@
  * the page_ref events of "holders" "val > 0": only gets, the puts of
  * page_ref_mod_and_test and friends make no holder.
  *
+ * The recorder's own threads are left out of COND: their gets are the
+ * page cache and pipe pages the per-CPU files go through, and a stack
+ * for each made the file grow with its own writing, the more the slower
+ * the disk (collapse-broken under load on 9p: 16,288 stacks, 9/10 of
+ * them ours).  Their events are still recorded (buffers.c says why);
+ * the "stacks" marker says skip=recorder, and holders.c tells such a
+ * get's missing stack apart.  So the triggers go in after the reader
+ * threads started (their tids), and before tracing does.
+ *
  * The triggers live in our instance's event files and go with it; we
  * still clear them first (cleanup of a live or a dead recorder), so an
  * instance removal never depends on how a kernel treats triggers.
@@ -36,6 +45,8 @@
 
 #define COND_ALL	"common_pid >= 0"
 #define COND_GETS	"val > 0"
+/* a trigger is one write of less than a page: room for COND and more */
+#define SKIP_MAX	2048
 
 /*
  * What holders.c itemizes a holder from: page_ref increments (REF and
@@ -199,20 +210,62 @@ static int trigger_file(struct ps_recorder *rec, const char *name,
 	return 0;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * " && ..." that leaves out the recorder's pid and reader tids, as
+ * ranges (threads made one after another get consecutive tids):
+ * "(common_pid < 51 || common_pid > 53)".  Empty if there is no room
+ * (thousands of CPUs with scattered tids): their stacks are kept then.
+ */
+static void skip_recorder(struct ps_recorder *rec, char *buf, size_t size)
+{
+	int *v = ps_xcalloc(rec->nr_cpus + 1, sizeof(*v)), n = 0, i, j;
+	size_t len = 0;
+
+	v[n++] = getpid();
+	for (i = 0; i < rec->nr_cpus; i++)
+		if (ps_buffers_tid(rec, i) > 0)
+			v[n++] = ps_buffers_tid(rec, i);
+	qsort(v, n, sizeof(*v), cmp_int);
+	buf[0] = '\0';
+	for (i = 0; i < n && len < size; i = j) {
+		for (j = i + 1; j < n && v[j] <= v[j - 1] + 1; j++)
+			;
+		if (v[j - 1] == v[i])
+			len += snprintf(buf + len, size - len,
+					" && common_pid != %d", v[i]);
+		else
+			len += snprintf(buf + len, size - len,
+					" && (common_pid < %d || common_pid > %d)",
+					v[i], v[j - 1]);
+	}
+	if (len >= size)
+		buf[0] = '\0';
+	free(v);
+}
+
 int ps_stacks_enable(struct ps_recorder *rec)
 {
-	char file[1024], val[64];
+	char file[1024], val[64 + SKIP_MAX], skip[SKIP_MAX];
 	int i;
 
 	if (!rec->stack_on)
 		return 0;
 	stack_on_resolve(rec);
+	skip_recorder(rec, skip, sizeof(skip));
+	rec->stacks.skip_recorder = skip[0] != '\0';
 	for (i = 0; i < rec->stacks.nr; i++) {
 		if (trigger_file(rec, rec->stacks.v[i].event, file,
 				 sizeof(file)))
 			continue;
-		snprintf(val, sizeof(val), "stacktrace if %s",
-			 rec->stacks.v[i].gets ? COND_GETS : COND_ALL);
+		snprintf(val, sizeof(val), "stacktrace if %s%s",
+			 rec->stacks.v[i].gets ? COND_GETS : COND_ALL, skip);
 		if (tracefs_instance_file_write(rec->instance, file, val) < 0) {
 			ps_error("cannot write '%s' to %s/%s: %s", val,
 				 rec->instance_dir, file, strerror(errno));
@@ -281,7 +334,8 @@ void ps_stacks_mark(struct ps_recorder *rec)
 		ps_mark(rec, "stacks mode=off");
 		return;
 	}
-	ps_mark(rec, "stacks mode=some events=%d", rec->stacks.nr);
+	ps_mark(rec, "stacks mode=some events=%d%s", rec->stacks.nr,
+		rec->stacks.skip_recorder ? " skip=recorder" : "");
 	for (i = 0; i < rec->stacks.nr; i++)
 		ps_mark(rec, "stack-on %s if=%s", rec->stacks.v[i].event,
 			rec->stacks.v[i].gets ? "gets" : "all");

@@ -6,6 +6,7 @@
  * page flags are decoded from the names the event's own __print_flags
  * gives, never from bit numbers, since those move between kernels.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -717,6 +718,7 @@ static void marker_stacks(struct ps_trace *t, const char *line)
 		const char *mode = strstr(line, "mode=");
 
 		m->nr_stack_on = 0;
+		m->stack_skip_recorder = strstr(line, " skip=recorder") != NULL;
 		m->stack_mode = !mode ? PS_STACKS_UNKNOWN :
 			!strncmp(mode + 5, "all", 3) ? PS_STACKS_ALL :
 			!strncmp(mode + 5, "some", 4) ? PS_STACKS_SOME :
@@ -730,6 +732,27 @@ static void marker_stacks(struct ps_trace *t, const char *line)
 	ev = tep_find_event_by_name(ps_trace_tep(t), sys, name);
 	if (ev)
 		m->stack_on[m->nr_stack_on++] = ev->id;
+}
+
+/* "recorder pids=PID,TID,..." */
+static void marker_recorder(struct ps_trace *t, const char *line)
+{
+	struct ps_meta *m = ps_trace_meta_mut(t);
+	const char *s = strstr(line, "pids=");
+	char *end;
+	long pid;
+
+	m->nr_recorder_pids = 0;
+	if (!s)
+		return;
+	for (s += 5; m->nr_recorder_pids < PS_RECORDER_PIDS_MAX; s = end + 1) {
+		pid = strtol(s, &end, 10);
+		if (end == s || pid <= 0 || pid > INT_MAX)
+			break;
+		m->recorder_pids[m->nr_recorder_pids++] = (int)pid;
+		if (*end != ',')
+			break;
+	}
 }
 
 static void ad_print(struct ps_trace *t, struct ps_event_adapter *ea,
@@ -783,6 +806,8 @@ static void ad_print(struct ps_trace *t, struct ps_event_adapter *ea,
 		ps_emit(t, op);
 	} else if (!strncmp(line, "begin ", 6)) {
 		marker_begin(t, line);
+	} else if (!strncmp(line, "recorder ", 9)) {
+		marker_recorder(t, line);
 	} else if (!strncmp(line, "stacks ", 7) ||
 		   !strncmp(line, "stack-on ", 9)) {
 		marker_stacks(t, line);

@@ -785,6 +785,16 @@ bool ps_trace_stack_on(const struct ps_trace *t, int event_id)
 	}
 }
 
+bool ps_trace_recorder_pid(const struct ps_trace *t, int pid)
+{
+	int i;
+
+	for (i = 0; pid > 0 && i < t->meta.nr_recorder_pids; i++)
+		if (t->meta.recorder_pids[i] == pid)
+			return true;
+	return false;
+}
+
 static int adapt_record(struct ps_trace *t, struct tep_record *rec);
 
 static int replay_record(struct tracecmd_input *handle,

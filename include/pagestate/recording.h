@@ -19,9 +19,11 @@
  *       the per-CPU files fill; make bench measures their share)
  *   pagestate: cap <name>=<0|1> ...        what the kernel offered (one or more)
  *   pagestate: event <system>:<name>       an event we enabled (one line each)
- *   pagestate: stacks mode=<off|all|some> [events=<n>]
+ *   pagestate: stacks mode=<off|all|some> [events=<n>] [skip=recorder]
  *       kernel stacks: none, after every event (record --stack), or
- *       after the events of the stack-on lines (--stack-on=LIST)
+ *       after the events of the stack-on lines (--stack-on=LIST);
+ *       skip=recorder: not when the recorder's own threads (the
+ *       "recorder" line) made the event
  *   pagestate: stack-on <system>:<name> if=<all|gets>
  *       one per event with a stacktrace trigger (record/stacks.c);
  *       gets: only when val > 0 (page_ref increments)

@@ -23,6 +23,7 @@ struct tep_handle;
 
 /* What the recording says about itself (markers and file options). */
 #define PS_STACK_ON_MAX	64
+#define PS_RECORDER_PIDS_MAX	256
 
 struct ps_meta {
 	char kernel[128];	/* release, from the begin marker or UNAME */
@@ -69,6 +70,9 @@ struct ps_meta {
 	} stack_mode;
 	int nr_stack_on;
 	int stack_on[PS_STACK_ON_MAX];	/* tep event ids */
+	bool stack_skip_recorder;	/* ...not when one of these took it */
+	int nr_recorder_pids;		/* the "recorder" marker */
+	int recorder_pids[PS_RECORDER_PIDS_MAX];
 	u64 huge_zero_pfn;	/* from the split_pmd probe; 0 unknown */
 };
 
@@ -79,6 +83,8 @@ typedef int (*ps_op_fn)(void *data, const struct ps_op *op);
  * PS_STACKS_ALL, false for OFF; UNKNOWN answers true (say nothing).
  */
 bool ps_trace_stack_on(const struct ps_trace *t, int event_id);
+/* Is pid one of the recorder's own threads (the "recorder" marker)? */
+bool ps_trace_recorder_pid(const struct ps_trace *t, int pid);
 
 /*
  * Opens path.  On failure prints one line naming the file and the problem
