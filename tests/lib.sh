@@ -18,10 +18,13 @@ FIXTURES="$TOP/tests/fixtures"
 # Scratch space for this script, removed at exit unless a check failed:
 # then, as git's test-lib keeps its trash directory, it stays with its
 # recordings, check outputs and console logs, and its path is printed
-# (PAGESTATE_TEST_KEEP=0 removes it anyway).
+# (PAGESTATE_TEST_KEEP=0 removes it anyway, PAGESTATE_TEST_KEEP=all keeps
+# it after a pass too).
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/pagestate-test.XXXXXX")
 t_cleanup() {
-	if [ -e "$T_TMP/.failed" ] && [ "${PAGESTATE_TEST_KEEP:-1}" != 0 ]; then
+	if [ "${PAGESTATE_TEST_KEEP:-}" = all ]; then
+		echo "kept: $T_TMP"
+	elif [ -e "$T_TMP/.failed" ] && [ "${PAGESTATE_TEST_KEEP:-1}" != 0 ]; then
 		echo "kept for the failure: $T_TMP"
 	else
 		rm -rf "$T_TMP"
