@@ -253,7 +253,7 @@ static void skip_recorder(struct ps_recorder *rec, char *buf, size_t size)
 int ps_stacks_enable(struct ps_recorder *rec)
 {
 	char file[1024], val[64 + SKIP_MAX], skip[SKIP_MAX];
-	int i;
+	int i, ret;
 
 	if (!rec->stack_on)
 		return 0;
@@ -266,7 +266,15 @@ int ps_stacks_enable(struct ps_recorder *rec)
 			continue;
 		snprintf(val, sizeof(val), "stacktrace if %s%s",
 			 rec->stacks.v[i].gets ? COND_GETS : COND_ALL, skip);
-		if (tracefs_instance_file_write(rec->instance, file, val) < 0) {
+		ret = tracefs_instance_file_write(rec->instance, file, val);
+		if (ret < 0 && skip[0]) {
+			/* a filter too long for this kernel: go without */
+			skip[0] = '\0';
+			rec->stacks.skip_recorder = false;
+			i--;
+			continue;
+		}
+		if (ret < 0) {
 			ps_error("cannot write '%s' to %s/%s: %s", val,
 				 rec->instance_dir, file, strerror(errno));
 			return -1;
