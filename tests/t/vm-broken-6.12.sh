@@ -119,7 +119,7 @@ if run $k; then
 		t_check "vm-broken-6.12: $k: the kernel's sanity_check_pinned_pages() saw it too (odirect-fork lost a read)" \
 			has $k 'VM_WARN_ON_ONCE_PAGE(!PageAnonExclusive'
 	else
-		t_ok "vm-broken-6.12: $k: odirect-fork raced no read, so no unpin of a shared page for sanity_check_pinned_pages() ($(grep -m1 '^workload: odirect-fork' "$T_TMP/$k.out"))"
+		echo "# $k: odirect-fork raced no read, so no unpin of a shared page for sanity_check_pinned_pages(): not asserted ($(grep -m1 '^workload: odirect-fork' "$T_TMP/$k.out"))"
 	fi
 	check_breaks $k fork-pin anon-exclusive-pinned "$(pfn_of "$T_TMP/$k.out" pin-small-pinned)"
 else
