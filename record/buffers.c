@@ -322,25 +322,32 @@ int ps_buffers_start(struct ps_recorder *rec)
 	return 0;
 }
 
-/* The tid of cpu's reader thread, or 0 if it has none (not started). */
-pid_t ps_buffers_tid(struct ps_recorder *rec, int cpu)
+/*
+ * The recorder's own threads: our pid, then each running reader's tid,
+ * into v (room for nr_cpus + 1).  Returns how many.
+ */
+int ps_buffers_pids(struct ps_recorder *rec, pid_t *v)
 {
-	if (!rec->readers || !rec->readers[cpu].running)
-		return 0;
-	return rec->readers[cpu].tid;
+	int cpu, n = 0;
+
+	v[n++] = getpid();
+	for (cpu = 0; rec->readers && cpu < rec->nr_cpus; cpu++)
+		if (rec->readers[cpu].running)
+			v[n++] = rec->readers[cpu].tid;
+	return n;
 }
 
 /* "pid,tid,..." of the recorder's threads, for the "recorder" marker. */
 void ps_buffers_tids(struct ps_recorder *rec, char *buf, size_t size)
 {
-	size_t n;
-	int cpu;
+	pid_t *v = ps_xcalloc(rec->nr_cpus + 1, sizeof(*v));
+	int nr = ps_buffers_pids(rec, v), i;
+	size_t n = 0;
 
-	n = snprintf(buf, size, "%d", getpid());
-	for (cpu = 0; cpu < rec->nr_cpus && n < size; cpu++)
-		if (rec->readers[cpu].running)
-			n += snprintf(buf + n, size - n, ",%d",
-				      rec->readers[cpu].tid);
+	buf[0] = '\0';
+	for (i = 0; i < nr && n < size; i++)
+		n += snprintf(buf + n, size - n, "%s%d", i ? "," : "", v[i]);
+	free(v);
 }
 
 /*

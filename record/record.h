@@ -184,7 +184,7 @@ int ps_buffers_start(struct ps_recorder *rec);
 int ps_buffers_stop(struct ps_recorder *rec, bool drain);
 int ps_buffers_sync(struct ps_recorder *rec);
 void ps_buffers_tids(struct ps_recorder *rec, char *buf, size_t size);
-pid_t ps_buffers_tid(struct ps_recorder *rec, int cpu);
+int ps_buffers_pids(struct ps_recorder *rec, pid_t *v);
 int ps_default_buffer_kb(int nr_cpus);
 void ps_buffers_close(struct ps_recorder *rec);
 void ps_buffers_read_stats(struct ps_recorder *rec);

@@ -210,9 +210,9 @@ static int trigger_file(struct ps_recorder *rec, const char *name,
 	return 0;
 }
 
-static int cmp_int(const void *a, const void *b)
+static int cmp_pid(const void *a, const void *b)
 {
-	int x = *(const int *)a, y = *(const int *)b;
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
 
 	return (x > y) - (x < y);
 }
@@ -225,14 +225,11 @@ static int cmp_int(const void *a, const void *b)
  */
 static void skip_recorder(struct ps_recorder *rec, char *buf, size_t size)
 {
-	int *v = ps_xcalloc(rec->nr_cpus + 1, sizeof(*v)), n = 0, i, j;
+	pid_t *v = ps_xcalloc(rec->nr_cpus + 1, sizeof(*v));
+	int n = ps_buffers_pids(rec, v), i, j;
 	size_t len = 0;
 
-	v[n++] = getpid();
-	for (i = 0; i < rec->nr_cpus; i++)
-		if (ps_buffers_tid(rec, i) > 0)
-			v[n++] = ps_buffers_tid(rec, i);
-	qsort(v, n, sizeof(*v), cmp_int);
+	qsort(v, n, sizeof(*v), cmp_pid);
 	buf[0] = '\0';
 	for (i = 0; i < n && len < size; i = j) {
 		for (j = i + 1; j < n && v[j] <= v[j - 1] + 1; j++)
